@@ -1,0 +1,309 @@
+//! The publisher API: what a game writes to be hosted by Parlor.
+//!
+//! A game is a set of bevy_ecs components, resources and systems. It
+//! implements [`Game`], whose [`Game::build`] registers them on a
+//! [`RoomBuilder`] and marks which of them are replicated to clients. The
+//! engine spawns one entity with a [`Player`] component per seated player,
+//! hands each tick's inputs to the game as the [`Inputs`] resource, and ends a
+//! match when the game inserts an [`Outcome`].
+//!
+//! ```
+//! use bevy_ecs::prelude::*;
+//! use parlor::game::{Game, Inputs, Outcome, Player, RoomBuilder};
+//! use serde::{Deserialize, Serialize};
+//!
+//! /// Replicated: how many times the button was pressed.
+//! #[derive(Resource, Serialize, Deserialize, Default)]
+//! pub struct Presses(pub u32);
+//!
+//! /// First player to press ten times wins.
+//! pub struct Clicker;
+//!
+//! impl Game for Clicker {
+//!     type Input = ();
+//!     const NAME: &'static str = "clicker";
+//!     fn build(room: &mut RoomBuilder) {
+//!         room.replicate_resource(Presses::default()).add_systems(press);
+//!     }
+//! }
+//!
+//! fn press(inputs: Res<Inputs<()>>, mut presses: ResMut<Presses>, mut commands: Commands) {
+//!     for input in inputs.iter() {
+//!         presses.0 += 1;
+//!         if presses.0 == 10 {
+//!             commands.insert_resource(Outcome::winner(input.player, 10));
+//!         }
+//!     }
+//! }
+//! ```
+
+use std::time::Duration;
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::ScheduleLabel;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::Manifest;
+use crate::replication::Replication;
+
+/// A game title hosted by Parlor.
+///
+/// `NAME` must match the `name` of the game's manifest
+/// (assets/games/NAME.toml); the manifest gives seats, tick rate and match
+/// length, the implementation gives the rules.
+pub trait Game: Send + Sync + 'static {
+    /// What a client sends as `d` in an `input` message, decoded with
+    /// rmp-serde. Bad input never reaches the game: it is refused with
+    /// `bad_message` before it is queued.
+    type Input: DeserializeOwned + Send + Sync + 'static;
+    /// The game's name, as in its manifest and in `quick`/`create`.
+    const NAME: &'static str;
+    /// Registers the game's resources, replicated types and systems.
+    /// Called once per room, on a fresh `World`.
+    fn build(room: &mut RoomBuilder);
+}
+
+/// The schedule a game's systems run in, once per tick.
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tick;
+
+/// Sets up one room's `World` and `Schedule` for a game.
+pub struct RoomBuilder<'a> {
+    pub(crate) world: &'a mut World,
+    pub(crate) schedule: &'a mut Schedule,
+    pub(crate) replication: &'a mut Replication,
+    pub(crate) manifest: &'a Manifest,
+}
+
+impl<'a> RoomBuilder<'a> {
+    /// The game's manifest, e.g. to read `settings` the game defines.
+    pub fn manifest(&self) -> &Manifest {
+        self.manifest
+    }
+
+    /// Direct access to the room's world, for setup that needs it.
+    pub fn world_mut(&mut self) -> &mut World {
+        self.world
+    }
+
+    /// Adds a resource that is not replicated.
+    pub fn insert_resource<R: Resource>(&mut self, value: R) -> &mut Self {
+        self.world.insert_resource(value);
+        self
+    }
+
+    /// Adds a resource and replicates it to every client of the room.
+    pub fn replicate_resource<R>(&mut self, value: R) -> &mut Self
+    where
+        R: Resource + Serialize + DeserializeOwned,
+    {
+        self.world.insert_resource(value);
+        self.replication.add_resource::<R>();
+        self
+    }
+
+    /// Replicates component `C` on every entity that carries it.
+    pub fn replicate<C>(&mut self) -> &mut Self
+    where
+        C: Component + Serialize + DeserializeOwned,
+    {
+        self.replication.add_component::<C>();
+        self
+    }
+
+    /// Adds systems to the game's [`Tick`] schedule.
+    pub fn add_systems<M>(&mut self, systems: impl IntoScheduleConfigs<ScheduleSystem, M>) -> &mut Self {
+        self.schedule.add_systems(systems.in_set(crate::catalog::GameSystems));
+        self
+    }
+}
+
+pub use bevy_ecs::system::ScheduleSystem;
+
+/// The engine's component on every seated player's entity. Always
+/// replicated, as schema type 0.
+#[derive(Component, Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Player {
+    /// The player's stable id, e.g. `guest:k3j9x2` or `tg:12345`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Seat number, 0-based, lowest free seat on join.
+    pub slot: u8,
+    /// False while the player's connection is away.
+    pub online: bool,
+}
+
+/// One player input queued for a tick.
+#[derive(Debug)]
+pub struct Input<I> {
+    /// The entity of the player who sent it.
+    pub player: Entity,
+    /// The client's sequence number.
+    pub seq: u32,
+    /// The decoded `d` field.
+    pub data: I,
+}
+
+/// Why a game refused an input. The client gets an `error` with code
+/// `illegal_input` and this message; the game must leave state unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject(pub String);
+
+impl Reject {
+    /// A refusal with a message for the player.
+    pub fn new(message: impl Into<String>) -> Self {
+        Reject(message.into())
+    }
+}
+
+/// The inputs that arrived since the previous tick, in arrival order.
+/// The engine fills it before the game's systems run and empties it after.
+#[derive(Resource, Debug)]
+pub struct Inputs<I: Send + Sync + 'static> {
+    pub(crate) queue: Vec<Input<I>>,
+    pub(crate) rejected: Vec<(Entity, Reject)>,
+}
+
+impl<I: Send + Sync + 'static> Default for Inputs<I> {
+    fn default() -> Self {
+        Inputs {
+            queue: Vec::new(),
+            rejected: Vec::new(),
+        }
+    }
+}
+
+impl<I: Send + Sync + 'static> Inputs<I> {
+    /// The queued inputs, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Input<I>> {
+        self.queue.iter()
+    }
+
+    /// Whether any input is queued.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Applies each queued input with `apply`, oldest first; an input it
+    /// returns `Err` for is refused and its sender gets `illegal_input`.
+    pub fn apply(&mut self, mut apply: impl FnMut(Entity, &I) -> Result<(), Reject>) {
+        for input in &self.queue {
+            if let Err(reject) = apply(input.player, &input.data) {
+                self.rejected.push((input.player, reject));
+            }
+        }
+    }
+}
+
+/// One player's place in a finished match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placing {
+    /// The player's entity.
+    pub player: Entity,
+    /// 1 is best; equal ranks are ties.
+    pub rank: u32,
+    /// The game's score for this player.
+    pub score: i64,
+}
+
+/// Inserted by a game to end the current match. The engine records it in
+/// the ledger, sends `result`, removes the resource, and then closes the room
+/// or, for a manifest with `continuous = true`, lets the game go on.
+#[derive(Resource, Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    /// Every ranked player.
+    pub ranking: Vec<Placing>,
+}
+
+impl Outcome {
+    /// Ranks players by score, highest first; equal scores share a rank
+    /// (1, 1, 3, ...).
+    pub fn by_score(scores: impl IntoIterator<Item = (Entity, i64)>) -> Self {
+        let mut scores: Vec<(Entity, i64)> = scores.into_iter().collect();
+        scores.sort_by(|a, b| b.1.cmp(&a.1));
+        let mut ranking = Vec::with_capacity(scores.len());
+        for (i, (player, score)) in scores.iter().enumerate() {
+            let rank = match ranking.last() {
+                Some(Placing { rank, score: prev, .. }) if prev == score => *rank,
+                _ => i as u32 + 1,
+            };
+            ranking.push(Placing {
+                player: *player,
+                rank,
+                score: *score,
+            });
+        }
+        Outcome { ranking }
+    }
+
+    /// One winner with `score`; every other seated player is ranked second
+    /// by the engine.
+    pub fn winner(player: Entity, score: i64) -> Self {
+        Outcome {
+            ranking: vec![Placing {
+                player,
+                rank: 1,
+                score,
+            }],
+        }
+    }
+}
+
+/// The room's clock, updated by the engine before each tick.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Clock {
+    /// Number of the tick being run (the first is 1).
+    pub tick: u64,
+    /// Simulated time since the room opened. Real-time rooms advance it by
+    /// exactly `1 / tick_rate` per tick, so the game stays deterministic.
+    pub elapsed: Duration,
+    /// Time since the previous tick (fixed in real-time rooms).
+    pub delta: Duration,
+    pub(crate) wake_at: Option<Duration>,
+}
+
+impl Clock {
+    /// Asks for a tick no later than `after` from now. Turn-based rooms
+    /// otherwise tick only when an input arrives or membership changes.
+    pub fn wake_after(&mut self, after: Duration) {
+        let at = self.elapsed + after;
+        self.wake_at = Some(self.wake_at.map_or(at, |w| w.min(at)));
+    }
+
+    /// `delta` in seconds.
+    pub fn delta_secs(&self) -> f32 {
+        self.delta.as_secs_f32()
+    }
+}
+
+/// One-off game events (`event` messages) produced during a tick.
+#[derive(Resource, Debug, Default)]
+pub struct GameEvents {
+    pub(crate) queue: Vec<(Option<Entity>, String, Vec<u8>)>,
+}
+
+impl GameEvents {
+    /// Sends event `name` with value `data` to every client of the room.
+    pub fn broadcast<T: Serialize>(&mut self, name: &str, data: &T) {
+        self.push(None, name, data);
+    }
+
+    /// Sends event `name` to one player only.
+    pub fn send_to<T: Serialize>(&mut self, player: Entity, name: &str, data: &T) {
+        self.push(Some(player), name, data);
+    }
+
+    fn push<T: Serialize>(&mut self, to: Option<Entity>, name: &str, data: &T) {
+        // Values travel compact (structs as arrays), like replicated state.
+        let bytes = rmp_serde::to_vec(data).expect("event values serialize to MessagePack");
+        self.queue.push((to, name.to_owned(), bytes));
+    }
+}
+
+/// The wire id of an entity: its index in the low 32 bits and its
+/// generation in the high ones, so ids are small and stable for a room's life.
+pub fn entity_id(entity: Entity) -> u64 {
+    entity.index_u32() as u64 | ((entity.generation().to_bits() as u64) << 32)
+}

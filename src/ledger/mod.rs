@@ -1,0 +1,59 @@
+//! The ledger: where finished matches are recorded durably, and where
+//! leaderboards are read from. [`Ledger`] is the interface rooms use; the
+//! embedded default is [`SqliteLedger`], a SQLite file in the data directory.
+
+mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+
+use crate::protocol::RankLine;
+pub use sqlite::SqliteLedger;
+
+/// A boxed future, so `Ledger` can be used as `dyn Ledger`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One finished match, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchRecord {
+    /// Unique match id, sent to clients in `result.match`.
+    pub id: String,
+    pub game: String,
+    pub room: String,
+    /// Unix milliseconds.
+    pub started_at: i64,
+    pub ended_at: i64,
+    pub ranking: Vec<RankLine>,
+}
+
+/// One line of a game's leaderboard: a player's best score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeaderboardEntry {
+    pub player: String,
+    pub name: String,
+    pub best: i64,
+    pub matches: i64,
+}
+
+/// Why the ledger failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+}
+
+/// Durable store of match results.
+pub trait Ledger: Send + Sync + 'static {
+    /// Records a match and its players in one transaction. When it returns
+    /// `Ok`, the result survives a crash of the process.
+    fn record<'a>(&'a self, record: &'a MatchRecord) -> BoxFuture<'a, Result<(), LedgerError>>;
+
+    /// The best score of each player in `game`, best first.
+    fn leaderboard<'a>(&'a self, game: &'a str, limit: u32) -> BoxFuture<'a, Result<Vec<LeaderboardEntry>, LedgerError>>;
+}

@@ -1,0 +1,95 @@
+//! The embedded ledger: one SQLite file, written through sqlx.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::{BoxFuture, LeaderboardEntry, Ledger, LedgerError, MatchRecord};
+
+/// A ledger in a SQLite file (`parlor.db` in the data directory).
+///
+/// WAL journal with `synchronous = NORMAL`: a committed match survives a
+/// crash or `kill -9` of the server; only a power loss may lose the last
+/// commits.
+#[derive(Clone)]
+pub struct SqliteLedger {
+    pool: SqlitePool,
+}
+
+impl SqliteLedger {
+    /// Opens (creating if needed) `parlor.db` in `data_dir` and migrates it.
+    pub async fn open(data_dir: &Path) -> Result<Self, LedgerError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| LedgerError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        Self::open_file(&data_dir.join("parlor.db")).await
+    }
+
+    /// Opens a ledger at an explicit database path.
+    pub async fn open_file(path: &Path) -> Result<Self, LedgerError> {
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("src/ledger/migrations").run(&pool).await?;
+        Ok(SqliteLedger { pool })
+    }
+}
+
+impl Ledger for SqliteLedger {
+    fn record<'a>(&'a self, record: &'a MatchRecord) -> BoxFuture<'a, Result<(), LedgerError>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("INSERT INTO matches (id, game, room, started_at, ended_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(&record.id)
+                .bind(&record.game)
+                .bind(&record.room)
+                .bind(record.started_at)
+                .bind(record.ended_at)
+                .execute(&mut *tx)
+                .await?;
+            for line in &record.ranking {
+                sqlx::query("INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES (?, ?, ?, ?, ?)")
+                    .bind(&record.id)
+                    .bind(&line.player)
+                    .bind(&line.name)
+                    .bind(line.rank as i64)
+                    .bind(line.score)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn leaderboard<'a>(&'a self, game: &'a str, limit: u32) -> BoxFuture<'a, Result<Vec<LeaderboardEntry>, LedgerError>> {
+        Box::pin(async move {
+            // SQLite returns the other columns of the row that holds MAX().
+            let rows = sqlx::query(
+                "SELECT p.player_id, p.name, MAX(p.score) AS best, COUNT(*) AS matches \
+                 FROM match_players p JOIN matches m ON m.id = p.match_id \
+                 WHERE m.game = ? GROUP BY p.player_id ORDER BY best DESC, p.player_id LIMIT ?",
+            )
+            .bind(game)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|row| LeaderboardEntry {
+                    player: row.get(0),
+                    name: row.get(1),
+                    best: row.get(2),
+                    matches: row.get(3),
+                })
+                .collect())
+        })
+    }
+}

@@ -1,0 +1,19 @@
+//! Parlor: the backend engine for real-time games that live inside chats.
+//!
+//! A publisher writes a game's rules once as bevy_ecs systems (see
+//! [`game`]); Parlor hosts many rooms of it, each an isolated authoritative
+//! simulation, keeps every client in sync over a websocket (protocol v1,
+//! docs/protocol.md), and records each match's result in a [`ledger`].
+
+pub mod catalog;
+pub mod config;
+pub mod game;
+#[path = "../games/mod.rs"]
+pub mod games;
+pub mod ledger;
+pub mod manifest;
+pub mod matchmaking;
+pub mod net;
+pub mod protocol;
+pub mod replication;
+pub mod room;

@@ -1,0 +1,136 @@
+//! Game manifests: the TOML file beside each game that gives its seats,
+//! timing and match length (assets/games/NAME.toml).
+//!
+//! ```
+//! let manifest = parlor::manifest::Manifest::parse(r#"
+//!     name = "arena"
+//!     title = "Arena"
+//!     min_players = 1
+//!     max_players = 8
+//!     tick_rate = 20
+//!     match_seconds = 60
+//!     continuous = true
+//! "#).unwrap();
+//! assert_eq!(manifest.tick_rate, Some(20));
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Most seats a room may have; bounds per-room work and memory.
+pub const MAX_SEATS: u32 = 250;
+/// Highest tick rate a manifest may ask for.
+pub const MAX_TICK_RATE: u32 = 120;
+
+/// A game's manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The game's name, as in `quick`/`create` and `Game::NAME`.
+    pub name: String,
+    /// A human title for lobbies.
+    #[serde(default)]
+    pub title: String,
+    /// Seats that must be filled before the match starts.
+    pub min_players: u32,
+    /// Seats in a room.
+    pub max_players: u32,
+    /// Ticks per second for a real-time game; absent for a turn-based one,
+    /// which ticks only when an input, a membership change or a timer is due.
+    #[serde(default)]
+    pub tick_rate: Option<u32>,
+    /// Length of a match (a round) in seconds, for games that end on time;
+    /// the game reads it, the engine does not enforce it.
+    #[serde(default)]
+    pub match_seconds: Option<u32>,
+    /// If true, the room goes on after a result (rounds follow each other
+    /// while players remain); otherwise it closes.
+    #[serde(default)]
+    pub continuous: bool,
+    /// Game-specific settings, read by the game.
+    #[serde(default)]
+    pub settings: toml::Table,
+}
+
+/// Why a manifest was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Manifest {
+    /// Parses and checks a manifest.
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        Self::parse_named(text, "manifest")
+    }
+
+    pub(crate) fn parse_named(text: &str, path: &str) -> Result<Manifest, ManifestError> {
+        let manifest: Manifest = toml::from_str(text).map_err(|source| ManifestError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        manifest.check().map_err(|message| ManifestError::Invalid {
+            path: path.to_owned(),
+            message,
+        })?;
+        Ok(manifest)
+    }
+
+    /// Reads a manifest file.
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse_named(&text, &path.display().to_string())
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err(format!("name {:?} must be letters, digits, '-' or '_'", self.name));
+        }
+        if self.min_players == 0 || self.min_players > self.max_players {
+            return Err(format!(
+                "seats must satisfy 1 <= min_players ({}) <= max_players ({})",
+                self.min_players, self.max_players
+            ));
+        }
+        if self.max_players > MAX_SEATS {
+            return Err(format!("max_players {} is over the limit of {MAX_SEATS}", self.max_players));
+        }
+        if let Some(rate) = self.tick_rate {
+            if rate == 0 || rate > MAX_TICK_RATE {
+                return Err(format!("tick_rate {rate} must be between 1 and {MAX_TICK_RATE}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The fixed time step of a real-time game.
+    pub fn tick_interval(&self) -> Option<Duration> {
+        self.tick_rate.map(|rate| Duration::from_secs_f64(1.0 / rate as f64))
+    }
+
+    /// Whether the game ticks only on inputs and timers.
+    pub fn turn_based(&self) -> bool {
+        self.tick_rate.is_none()
+    }
+
+    /// `match_seconds` as a duration.
+    pub fn match_length(&self) -> Option<Duration> {
+        self.match_seconds.map(|s| Duration::from_secs(s as u64))
+    }
+}

@@ -1,0 +1,158 @@
+//! The HTTP side: an axum router with the websocket endpoint, the JSON API
+//! and the lobby page, over one shared [`AppState`].
+
+mod api;
+pub mod session;
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::extract::{State, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::ledger::{Ledger, LedgerError, SqliteLedger};
+use crate::matchmaking::LocalMatchmaker;
+use crate::room::RoomContext;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// The contents of [`AppState`].
+pub struct Shared {
+    pub config: Config,
+    pub catalog: Catalog,
+    pub matchmaker: Arc<LocalMatchmaker>,
+    pub ledger: Arc<dyn Ledger>,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The router of a server with this state.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(api::index))
+        .route("/health", get(api::health))
+        .route("/api/games", get(api::games))
+        .route("/api/rooms", get(api::rooms))
+        .route("/api/leaderboard/{game}", get(api::leaderboard))
+        .route("/ws", get(websocket))
+        .with_state(state)
+}
+
+async fn websocket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    let limit = state.config.limits.max_frame_bytes;
+    upgrade
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| session::run(socket, state))
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Opens the ledger in the data directory, binds, and starts serving.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), parlor::net::StartError> {
+    /// use parlor::catalog::{Catalog, ManifestSource};
+    /// let catalog = Catalog::bundled(&ManifestSource::Bundled).expect("bundled games build");
+    /// let server = parlor::net::Server::start(parlor::config::Config::default(), catalog).await?;
+    /// println!("serving on http://{}", server.addr());
+    /// server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start(config: Config, catalog: Catalog) -> Result<Server, StartError> {
+        let ledger: Arc<dyn Ledger> = Arc::new(SqliteLedger::open(&config.data_dir).await?);
+        let matchmaker = LocalMatchmaker::new(catalog.clone(), config.limits.max_rooms);
+        matchmaker.start(RoomContext {
+            ledger: ledger.clone(),
+            directory: matchmaker.clone(),
+            inbox: config.limits.room_inbox,
+            outbound_reserve: config.limits.outbound_reserve,
+        });
+        let listener = TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        let state = AppState(Arc::new(Shared {
+            config,
+            catalog,
+            matchmaker,
+            ledger,
+        }));
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let app = router(state.clone());
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "server stopped with an error");
+            }
+        });
+        Ok(Server {
+            addr,
+            state,
+            shutdown: Some(shutdown),
+            task,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The server's shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Waits until the server stops (it stops only through `shutdown`).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.task).await;
+    }
+
+    /// Stops accepting connections and waits for open ones to close.
+    pub async fn shutdown(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}

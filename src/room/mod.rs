@@ -1,0 +1,152 @@
+//! Rooms: one isolated, authoritative simulation of a game each.
+//!
+//! A room is a tokio task that owns its [`Simulation`] (a bevy_ecs `World`
+//! and `Schedule`) and receives [`RoomCommand`]s from player connections over
+//! a bounded channel. Real-time rooms tick at their manifest's rate;
+//! turn-based rooms tick only when an input, a membership change or a timer
+//! the game set is due, so an idle room costs no CPU. After each tick the room
+//! encodes one patch and pushes the same bytes to every member's bounded
+//! outbound queue. Why a task per room rather than shards of rooms per
+//! thread: docs/architecture.md, measured in benches/room_driving.rs.
+
+mod runner;
+
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use crate::catalog::{AnyInput, GameType};
+use crate::game::Reject;
+use crate::protocol::ErrorCode;
+use crate::replication::Replication;
+pub use runner::{spawn_room, Directory, RoomContext};
+
+/// The parts of a room that bevy runs: built by the game's `GameType`.
+pub struct Simulation {
+    pub world: World,
+    pub schedule: Schedule,
+    pub replication: Replication,
+    pub(crate) push_input: fn(&mut World, Entity, u32, AnyInput),
+    pub(crate) finish_inputs: fn(&mut World) -> Vec<(Entity, Reject)>,
+}
+
+impl Simulation {
+    /// Queues an input for the next tick.
+    pub fn push_input(&mut self, player: Entity, seq: u32, data: AnyInput) {
+        (self.push_input)(&mut self.world, player, seq, data)
+    }
+
+    /// Empties the input queue after a tick and returns the refused inputs.
+    pub fn finish_inputs(&mut self) -> Vec<(Entity, Reject)> {
+        (self.finish_inputs)(&mut self.world)
+    }
+}
+
+/// Where the room is in its match, readable by games.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct MatchState {
+    /// True once the manifest's minimum seats were filled; the game's
+    /// systems run only from then on.
+    pub started: bool,
+    /// 1 for the room's first match, 2 for the next round, and so on.
+    pub number: u32,
+}
+
+pub(crate) fn match_started(state: Res<MatchState>) -> bool {
+    state.started
+}
+
+/// Who a connection authenticated as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlayerInfo {
+    pub id: Arc<str>,
+    pub name: Arc<str>,
+}
+
+/// What a room (or the session itself) queues for a client's socket.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A complete frame.
+    Frame(Bytes),
+    /// A patch shared by the room's members; the connection appends `ack`.
+    Patch { prefix: Bytes, ack: u32 },
+    /// The client is no longer in room `room`; sent as `left`.
+    Left { room: Arc<str>, reason: &'static str },
+}
+
+/// A room's way to reach one client connection.
+#[derive(Clone, Debug)]
+pub struct ClientHandle {
+    /// The connection's bounded outbound queue.
+    pub tx: mpsc::Sender<Outbound>,
+    /// Notified when the client fell so far behind that even messages that
+    /// must not be dropped do not fit; the connection then closes.
+    pub kick: Arc<Notify>,
+}
+
+/// A request to a room.
+pub enum RoomCommand {
+    Join {
+        player: PlayerInfo,
+        client: ClientHandle,
+        reply: oneshot::Sender<Result<(), ErrorCode>>,
+    },
+    Leave {
+        player: Arc<str>,
+    },
+    Input {
+        player: Arc<str>,
+        seq: u32,
+        data: AnyInput,
+    },
+}
+
+/// A cloneable handle to a running room.
+#[derive(Clone)]
+pub struct RoomHandle {
+    pub code: Arc<str>,
+    pub game: Arc<dyn GameType>,
+    pub private: bool,
+    tx: mpsc::Sender<RoomCommand>,
+}
+
+impl RoomHandle {
+    /// Seats `player`; on success the room has queued `joined` for `client`.
+    pub async fn join(&self, player: PlayerInfo, client: ClientHandle) -> Result<(), ErrorCode> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(RoomCommand::Join { player, client, reply })
+            .await
+            .map_err(|_| ErrorCode::NoSuchRoom)?;
+        answer.await.map_err(|_| ErrorCode::NoSuchRoom)?
+    }
+
+    /// Gives up `player`'s seat.
+    pub fn leave(&self, player: Arc<str>) {
+        // A full queue or a closed room: in both cases the seat is released
+        // when the room next sees the player's connection gone or closes.
+        if self.tx.try_send(RoomCommand::Leave { player: player.clone() }).is_err() {
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(RoomCommand::Leave { player }).await;
+            });
+        }
+    }
+
+    /// Queues an input; refuses it when the room's inbox is full.
+    pub fn input(&self, player: Arc<str>, seq: u32, data: AnyInput) -> Result<(), ErrorCode> {
+        self.tx
+            .try_send(RoomCommand::Input { player, seq, data })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => ErrorCode::RateLimited,
+                mpsc::error::TrySendError::Closed(_) => ErrorCode::NotInRoom,
+            })
+    }
+
+    /// Whether the room's task has ended.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}

@@ -1,0 +1,439 @@
+//! The room task: membership, the tick loop, and the end of a match.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bevy_ecs::prelude::*;
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::time::{interval, sleep_until, MissedTickBehavior};
+
+use super::{ClientHandle, MatchState, Outbound, PlayerInfo, RoomCommand, RoomHandle, Simulation};
+use crate::catalog::GameType;
+use crate::game::{entity_id, Clock, GameEvents, Outcome, Player};
+use crate::ledger::{Ledger, MatchRecord};
+use crate::protocol::{error_frame, event_frame, ErrorCode, FrameWriter, RankLine, ServerMessage};
+use crate::replication::Changes;
+
+/// What rooms tell the room directory (the matchmaker).
+pub trait Directory: Send + Sync + 'static {
+    /// The room now has `players` seated.
+    fn seats_changed(&self, code: &str, players: u32);
+    /// The room has closed; forget it.
+    fn closed(&self, code: &str);
+}
+
+/// Everything a room needs from the server around it.
+#[derive(Clone)]
+pub struct RoomContext {
+    pub ledger: Arc<dyn Ledger>,
+    pub directory: Arc<dyn Directory>,
+    /// Capacity of a room's command inbox (joins, leaves, inputs).
+    pub inbox: usize,
+    /// Outbound slots kept free for messages that must not be dropped
+    /// (`result`, `left`, errors); patches stop being queued to a client
+    /// with fewer free slots, and it is resynced with `joined` later.
+    pub outbound_reserve: usize,
+}
+
+/// Opens a room of `game` and starts its task.
+pub fn spawn_room(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>, private: bool) -> RoomHandle {
+    let (tx, rx) = mpsc::channel(ctx.inbox);
+    let handle = RoomHandle {
+        code: code.clone(),
+        game: game.clone(),
+        private,
+        tx,
+    };
+    let room = Room::new(ctx, game, code);
+    tokio::spawn(room.run(rx));
+    handle
+}
+
+/// A seated player.
+struct Member {
+    info: PlayerInfo,
+    entity: Entity,
+    client: ClientHandle,
+    /// Highest input `seq` queued / applied for this member.
+    queued_seq: u32,
+    ack: u32,
+    /// Patches were skipped: the next one is replaced by a full `joined`.
+    lagging: bool,
+}
+
+/// One room: the simulation plus who is in it.
+struct Room {
+    ctx: RoomContext,
+    game: Arc<dyn GameType>,
+    code: Arc<str>,
+    sim: Simulation,
+    members: Vec<Member>,
+    /// Everyone seated during the current match, for its ranking.
+    roster: Vec<(Entity, PlayerInfo)>,
+    opened: Instant,
+    match_started_at: i64,
+    tick_interval: Option<Duration>,
+    /// A turn-based room has something to tick for.
+    dirty: bool,
+    closed: bool,
+}
+
+fn unix_millis() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Room {
+    fn new(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>) -> Room {
+        let sim = game.new_simulation();
+        let tick_interval = game.manifest().tick_interval();
+        Room {
+            ctx,
+            game,
+            code,
+            sim,
+            members: Vec::new(),
+            roster: Vec::new(),
+            opened: Instant::now(),
+            match_started_at: unix_millis(),
+            tick_interval,
+            dirty: false,
+            closed: false,
+        }
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<RoomCommand>) {
+        let mut ticker = self.tick_interval.map(|period| {
+            let mut ticker = interval(period);
+            // An overloaded machine drops ticks rather than bursting to
+            // catch up; the load generator reports the delivered rate.
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            ticker
+        });
+        while !self.closed {
+            let wake = self.next_wake();
+            tokio::select! {
+                command = rx.recv() => {
+                    let Some(command) = command else { break };
+                    self.handle(command);
+                    // Take what else is waiting, so a burst costs one tick.
+                    while let Ok(command) = rx.try_recv() {
+                        self.handle(command);
+                    }
+                    if ticker.is_none() && self.dirty && !self.closed {
+                        self.tick();
+                    }
+                }
+                _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => self.tick(),
+                _ = sleep_until(wake.unwrap_or_else(tokio::time::Instant::now).into()), if wake.is_some() => self.tick(),
+            }
+        }
+        self.ctx.directory.closed(&self.code);
+    }
+
+    /// When a turn-based room's game asked to be woken.
+    fn next_wake(&self) -> Option<tokio::time::Instant> {
+        if self.tick_interval.is_some() {
+            return None;
+        }
+        let at = self.sim.world.resource::<Clock>().wake_at?;
+        Some(tokio::time::Instant::from_std(self.opened + at))
+    }
+
+    fn handle(&mut self, command: RoomCommand) {
+        match command {
+            RoomCommand::Join { player, client, reply } => {
+                let _ = reply.send(self.join(player, client));
+            }
+            RoomCommand::Leave { player } => self.leave(&player),
+            RoomCommand::Input { player, seq, data } => {
+                let Some(member) = self.members.iter_mut().find(|m| m.info.id == player) else {
+                    return;
+                };
+                member.queued_seq = member.queued_seq.max(seq);
+                let entity = member.entity;
+                self.sim.push_input(entity, seq, data);
+                self.dirty = true;
+            }
+        }
+    }
+
+    fn join(&mut self, player: PlayerInfo, client: ClientHandle) -> Result<(), ErrorCode> {
+        if self.closed {
+            return Err(ErrorCode::NoSuchRoom);
+        }
+        let manifest = self.game.manifest();
+        if let Some(i) = self.members.iter().position(|m| m.info.id == player.id) {
+            // The same player from a new connection takes over the seat.
+            let old = std::mem::replace(&mut self.members[i].client, client);
+            let _ = old.tx.try_send(Outbound::Left {
+                room: self.code.clone(),
+                reason: "replaced",
+            });
+            self.members[i].lagging = false;
+            let frame = self.joined_frame(self.members[i].entity);
+            return self.send_or_kick(i, frame);
+        }
+        if self.members.len() as u32 >= manifest.max_players {
+            return Err(ErrorCode::RoomFull);
+        }
+        let slot = (0..manifest.max_players as u8)
+            .find(|s| self.members.iter().all(|m| self.slot_of(m) != *s))
+            .expect("a free seat exists below max_players");
+        let entity = self
+            .sim
+            .world
+            .spawn(Player {
+                id: player.id.to_string(),
+                name: player.name.to_string(),
+                slot,
+                online: true,
+            })
+            .id();
+        self.roster.push((entity, player.clone()));
+        self.members.push(Member {
+            info: player,
+            entity,
+            client,
+            queued_seq: 0,
+            ack: 0,
+            lagging: false,
+        });
+        let min = manifest.min_players;
+        let mut state = self.sim.world.resource_mut::<MatchState>();
+        if !state.started && self.members.len() as u32 >= min {
+            state.started = true;
+            state.number += 1;
+            self.match_started_at = unix_millis();
+        }
+        self.dirty = true;
+        self.ctx.directory.seats_changed(&self.code, self.members.len() as u32);
+        let frame = self.joined_frame(entity);
+        self.send_or_kick(self.members.len() - 1, frame)
+    }
+
+    fn slot_of(&self, member: &Member) -> u8 {
+        self.sim.world.get::<Player>(member.entity).map_or(u8::MAX, |p| p.slot)
+    }
+
+    fn leave(&mut self, player: &str) {
+        let Some(i) = self.members.iter().position(|m| &*m.info.id == player) else {
+            return;
+        };
+        let member = self.members.swap_remove(i);
+        self.sim.world.despawn(member.entity);
+        self.dirty = true;
+        if self.members.is_empty() {
+            self.closed = true;
+        } else {
+            self.ctx.directory.seats_changed(&self.code, self.members.len() as u32);
+        }
+    }
+
+    /// A full `joined` for the member whose entity is `you`.
+    fn joined_frame(&mut self, you: Entity) -> Bytes {
+        let mut state = self.sim.replication.snapshot(&mut self.sim.world);
+        let tick = self.sim.world.resource::<Clock>().tick;
+        let schema = self.game.schema();
+        let mut w = FrameWriter::with_capacity(256 + schema.len());
+        w.map(7)
+            .str("t")
+            .str("joined")
+            .str("room")
+            .str(&self.code)
+            .str("game")
+            .str(&self.game.manifest().name)
+            .str("you")
+            .uint(entity_id(you))
+            .str("tick")
+            .uint(tick)
+            .str("schema")
+            .raw(schema)
+            .str("state");
+        state.write_state(&mut w);
+        w.finish()
+    }
+
+    /// Queues a frame that must arrive; a client too far behind for it is
+    /// disconnected.
+    fn send_or_kick(&self, i: usize, frame: Bytes) -> Result<(), ErrorCode> {
+        let client = &self.members[i].client;
+        if client.tx.try_send(Outbound::Frame(frame)).is_err() {
+            client.kick.notify_one();
+            return Err(ErrorCode::Internal);
+        }
+        Ok(())
+    }
+
+    fn tick(&mut self) {
+        self.dirty = false;
+        let now = self.opened.elapsed();
+        {
+            let mut clock = self.sim.world.resource_mut::<Clock>();
+            clock.tick += 1;
+            let delta = match self.tick_interval {
+                Some(period) => period,
+                None => now.saturating_sub(clock.elapsed),
+            };
+            clock.delta = delta;
+            clock.elapsed += delta;
+            if clock.wake_at.is_some_and(|at| at <= clock.elapsed) {
+                clock.wake_at = None;
+            }
+        }
+        for member in &mut self.members {
+            member.ack = member.queued_seq;
+        }
+        let ran = catch_unwind(AssertUnwindSafe(|| self.sim.schedule.run(&mut self.sim.world)));
+        if ran.is_err() {
+            self.fail();
+            return;
+        }
+        for (entity, reject) in self.sim.finish_inputs() {
+            if let Some(i) = self.members.iter().position(|m| m.entity == entity) {
+                let _ = self.send_or_kick(i, error_frame(ErrorCode::IllegalInput, &reject.0));
+            }
+        }
+        self.send_events();
+        self.send_patch();
+        if let Some(outcome) = self.sim.world.remove_resource::<Outcome>() {
+            self.finish_match(outcome);
+        }
+    }
+
+    fn send_events(&mut self) {
+        let events = std::mem::take(&mut self.sim.world.resource_mut::<GameEvents>().queue);
+        for (to, name, data) in events {
+            let frame = event_frame(&name, &data);
+            for i in 0..self.members.len() {
+                if to.is_none_or(|e| e == self.members[i].entity) {
+                    let _ = self.send_or_kick(i, frame.clone());
+                }
+            }
+        }
+    }
+
+    fn send_patch(&mut self) {
+        let tick = self.sim.world.resource::<Clock>().tick;
+        let mut changes = std::mem::take(&mut *self.sim.world.resource_mut::<Changes>());
+        let prefix = changes.encode_patch_prefix(tick, &self.sim.world);
+        changes.clear();
+        *self.sim.world.resource_mut::<Changes>() = changes;
+        self.sim.world.clear_trackers();
+
+        let reserve = self.ctx.outbound_reserve;
+        for i in 0..self.members.len() {
+            let member = &self.members[i];
+            let free = member.client.tx.capacity();
+            if free <= reserve {
+                self.members[i].lagging = true;
+                continue;
+            }
+            if member.lagging {
+                let frame = self.joined_frame(self.members[i].entity);
+                if self.members[i].client.tx.try_send(Outbound::Frame(frame)).is_ok() {
+                    self.members[i].lagging = false;
+                }
+                continue;
+            }
+            let _ = member.client.tx.try_send(Outbound::Patch {
+                prefix: prefix.clone(),
+                ack: member.ack,
+            });
+        }
+    }
+
+    /// Records the match, then tells the players; closes the room unless
+    /// its game plays round after round.
+    fn finish_match(&mut self, outcome: Outcome) {
+        let mut ranking: Vec<RankLine> = Vec::new();
+        for placing in &outcome.ranking {
+            if let Some((_, info)) = self.roster.iter().find(|(e, _)| *e == placing.player) {
+                if ranking.iter().all(|l| *l.player != *info.id) {
+                    ranking.push(RankLine {
+                        player: info.id.to_string(),
+                        name: info.name.to_string(),
+                        rank: placing.rank,
+                        score: placing.score,
+                    });
+                }
+            }
+        }
+        // Seated players the game did not rank share the next rank.
+        let next = ranking.iter().map(|l| l.rank).max().unwrap_or(0) + 1;
+        for (_, info) in &self.roster {
+            if ranking.iter().all(|l| *l.player != *info.id) {
+                ranking.push(RankLine {
+                    player: info.id.to_string(),
+                    name: info.name.to_string(),
+                    rank: next,
+                    score: 0,
+                });
+            }
+        }
+        ranking.sort_by_key(|l| l.rank);
+        let ended_at = unix_millis();
+        let record = MatchRecord {
+            id: format!("{ended_at:012x}{:08x}", rand::random::<u32>()),
+            game: self.game.manifest().name.clone(),
+            room: self.code.to_string(),
+            started_at: self.match_started_at,
+            ended_at,
+            ranking,
+        };
+        let continuous = self.game.manifest().continuous;
+        let recipients: Vec<ClientHandle> = self.members.iter().map(|m| m.client.clone()).collect();
+        if continuous {
+            self.roster = self.members.iter().map(|m| (m.entity, m.info.clone())).collect();
+            self.match_started_at = ended_at;
+            self.sim.world.resource_mut::<MatchState>().number += 1;
+        } else {
+            self.closed = true;
+        }
+        let ledger = self.ctx.ledger.clone();
+        let room = self.code.clone();
+        tokio::spawn(async move {
+            let recorded = ledger.record(&record).await;
+            let frame = match &recorded {
+                Ok(()) => ServerMessage::Result {
+                    match_id: &record.id,
+                    ranking: &record.ranking,
+                }
+                .encode(),
+                Err(e) => {
+                    tracing::error!(room = %room, error = %e, "a match result could not be recorded");
+                    error_frame(ErrorCode::Internal, "the match result could not be recorded")
+                }
+            };
+            for client in recipients {
+                let sent = client.tx.try_send(Outbound::Frame(frame.clone())).is_ok()
+                    && (continuous
+                        || client
+                            .tx
+                            .try_send(Outbound::Left {
+                                room: room.clone(),
+                                reason: if recorded.is_ok() { "finished" } else { "error" },
+                            })
+                            .is_ok());
+                if !sent {
+                    client.kick.notify_one();
+                }
+            }
+        });
+    }
+
+    /// A game system panicked: the world may be half-updated, so the room
+    /// ends without recording anything.
+    fn fail(&mut self) {
+        tracing::error!(room = %self.code, game = %self.game.manifest().name, "a game system panicked; the room is closed");
+        for member in &self.members {
+            let _ = member.client.tx.try_send(Outbound::Left {
+                room: self.code.clone(),
+                reason: "error",
+            });
+        }
+        self.members.clear();
+        self.closed = true;
+    }
+}
