@@ -1,0 +1,284 @@
+//! Test helpers: an in-process server on 127.0.0.1 and a websocket client
+//! that speaks protocol v1 with tokio-tungstenite.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use parlor::catalog::{Catalog, ManifestSource};
+use parlor::config::Config;
+use parlor::net::Server;
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A guard against a hung test; never a way to wait for something.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A server with its own data directory.
+pub struct TestServer {
+    pub server: Server,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// The bundled games with bundled manifests.
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}, None).await
+    }
+
+    /// Bundled games, manifests overridden from `manifests` where present.
+    pub async fn with_manifests(manifests: &[(&str, &str)]) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mdir = dir.path().join("manifests");
+        std::fs::create_dir_all(&mdir).unwrap();
+        for (name, text) in manifests {
+            std::fs::write(mdir.join(format!("{name}.toml")), text).unwrap();
+        }
+        let catalog = Catalog::bundled(&ManifestSource::Dir(&mdir)).unwrap();
+        Self::start_in(dir, catalog, |_| {}).await
+    }
+
+    pub async fn start_with(configure: impl FnOnce(&mut Config), catalog: Option<Catalog>) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = catalog.unwrap_or_else(|| Catalog::bundled(&ManifestSource::Bundled).unwrap());
+        Self::start_in(dir, catalog, configure).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, catalog: Catalog, configure: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            ..Config::default()
+        };
+        configure(&mut config);
+        let server = Server::start(config, catalog).await.unwrap();
+        TestServer { server, dir }
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.server.addr())
+    }
+
+    pub fn http(&self, path: &str) -> String {
+        format!("http://{}{}", self.server.addr(), path)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// GET over a plain TCP connection; returns (status, body).
+pub async fn http_get(url: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = TcpStream::connect(host).await.unwrap();
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).to_string();
+    let status: u16 = text[9..12].parse().unwrap();
+    let body_start = text.find("\r\n\r\n").unwrap() + 4;
+    let head = &text[..body_start].to_ascii_lowercase();
+    let body = &text[body_start..];
+    let body = if head.contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    (status, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let end = body.find("\r\n").unwrap();
+        let len = usize::from_str_radix(body[..end].trim(), 16).unwrap();
+        if len == 0 {
+            return out;
+        }
+        out.push_str(&body[end + 2..end + 2 + len]);
+        body = &body[end + 2 + len + 2..];
+    }
+}
+
+pub async fn get_json(url: &str) -> (u16, Value) {
+    let (status, body) = http_get(url).await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// A protocol v1 client.
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub seq: u32,
+}
+
+/// How the server ended a connection.
+#[derive(Debug, PartialEq)]
+pub enum Closed {
+    Code(u16),
+    Dropped,
+}
+
+impl Client {
+    pub async fn connect(url: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Client { ws, seq: 0 }
+    }
+
+    /// Connects and says hello as a guest; returns the client and `welcome`.
+    pub async fn guest(url: &str, name: &str) -> (Client, Value) {
+        let mut client = Client::connect(url).await;
+        client.send(json!({"t": "hello", "v": 1, "guest": name})).await;
+        let welcome = client.expect("welcome").await;
+        (client, welcome)
+    }
+
+    pub async fn send(&mut self, message: Value) {
+        let bytes = rmp_serde::to_vec_named(&message).unwrap();
+        self.ws.send(Message::Binary(bytes.into())).await.unwrap();
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.ws.send(message).await.unwrap();
+    }
+
+    /// Sends an input with the next sequence number; returns that number.
+    pub async fn input(&mut self, d: Value) -> u32 {
+        self.seq += 1;
+        let seq = self.seq;
+        self.send(json!({"t": "input", "seq": seq, "d": d})).await;
+        seq
+    }
+
+    /// The next message, decoded to JSON; panics if the socket closes.
+    pub async fn recv(&mut self) -> Value {
+        match self.next().await {
+            Ok(v) => v,
+            Err(closed) => panic!("socket closed: {closed:?}"),
+        }
+    }
+
+    async fn next(&mut self) -> Result<Value, Closed> {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .expect("no message from the server in time");
+            match message {
+                Some(Ok(Message::Binary(b))) => return Ok(rmp_serde::from_slice(&b).expect("server frames decode")),
+                Some(Ok(Message::Close(frame))) => return Err(frame.map_or(Closed::Dropped, |f| Closed::Code(f.code.into()))),
+                Some(Ok(Message::Text(t))) => panic!("server sent a text frame: {t}"),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Err(Closed::Dropped),
+            }
+        }
+    }
+
+    /// Reads until a message of type `t`, skipping others.
+    pub async fn expect(&mut self, t: &str) -> Value {
+        loop {
+            let m = self.recv().await;
+            if m["t"] == t {
+                return m;
+            }
+            assert_ne!(m["t"], "error", "unexpected error while waiting for {t}: {m}");
+        }
+    }
+
+    /// Reads until the server closes; returns how.
+    pub async fn closed(&mut self) -> Closed {
+        loop {
+            if let Err(closed) = self.next().await {
+                return closed;
+            }
+        }
+    }
+
+    /// Reads until a message of type `t`, applying joined/patch to `mirror`.
+    pub async fn expect_mirrored(&mut self, mirror: &mut Mirror, t: &str) -> Value {
+        loop {
+            let m = self.recv().await;
+            mirror.apply(&m);
+            if m["t"] == t {
+                return m;
+            }
+        }
+    }
+}
+
+/// A client-side copy of a room's replicated state.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Mirror {
+    pub tick: u64,
+    pub you: u64,
+    pub schema: Vec<Value>,
+    /// entity id -> type index -> value
+    pub entities: BTreeMap<u64, BTreeMap<u64, Value>>,
+    pub resources: BTreeMap<u64, Value>,
+}
+
+impl Mirror {
+    pub fn apply(&mut self, m: &Value) {
+        match m["t"].as_str() {
+            Some("joined") => {
+                *self = Mirror::default();
+                self.tick = m["tick"].as_u64().unwrap();
+                self.you = m["you"].as_u64().unwrap();
+                self.schema = m["schema"].as_array().unwrap().clone();
+                for e in m["state"]["e"].as_array().unwrap() {
+                    let comps = self.entities.entry(e[0].as_u64().unwrap()).or_default();
+                    for c in e[1].as_array().unwrap() {
+                        comps.insert(c[0].as_u64().unwrap(), c[1].clone());
+                    }
+                }
+                for r in m["state"]["r"].as_array().unwrap() {
+                    self.resources.insert(r[0].as_u64().unwrap(), r[1].clone());
+                }
+            }
+            Some("patch") => {
+                self.tick = m["tick"].as_u64().unwrap();
+                for e in m["ch"].as_array().unwrap() {
+                    let comps = self.entities.entry(e[0].as_u64().unwrap()).or_default();
+                    for c in e[1].as_array().unwrap() {
+                        comps.insert(c[0].as_u64().unwrap(), c[1].clone());
+                    }
+                }
+                for e in m["rm"].as_array().unwrap() {
+                    if let Some(comps) = self.entities.get_mut(&e[0].as_u64().unwrap()) {
+                        for ty in e[1].as_array().unwrap() {
+                            comps.remove(&ty.as_u64().unwrap());
+                        }
+                    }
+                }
+                for id in m["gone"].as_array().unwrap() {
+                    self.entities.remove(&id.as_u64().unwrap());
+                }
+                if let Some(rs) = m.get("r").and_then(|r| r.as_array()) {
+                    for r in rs {
+                        self.resources.insert(r[0].as_u64().unwrap(), r[1].clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The schema index of a type name.
+    pub fn type_index(&self, name: &str) -> u64 {
+        self.schema.iter().position(|s| s[0] == name).unwrap_or_else(|| panic!("{name} not in schema")) as u64
+    }
+
+    pub fn resource(&self, name: &str) -> &Value {
+        &self.resources[&self.type_index(name)]
+    }
+
+    /// Entities carrying type `name`, with that value.
+    pub fn with(&self, name: &str) -> Vec<(u64, Value)> {
+        let ty = self.type_index(name);
+        self.entities.iter().filter_map(|(e, c)| c.get(&ty).map(|v| (*e, v.clone()))).collect()
+    }
+}
