@@ -1,0 +1,163 @@
+//! Bad input and failing games: clear errors, closed sockets where the
+//! protocol says so, and no harm to other rooms.
+
+mod common;
+
+use bevy_ecs::prelude::*;
+use common::{get_json, Client, Closed, Mirror, TestServer};
+use futures_util::SinkExt;
+use parlor::catalog::{Catalog, ManifestSource};
+use parlor::game::{Game, Inputs, RoomBuilder};
+use parlor::manifest::Manifest;
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+
+/// An arena player whose patches show the server is still ticking.
+async fn watcher(server: &TestServer) -> (Client, Mirror) {
+    let (mut c, _) = Client::guest(&server.ws_url(), "Watcher").await;
+    c.send(json!({"t": "quick", "game": "arena"})).await;
+    let mut m = Mirror::default();
+    c.expect_mirrored(&mut m, "joined").await;
+    (c, m)
+}
+
+/// Reads a few more patches and checks the ticks go on.
+async fn still_ticking(c: &mut Client, m: &mut Mirror) {
+    let before = m.tick;
+    for _ in 0..3 {
+        c.expect_mirrored(m, "patch").await;
+    }
+    assert!(m.tick >= before + 3, "the room kept ticking: {before} -> {}", m.tick);
+}
+
+#[tokio::test]
+async fn undecodable_and_misplaced_messages_get_errors() {
+    let server = TestServer::start().await;
+    let (mut w, mut wm) = watcher(&server).await;
+
+    let mut c = Client::connect(&server.ws_url()).await;
+    c.send_raw(Message::Binary(vec![0xc1, 0x00, 0xff].into())).await;
+    assert_eq!(c.expect("error").await["code"], "bad_message");
+    c.send(json!({"t": "quick", "game": "arena"})).await;
+    let e = c.expect("error").await;
+    assert_eq!((e["code"].as_str(), e["message"].as_str()), (Some("bad_message"), Some("the first message must be hello")));
+    c.send(json!({"t": "hello", "v": 1, "guest": ""})).await;
+    assert_eq!(c.expect("error").await["code"], "bad_message");
+    c.send(json!({"t": "hello", "v": 1, "guest": "Eve"})).await;
+    let welcome = c.expect("welcome").await;
+    assert_eq!(welcome["player"]["name"], "Eve");
+    assert!(welcome["player"]["id"].as_str().unwrap().starts_with("guest:"));
+
+    c.send(json!({"t": "input", "seq": 1, "d": {"dx": 1, "dy": 0}})).await;
+    assert_eq!(c.expect("error").await["code"], "not_in_room");
+    c.send(json!({"t": "leave"})).await;
+    assert_eq!(c.expect("error").await["code"], "not_in_room");
+    c.send(json!({"t": "quick", "game": "chess"})).await;
+    assert_eq!(c.expect("error").await["code"], "no_such_game");
+    c.send(json!({"t": "join", "room": "nope"})).await;
+    assert_eq!(c.expect("error").await["code"], "no_such_room");
+    c.send(json!({"t": "join", "room": "ZZZZZZ"})).await;
+    assert_eq!(c.expect("error").await["code"], "no_such_room");
+    c.send(json!({"t": "chat", "game": "arena"})).await;
+    assert_eq!(c.expect("error").await["code"], "unsupported");
+    c.send(json!({"t": "fly"})).await;
+    assert_eq!(c.expect("error").await["code"], "bad_message");
+    c.send(json!({"t": "ping", "n": 42})).await;
+    assert_eq!(c.expect("pong").await["n"], 42);
+
+    still_ticking(&mut w, &mut wm).await;
+}
+
+#[tokio::test]
+async fn sign_in_that_is_not_offered_yet_is_refused_clearly() {
+    let server = TestServer::start().await;
+    let mut c = Client::connect(&server.ws_url()).await;
+    c.send(json!({"t": "hello", "v": 1, "init_data": "query_id=1&hash=00"})).await;
+    assert_eq!(c.expect("error").await["code"], "auth_failed");
+    c.send(json!({"t": "hello", "v": 1, "session": "abc"})).await;
+    assert_eq!(c.expect("error").await["code"], "auth_failed");
+    c.send(json!({"t": "hello", "v": 2, "guest": "Future"})).await;
+    assert_eq!(c.expect("error").await["code"], "version");
+    assert_eq!(c.closed().await, Closed::Code(1008));
+}
+
+#[tokio::test]
+async fn text_frames_close_with_1003() {
+    let server = TestServer::start().await;
+    let (mut c, _) = Client::guest(&server.ws_url(), "Texter").await;
+    c.send_raw(Message::Text("{\"t\":\"ping\",\"n\":1}".into())).await;
+    assert_eq!(c.closed().await, Closed::Code(1003));
+}
+
+#[tokio::test]
+async fn oversize_frames_close_with_1009() {
+    let server = TestServer::start().await;
+    let (mut w, mut wm) = watcher(&server).await;
+    let (mut c, _) = Client::guest(&server.ws_url(), "Big").await;
+    c.send_raw(Message::Binary(vec![0x90; 16 * 1024 + 1].into())).await;
+    assert_eq!(c.closed().await, Closed::Code(1009));
+    still_ticking(&mut w, &mut wm).await;
+}
+
+#[tokio::test]
+async fn repeated_bad_messages_close_with_1008() {
+    let server = TestServer::start().await;
+    let (mut c, _) = Client::guest(&server.ws_url(), "Noisy").await;
+    for _ in 0..20 {
+        if c.ws.send(Message::Binary(vec![0xc1].into())).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(c.closed().await, Closed::Code(1008));
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_at_the_hello_deadline() {
+    let server = TestServer::start_with(|c| c.limits.hello_timeout_secs = 1, None).await;
+    let mut c = Client::connect(&server.ws_url()).await;
+    assert_eq!(c.closed().await, Closed::Code(1008));
+}
+
+/// A game whose system panics on input 13.
+struct Boom;
+
+impl Game for Boom {
+    type Input = u32;
+    const NAME: &'static str = "boom";
+    fn build(room: &mut RoomBuilder) {
+        room.add_systems(explode);
+    }
+}
+
+fn explode(inputs: Res<Inputs<u32>>) {
+    if inputs.iter().any(|i| i.data == 13) {
+        panic!("boom: the game's own bug");
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_game_ends_its_room_and_nothing_else() {
+    let mut catalog = Catalog::bundled(&ManifestSource::Bundled).unwrap();
+    let manifest = Manifest::parse("name = \"boom\"\nmin_players = 1\nmax_players = 4\n").unwrap();
+    catalog.add::<Boom>(manifest).unwrap();
+    let server = TestServer::start_with(|_| {}, Some(catalog)).await;
+    let (mut w, mut wm) = watcher(&server).await;
+
+    let (mut a, _) = Client::guest(&server.ws_url(), "Unlucky").await;
+    a.send(json!({"t": "create", "game": "boom"})).await;
+    a.expect("joined").await;
+    a.input(json!(1)).await;
+    a.expect("patch").await;
+    a.input(json!(13)).await;
+    assert_eq!(a.expect("left").await["reason"], "error");
+
+    still_ticking(&mut w, &mut wm).await;
+    // The player and the server go on: a new room of the same game works.
+    a.send(json!({"t": "create", "game": "boom"})).await;
+    a.expect("joined").await;
+    let seq = a.input(json!(2)).await;
+    while a.expect("patch").await["ack"] != seq {}
+    // Nothing was recorded for the failed room.
+    let (status, board) = get_json(&server.http("/api/leaderboard/boom")).await;
+    assert_eq!((status, board["entries"].clone()), (200, json!([])));
+}
