@@ -66,7 +66,8 @@ impl Game for Arena {
 
     fn build(room: &mut RoomBuilder) {
         let manifest = room.manifest();
-        let setting = |key: &str, default: f64| manifest.settings.get(key).and_then(|v| v.as_float()).unwrap_or(default);
+        let setting =
+            |key: &str, default: f64| manifest.settings.get(key).and_then(|v| v.as_float()).unwrap_or(default);
         let rules = Rules {
             field: setting("field", 1000.0) as f32,
             speed: setting("speed", 200.0) as f32,
@@ -98,18 +99,27 @@ fn random_spot(dice: &mut Dice, rules: &Rules) -> Position {
 
 fn seat_players(new: Query<Entity, Added<Player>>, rules: Res<Rules>, mut dice: ResMut<Dice>, mut commands: Commands) {
     for entity in &new {
-        commands.entity(entity).insert((random_spot(&mut dice, &rules), Score(0), Steer::default()));
+        commands
+            .entity(entity)
+            .insert((random_spot(&mut dice, &rules), Score(0), Steer::default()));
     }
 }
 
 fn steer(inputs: Res<Inputs<SteerInput>>, mut players: Query<&mut Steer>) {
     for input in inputs.iter() {
         let SteerInput { dx, dy } = input.data;
-        let (dx, dy) = if dx.is_finite() && dy.is_finite() { (dx, dy) } else { (0.0, 0.0) };
+        let (dx, dy) = if dx.is_finite() && dy.is_finite() {
+            (dx, dy)
+        } else {
+            (0.0, 0.0)
+        };
         let length = (dx * dx + dy * dy).sqrt();
         let scale = if length > 1.0 { 1.0 / length } else { 1.0 };
         if let Ok(mut s) = players.get_mut(input.player) {
-            s.set_if_neq(Steer { dx: dx * scale, dy: dy * scale });
+            s.set_if_neq(Steer {
+                dx: dx * scale,
+                dy: dy * scale,
+            });
         }
     }
 }
@@ -144,9 +154,18 @@ fn collect(
     }
 }
 
-fn rounds(mut round: ResMut<Round>, clock: Res<Clock>, rules: Res<Rules>, mut players: Query<(Entity, &mut Score)>, mut commands: Commands) {
+fn rounds(
+    mut round: ResMut<Round>,
+    clock: Res<Clock>,
+    rules: Res<Rules>,
+    mut players: Query<(Entity, &mut Score)>,
+    mut commands: Commands,
+) {
     if round.number == 0 {
-        *round = Round { number: 1, ends_at_tick: clock.tick + rules.round_ticks };
+        *round = Round {
+            number: 1,
+            ends_at_tick: clock.tick + rules.round_ticks,
+        };
         return;
     }
     if clock.tick < round.ends_at_tick {
@@ -156,5 +175,8 @@ fn rounds(mut round: ResMut<Round>, clock: Res<Clock>, rules: Res<Rules>, mut pl
     for (_, mut score) in &mut players {
         score.set_if_neq(Score(0));
     }
-    *round = Round { number: round.number + 1, ends_at_tick: clock.tick + rules.round_ticks };
+    *round = Round {
+        number: round.number + 1,
+        ends_at_tick: clock.tick + rules.round_ticks,
+    };
 }

@@ -32,7 +32,16 @@ impl Game for TicTacToe {
     }
 }
 
-const LINES: [[usize; 3]; 8] = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 3, 6], [1, 4, 7], [2, 5, 8], [0, 4, 8], [2, 4, 6]];
+const LINES: [[usize; 3]; 8] = [
+    [0, 1, 2],
+    [3, 4, 5],
+    [6, 7, 8],
+    [0, 3, 6],
+    [1, 4, 7],
+    [2, 5, 8],
+    [0, 4, 8],
+    [2, 4, 6],
+];
 
 fn play(
     mut inputs: ResMut<Inputs<Move>>,
@@ -61,7 +70,11 @@ fn play(
             let rank = |s: u8| if won && s != seat { 2 } else { 1 };
             let ranking = players
                 .iter()
-                .map(|(player, p)| Placing { player, rank: rank(p.slot), score: (rank(p.slot) == 1) as i64 })
+                .map(|(player, p)| Placing {
+                    player,
+                    rank: rank(p.slot),
+                    score: (rank(p.slot) == 1) as i64,
+                })
                 .collect();
             commands.insert_resource(Outcome { ranking });
         }

@@ -111,10 +111,11 @@ impl<G: Game> GameType for Hosted<G> {
 
 fn push_input<I: Send + Sync + 'static>(world: &mut World, player: Entity, seq: u32, data: AnyInput) {
     if let Ok(data) = data.downcast::<I>() {
-        world
-            .resource_mut::<Inputs<I>>()
-            .queue
-            .push(Input { player, seq, data: *data });
+        world.resource_mut::<Inputs<I>>().queue.push(Input {
+            player,
+            seq,
+            data: *data,
+        });
     }
 }
 
@@ -164,7 +165,8 @@ impl Catalog {
                 name: manifest.name,
             });
         }
-        self.games.insert(G::NAME.to_owned(), Arc::new(Hosted::<G>::new(manifest)));
+        self.games
+            .insert(G::NAME.to_owned(), Arc::new(Hosted::<G>::new(manifest)));
         Ok(self)
     }
 

@@ -136,11 +136,14 @@ impl Config {
     fn check(&self) -> Result<(), ConfigError> {
         let l = &self.limits;
         if l.max_frame_bytes < 64 {
-            return Err(ConfigError::Invalid("limits.max_frame_bytes must be at least 64".into()));
+            return Err(ConfigError::Invalid(
+                "limits.max_frame_bytes must be at least 64".into(),
+            ));
         }
         if l.outbound_reserve == 0 || l.outbound_queue <= l.outbound_reserve + 1 {
             return Err(ConfigError::Invalid(
-                "limits.outbound_queue must exceed limits.outbound_reserve + 1, and the reserve must be at least 1".into(),
+                "limits.outbound_queue must exceed limits.outbound_reserve + 1, and the reserve must be at least 1"
+                    .into(),
             ));
         }
         if l.room_inbox == 0 || l.max_rooms == 0 || l.hello_timeout_secs == 0 {

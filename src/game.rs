@@ -222,7 +222,7 @@ impl Outcome {
     /// (1, 1, 3, ...).
     pub fn by_score(scores: impl IntoIterator<Item = (Entity, i64)>) -> Self {
         let mut scores: Vec<(Entity, i64)> = scores.into_iter().collect();
-        scores.sort_by(|a, b| b.1.cmp(&a.1));
+        scores.sort_by_key(|&(_, score)| std::cmp::Reverse(score));
         let mut ranking = Vec::with_capacity(scores.len());
         for (i, (player, score)) in scores.iter().enumerate() {
             let rank = match ranking.last() {
@@ -242,11 +242,7 @@ impl Outcome {
     /// by the engine.
     pub fn winner(player: Entity, score: i64) -> Self {
         Outcome {
-            ranking: vec![Placing {
-                player,
-                rank: 1,
-                score,
-            }],
+            ranking: vec![Placing { player, rank: 1, score }],
         }
     }
 }

@@ -58,15 +58,9 @@ pub struct Manifest {
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("{path}: {source}")]
-    Parse {
-        path: String,
-        source: toml::de::Error,
-    },
+    Parse { path: String, source: toml::de::Error },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
 }
@@ -99,7 +93,12 @@ impl Manifest {
     }
 
     fn check(&self) -> Result<(), String> {
-        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(format!("name {:?} must be letters, digits, '-' or '_'", self.name));
         }
         if self.min_players == 0 || self.min_players > self.max_players {
@@ -109,7 +108,10 @@ impl Manifest {
             ));
         }
         if self.max_players > MAX_SEATS {
-            return Err(format!("max_players {} is over the limit of {MAX_SEATS}", self.max_players));
+            return Err(format!(
+                "max_players {} is over the limit of {MAX_SEATS}",
+                self.max_players
+            ));
         }
         if let Some(rate) = self.tick_rate {
             if rate == 0 || rate > MAX_TICK_RATE {

@@ -64,6 +64,9 @@ pub trait Matchmaker: Send + Sync + 'static {
     fn room_count(&self) -> usize;
 }
 
+/// Public rooms of one game with a free seat, fullest first.
+type OpenRooms = BTreeSet<(Reverse<u32>, Arc<str>)>;
+
 struct Entry {
     handle: RoomHandle,
     players: u32,
@@ -74,7 +77,7 @@ pub struct LocalMatchmaker {
     catalog: Catalog,
     rooms: DashMap<Arc<str>, Entry>,
     /// Per game: public rooms with a free seat, fullest first.
-    open: Mutex<HashMap<String, BTreeSet<(Reverse<u32>, Arc<str>)>>>,
+    open: Mutex<HashMap<String, OpenRooms>>,
     max_rooms: usize,
     context: OnceLock<RoomContext>,
 }
@@ -115,7 +118,13 @@ impl LocalMatchmaker {
                 players: 0,
             });
             if !private {
-                self.index_update(&handle.game.manifest().name, &code, None, Some(0), handle.game.manifest().max_players);
+                self.index_update(
+                    &handle.game.manifest().name,
+                    &code,
+                    None,
+                    Some(0),
+                    handle.game.manifest().max_players,
+                );
             }
             return Ok(handle);
         }
@@ -140,7 +149,8 @@ impl Matchmaker for LocalMatchmaker {
         }
         let candidate = {
             let open = self.open.lock().expect("matchmaking index lock");
-            open.get(game).and_then(|set| set.iter().next().map(|(_, code)| code.clone()))
+            open.get(game)
+                .and_then(|set| set.iter().next().map(|(_, code)| code.clone()))
         };
         if let Some(code) = candidate {
             if let Some(entry) = self.rooms.get(&code) {

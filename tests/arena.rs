@@ -67,7 +67,10 @@ async fn eight_players_play_a_round_and_all_get_the_same_ranking() {
     assert_eq!(ranking.len(), 8);
     let scores: Vec<i64> = ranking.iter().map(|l| l["score"].as_i64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ranked by score: {scores:?}");
-    assert!(scores.iter().sum::<i64>() > 0, "players collected orbs on a small field");
+    assert!(
+        scores.iter().sum::<i64>() > 0,
+        "players collected orbs on a small field"
+    );
     assert_eq!(ranking[0]["rank"], 1);
 
     let (status, board) = get_json(&server.http("/api/leaderboard/arena")).await;
@@ -79,7 +82,10 @@ async fn eight_players_play_a_round_and_all_get_the_same_ranking() {
         .map(|e| (e["player"].as_str().unwrap().to_owned(), e["best"].as_i64().unwrap()))
         .collect();
     for line in ranking {
-        assert_eq!(best.get(line["player"].as_str().unwrap()), line["score"].as_i64().as_ref());
+        assert_eq!(
+            best.get(line["player"].as_str().unwrap()),
+            line["score"].as_i64().as_ref()
+        );
     }
 
     // The room goes on with round 2 and scores start again from zero.
@@ -120,7 +126,11 @@ async fn a_player_joining_mid_match_sees_what_the_others_see() {
     // The late player has a position and a score like everyone else.
     let you = theirs.you;
     let position = theirs.type_index("Position");
-    assert!(theirs.entities[&you].contains_key(&position), "{:?}", theirs.entities[&you]);
+    assert!(
+        theirs.entities[&you].contains_key(&position),
+        "{:?}",
+        theirs.entities[&you]
+    );
     // And the room lists two players.
     let (_, rooms) = get_json(&server.http("/api/rooms")).await;
     assert_eq!(rooms[0]["code"], code);

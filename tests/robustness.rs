@@ -40,7 +40,10 @@ async fn undecodable_and_misplaced_messages_get_errors() {
     assert_eq!(c.expect("error").await["code"], "bad_message");
     c.send(json!({"t": "quick", "game": "arena"})).await;
     let e = c.expect("error").await;
-    assert_eq!((e["code"].as_str(), e["message"].as_str()), (Some("bad_message"), Some("the first message must be hello")));
+    assert_eq!(
+        (e["code"].as_str(), e["message"].as_str()),
+        (Some("bad_message"), Some("the first message must be hello"))
+    );
     c.send(json!({"t": "hello", "v": 1, "guest": ""})).await;
     assert_eq!(c.expect("error").await["code"], "bad_message");
     c.send(json!({"t": "hello", "v": 1, "guest": "Eve"})).await;
@@ -72,7 +75,8 @@ async fn undecodable_and_misplaced_messages_get_errors() {
 async fn sign_in_that_is_not_offered_yet_is_refused_clearly() {
     let server = TestServer::start().await;
     let mut c = Client::connect(&server.ws_url()).await;
-    c.send(json!({"t": "hello", "v": 1, "init_data": "query_id=1&hash=00"})).await;
+    c.send(json!({"t": "hello", "v": 1, "init_data": "query_id=1&hash=00"}))
+        .await;
     assert_eq!(c.expect("error").await["code"], "auth_failed");
     c.send(json!({"t": "hello", "v": 1, "session": "abc"})).await;
     assert_eq!(c.expect("error").await["code"], "auth_failed");

@@ -16,7 +16,8 @@ impl Table {
     /// Ada creates a private room (seat 0), Bob joins it by code (seat 1).
     async fn seat(server: &TestServer) -> Table {
         let (mut ada, _) = Client::guest(&server.ws_url(), "Ada").await;
-        ada.send(json!({"t": "create", "game": "tictactoe", "private": true})).await;
+        ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
+            .await;
         let mut ma = Mirror::default();
         let joined = ada.expect_mirrored(&mut ma, "joined").await;
         assert_eq!(joined["game"], "tictactoe");
@@ -35,7 +36,10 @@ impl Table {
             .iter()
             .map(|(_, p)| (p[1].as_str().unwrap().to_owned(), p[2].as_u64().unwrap()))
             .collect();
-        assert!(seats.contains(&("Ada".into(), 0)) && seats.contains(&("Bob".into(), 1)), "{seats:?}");
+        assert!(
+            seats.contains(&("Ada".into(), 0)) && seats.contains(&("Bob".into(), 1)),
+            "{seats:?}"
+        );
         Table {
             players: [ada, bob],
             mirrors: [ma, mb],
@@ -54,7 +58,11 @@ impl Table {
             }
         }
         let [a, b] = &self.mirrors;
-        assert_eq!((a.tick, &a.entities, &a.resources), (b.tick, &b.entities, &b.resources), "both players see the same state");
+        assert_eq!(
+            (a.tick, &a.entities, &a.resources),
+            (b.tick, &b.entities, &b.resources),
+            "both players see the same state"
+        );
     }
 
     fn board(&self) -> &Value {
@@ -77,8 +85,14 @@ async fn a_win_ranks_the_winner_first_and_is_on_the_leaderboard() {
     assert_eq!(ra, rb, "both players get the same result");
     let ranking = ra["ranking"].as_array().unwrap();
     assert_eq!(ranking.len(), 2);
-    assert_eq!((ranking[0]["name"].as_str(), ranking[0]["rank"].as_u64()), (Some("Ada"), Some(1)));
-    assert_eq!((ranking[1]["name"].as_str(), ranking[1]["rank"].as_u64()), (Some("Bob"), Some(2)));
+    assert_eq!(
+        (ranking[0]["name"].as_str(), ranking[0]["rank"].as_u64()),
+        (Some("Ada"), Some(1))
+    );
+    assert_eq!(
+        (ranking[1]["name"].as_str(), ranking[1]["rank"].as_u64()),
+        (Some("Bob"), Some(2))
+    );
     assert!(ra["match"].as_str().is_some_and(|id| !id.is_empty()));
     assert_eq!(t.players[0].expect("left").await["reason"], "finished");
     assert_eq!(t.players[1].expect("left").await["reason"], "finished");
@@ -86,8 +100,14 @@ async fn a_win_ranks_the_winner_first_and_is_on_the_leaderboard() {
     let (status, board) = get_json(&server.http("/api/leaderboard/tictactoe")).await;
     assert_eq!(status, 200);
     let entries = board["entries"].as_array().unwrap();
-    assert_eq!((entries[0]["name"].as_str(), entries[0]["best"].as_i64()), (Some("Ada"), Some(1)));
-    assert_eq!((entries[1]["name"].as_str(), entries[1]["best"].as_i64()), (Some("Bob"), Some(0)));
+    assert_eq!(
+        (entries[0]["name"].as_str(), entries[0]["best"].as_i64()),
+        (Some("Ada"), Some(1))
+    );
+    assert_eq!(
+        (entries[1]["name"].as_str(), entries[1]["best"].as_i64()),
+        (Some("Bob"), Some(0))
+    );
     // The finished room is gone from the directory.
     let (_, rooms) = get_json(&server.http("/api/rooms")).await;
     assert_eq!(rooms, json!([]));
@@ -105,7 +125,12 @@ async fn a_full_board_without_a_line_is_a_draw() {
     t.players[0].input(json!({"cell": 8})).await;
     let result = t.players[0].expect("result").await;
     assert_eq!(result, t.players[1].expect("result").await);
-    let ranks: Vec<u64> = result["ranking"].as_array().unwrap().iter().map(|l| l["rank"].as_u64().unwrap()).collect();
+    let ranks: Vec<u64> = result["ranking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rank"].as_u64().unwrap())
+        .collect();
     assert_eq!(ranks, vec![1, 1], "a draw ranks both first: {result}");
 }
 
@@ -118,13 +143,19 @@ async fn illegal_moves_are_refused_and_change_nothing() {
 
     t.players[1].input(json!({"cell": 4})).await;
     let e = t.players[1].expect("error").await;
-    assert_eq!((e["code"].as_str(), e["message"].as_str()), (Some("illegal_input"), Some("not your turn")));
+    assert_eq!(
+        (e["code"].as_str(), e["message"].as_str()),
+        (Some("illegal_input"), Some("not your turn"))
+    );
 
     t.mark(0, 4).await;
     for (cell, why) in [(4, "that cell is not free"), (9, "that cell is not free")] {
         t.players[1].input(json!({"cell": cell})).await;
         let e = t.players[1].expect("error").await;
-        assert_eq!((e["code"].as_str(), e["message"].as_str()), (Some("illegal_input"), Some(why)));
+        assert_eq!(
+            (e["code"].as_str(), e["message"].as_str()),
+            (Some("illegal_input"), Some(why))
+        );
     }
     // A `d` that is not a move at all never reaches the game.
     t.players[1].input(json!({"square": 1})).await;

@@ -55,5 +55,9 @@ pub trait Ledger: Send + Sync + 'static {
     fn record<'a>(&'a self, record: &'a MatchRecord) -> BoxFuture<'a, Result<(), LedgerError>>;
 
     /// The best score of each player in `game`, best first.
-    fn leaderboard<'a>(&'a self, game: &'a str, limit: u32) -> BoxFuture<'a, Result<Vec<LeaderboardEntry>, LedgerError>>;
+    fn leaderboard<'a>(
+        &'a self,
+        game: &'a str,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<LeaderboardEntry>, LedgerError>>;
 }

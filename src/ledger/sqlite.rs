@@ -36,7 +36,10 @@ impl SqliteLedger {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("src/ledger/migrations").run(&pool).await?;
         Ok(SqliteLedger { pool })
     }
@@ -55,21 +58,27 @@ impl Ledger for SqliteLedger {
                 .execute(&mut *tx)
                 .await?;
             for line in &record.ranking {
-                sqlx::query("INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES (?, ?, ?, ?, ?)")
-                    .bind(&record.id)
-                    .bind(&line.player)
-                    .bind(&line.name)
-                    .bind(line.rank as i64)
-                    .bind(line.score)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(&record.id)
+                .bind(&line.player)
+                .bind(&line.name)
+                .bind(line.rank as i64)
+                .bind(line.score)
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
             Ok(())
         })
     }
 
-    fn leaderboard<'a>(&'a self, game: &'a str, limit: u32) -> BoxFuture<'a, Result<Vec<LeaderboardEntry>, LedgerError>> {
+    fn leaderboard<'a>(
+        &'a self,
+        game: &'a str,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<LeaderboardEntry>, LedgerError>> {
         Box::pin(async move {
             // SQLite returns the other columns of the row that holds MAX().
             let rows = sqlx::query(

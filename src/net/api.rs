@@ -82,7 +82,11 @@ pub async fn leaderboard(
         Ok(entries) => Json(json!({ "game": game, "entries": entries })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "leaderboard query failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the leaderboard could not be read".into())
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the leaderboard could not be read".into(),
+            )
         }
     }
 }
@@ -116,5 +120,8 @@ pub async fn index(State(state): State<AppState>) -> Html<String> {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

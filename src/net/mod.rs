@@ -99,10 +99,12 @@ impl Server {
             inbox: config.limits.room_inbox,
             outbound_reserve: config.limits.outbound_reserve,
         });
-        let listener = TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind {
-            addr: config.bind,
-            source,
-        })?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.bind,
+                source,
+            })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind {
             addr: config.bind,
             source,

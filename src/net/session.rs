@@ -12,7 +12,9 @@ use tokio::time::sleep;
 
 use super::AppState;
 use crate::matchmaking::{is_room_code, Matchmaker};
-use crate::protocol::{decode_client, error_frame, patch_with_ack, ClientMessage, ErrorCode, PlayerRef, ServerMessage, VERSION};
+use crate::protocol::{
+    decode_client, error_frame, patch_with_ack, ClientMessage, ErrorCode, PlayerRef, ServerMessage, VERSION,
+};
 use crate::room::{ClientHandle, Outbound, PlayerInfo, RoomHandle};
 
 /// Close codes this server uses.
@@ -190,10 +192,14 @@ impl Session {
                 match room.game.decode_input(frame) {
                     Ok((_, data)) => match room.input(player.id, seq, data) {
                         Ok(()) => Next::Continue,
-                        Err(ErrorCode::RateLimited) => self.error(ErrorCode::RateLimited, "the room's input queue is full; input dropped"),
+                        Err(ErrorCode::RateLimited) => {
+                            self.error(ErrorCode::RateLimited, "the room's input queue is full; input dropped")
+                        }
                         Err(code) => self.error(code, "the room has closed"),
                     },
-                    Err(e) => self.bad_message(&format!("input d does not fit game {}: {e}", room.game.manifest().name)),
+                    Err(e) => {
+                        self.bad_message(&format!("input d does not fit game {}: {e}", room.game.manifest().name))
+                    }
                 }
             }
             ClientMessage::Leave => {
@@ -213,7 +219,10 @@ impl Session {
 
     fn hello(&mut self, v: u32, init_data: Option<String>, guest: Option<String>, session: Option<String>) -> Next {
         if v != VERSION {
-            self.send(error_frame(ErrorCode::Version, &format!("this server speaks protocol version {VERSION}")));
+            self.send(error_frame(
+                ErrorCode::Version,
+                &format!("this server speaks protocol version {VERSION}"),
+            ));
             return Next::Close(close::POLICY, "unsupported protocol version");
         }
         if init_data.is_some() {
@@ -287,7 +296,9 @@ impl Session {
             }
             Err(code) => {
                 let message = match (&request, code) {
-                    (Request::Quick(g) | Request::Create(g, _), ErrorCode::NoSuchGame) => format!("no game named {g:?}"),
+                    (Request::Quick(g) | Request::Create(g, _), ErrorCode::NoSuchGame) => {
+                        format!("no game named {g:?}")
+                    }
                     (Request::Join(c), ErrorCode::NoSuchRoom) => format!("no room with code {c:?}"),
                     (_, ErrorCode::RoomFull) => "the room is full".to_owned(),
                     (_, ErrorCode::ServerFull) => "this server holds as many rooms as it may".to_owned(),
@@ -314,7 +325,9 @@ enum Request {
 fn random_token(len: usize) -> String {
     let mut rng = rand::rng();
     (0..len)
-        .map(|_| crate::matchmaking::CODE_ALPHABET[rng.random_range(0..crate::matchmaking::CODE_ALPHABET.len())] as char)
+        .map(|_| {
+            crate::matchmaking::CODE_ALPHABET[rng.random_range(0..crate::matchmaking::CODE_ALPHABET.len())] as char
+        })
         .collect::<String>()
         .to_ascii_lowercase()
 }

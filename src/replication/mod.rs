@@ -278,6 +278,7 @@ fn snapshot_resource<R: Resource + Serialize>(world: &mut World, ty: u16, out: &
     }
 }
 
+#[allow(clippy::type_complexity)] // the parameter list of a bevy system
 fn collect_component<C: Component + Serialize>(
     ty: u16,
 ) -> impl FnMut(Query<(Entity, Ref<C>)>, RemovedComponents<C>, ResMut<Changes>) {

@@ -81,7 +81,9 @@ struct Room {
 }
 
 fn unix_millis() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Room {
@@ -126,7 +128,7 @@ impl Room {
                     }
                 }
                 _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => self.tick(),
-                _ = sleep_until(wake.unwrap_or_else(tokio::time::Instant::now).into()), if wake.is_some() => self.tick(),
+                _ = sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)), if wake.is_some() => self.tick(),
             }
         }
         self.ctx.directory.closed(&self.code);

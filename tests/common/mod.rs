@@ -89,7 +89,11 @@ pub async fn http_get(url: &str) -> (u16, String) {
     let body_start = text.find("\r\n\r\n").unwrap() + 4;
     let head = &text[..body_start].to_ascii_lowercase();
     let body = &text[body_start..];
-    let body = if head.contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
     (status, body)
 }
 
@@ -170,7 +174,9 @@ impl Client {
                 .expect("no message from the server in time");
             match message {
                 Some(Ok(Message::Binary(b))) => return Ok(rmp_serde::from_slice(&b).expect("server frames decode")),
-                Some(Ok(Message::Close(frame))) => return Err(frame.map_or(Closed::Dropped, |f| Closed::Code(f.code.into()))),
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(frame.map_or(Closed::Dropped, |f| Closed::Code(f.code.into())))
+                }
                 Some(Ok(Message::Text(t))) => panic!("server sent a text frame: {t}"),
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return Err(Closed::Dropped),
@@ -269,7 +275,10 @@ impl Mirror {
 
     /// The schema index of a type name.
     pub fn type_index(&self, name: &str) -> u64 {
-        self.schema.iter().position(|s| s[0] == name).unwrap_or_else(|| panic!("{name} not in schema")) as u64
+        self.schema
+            .iter()
+            .position(|s| s[0] == name)
+            .unwrap_or_else(|| panic!("{name} not in schema")) as u64
     }
 
     pub fn resource(&self, name: &str) -> &Value {
@@ -279,6 +288,9 @@ impl Mirror {
     /// Entities carrying type `name`, with that value.
     pub fn with(&self, name: &str) -> Vec<(u64, Value)> {
         let ty = self.type_index(name);
-        self.entities.iter().filter_map(|(e, c)| c.get(&ty).map(|v| (*e, v.clone()))).collect()
+        self.entities
+            .iter()
+            .filter_map(|(e, c)| c.get(&ty).map(|v| (*e, v.clone())))
+            .collect()
     }
 }

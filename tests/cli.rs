@@ -1,0 +1,134 @@
+//! The `parlor` binary as an operator runs it.
+
+mod common;
+
+use std::process::Stdio;
+
+use common::{get_json, http_get, Client};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Starts `parlor serve` with `args` and returns it with its base URL, read
+/// from the line it logs.
+async fn serve(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
+        .arg("serve")
+        .args(args)
+        .envs(env.iter().copied())
+        .env("PARLOR_LOG", "info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = tokio::time::timeout(common::PATIENCE, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.find("serving on ") {
+                return line[at + "serving on ".len()..].trim().trim_end_matches('/').to_owned();
+            }
+        }
+        panic!("parlor serve exited without serving");
+    })
+    .await
+    .expect("parlor serve logs its URL");
+    // Keep draining the log so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+#[tokio::test]
+async fn serve_runs_from_any_directory_with_embedded_games() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (_child, url) = serve(
+        &["--bind", "127.0.0.1:0"],
+        &[("PARLOR_DATA_DIR", data.to_str().unwrap())],
+    )
+    .await;
+
+    let (status, health) = get_json(&format!("{url}/health")).await;
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+    let (_, games) = get_json(&format!("{url}/api/games")).await;
+    let names: Vec<&str> = games
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["arena", "tictactoe"]);
+    assert_eq!(games[0]["tick_rate"], 20);
+    assert_eq!(games[1]["turn_based"], true);
+    let (status, page) = http_get(&format!("{url}/")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Tic-tac-toe") && page.contains("Orb Arena"), "{page}");
+    let (status, missing) = get_json(&format!("{url}/api/leaderboard/chess")).await;
+    assert_eq!((status, missing["error"].as_str()), (404, Some("no_such_game")));
+    let (status, _) = get_json(&format!("{url}/api/leaderboard/arena?limit=0")).await;
+    assert_eq!(status, 400);
+    assert!(
+        data.join("parlor.db").exists(),
+        "the ledger lives in the data directory"
+    );
+
+    let ws = url.replace("http://", "ws://") + "/ws";
+    let (mut c, _) = Client::guest(&ws, "Cli").await;
+    c.send(json!({"t": "create", "game": "tictactoe"})).await;
+    let joined = c.expect("joined").await;
+    let (_, rooms) = get_json(&format!("{url}/api/rooms")).await;
+    assert_eq!(rooms[0]["code"], joined["room"]);
+}
+
+#[tokio::test]
+async fn manifests_flag_overrides_a_bundled_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("arena.toml"),
+        "name = \"arena\"\ntitle = \"Tiny\"\nmin_players = 1\nmax_players = 2\ntick_rate = 10\nmatch_seconds = 5\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let (_child, url) = serve(
+        &[
+            "--bind",
+            "127.0.0.1:0",
+            "--manifests",
+            dir.path().to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    let (_, games) = get_json(&format!("{url}/api/games")).await;
+    assert_eq!(
+        (games[0]["title"].as_str(), games[0]["max_players"].as_u64()),
+        (Some("Tiny"), Some(2))
+    );
+    assert_eq!(games[1]["title"], "Tic-tac-toe");
+}
+
+#[tokio::test]
+async fn a_bad_manifest_stops_the_server_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("arena.toml"),
+        "name = \"arena\"\nmin_players = 3\nmax_players = 2\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_parlor"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--manifests",
+            dir.path().to_str().unwrap(),
+        ])
+        .current_dir(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("arena.toml") && log.contains("min_players"), "{log}");
+}
