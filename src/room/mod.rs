@@ -21,7 +21,7 @@ use crate::catalog::{AnyInput, GameType};
 use crate::game::Reject;
 use crate::protocol::ErrorCode;
 use crate::replication::Replication;
-pub use runner::{spawn_room, Directory, RoomContext};
+pub use runner::{spawn_room, Directory, Room, RoomContext};
 
 /// The parts of a room that bevy runs: built by the game's `GameType`.
 pub struct Simulation {

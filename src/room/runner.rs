@@ -63,8 +63,10 @@ struct Member {
     lagging: bool,
 }
 
-/// One room: the simulation plus who is in it.
-struct Room {
+/// One room: the simulation plus who is in it. [`spawn_room`] runs it as
+/// a task; benchmarks drive it directly with [`Room::handle`] and
+/// [`Room::tick`].
+pub struct Room {
     ctx: RoomContext,
     game: Arc<dyn GameType>,
     code: Arc<str>,
@@ -87,7 +89,8 @@ fn unix_millis() -> i64 {
 }
 
 impl Room {
-    fn new(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>) -> Room {
+    /// A room of `game` with no players yet.
+    pub fn new(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>) -> Room {
         let sim = game.new_simulation();
         let tick_interval = game.manifest().tick_interval();
         Room {
@@ -105,7 +108,8 @@ impl Room {
         }
     }
 
-    async fn run(mut self, mut rx: mpsc::Receiver<RoomCommand>) {
+    /// The room's task: commands, ticks and timers until the room closes.
+    pub async fn run(mut self, mut rx: mpsc::Receiver<RoomCommand>) {
         let mut ticker = self.tick_interval.map(|period| {
             let mut ticker = interval(period);
             // An overloaded machine drops ticks rather than bursting to
@@ -143,7 +147,8 @@ impl Room {
         Some(tokio::time::Instant::from_std(self.opened + at))
     }
 
-    fn handle(&mut self, command: RoomCommand) {
+    /// Applies one command (a join, a leave or an input).
+    pub fn handle(&mut self, command: RoomCommand) {
         match command {
             RoomCommand::Join { player, client, reply } => {
                 let _ = reply.send(self.join(player, client));
@@ -215,6 +220,16 @@ impl Room {
         self.send_or_kick(self.members.len() - 1, frame)
     }
 
+    /// Whether the room has ended (empty, finished or failed).
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Number of seated players.
+    pub fn players(&self) -> usize {
+        self.members.len()
+    }
+
     fn slot_of(&self, member: &Member) -> u8 {
         self.sim.world.get::<Player>(member.entity).map_or(u8::MAX, |p| p.slot)
     }
@@ -268,7 +283,9 @@ impl Room {
         Ok(())
     }
 
-    fn tick(&mut self) {
+    /// Runs one tick: the game's systems, replication, the patch to every
+    /// member, and the end of the match if the game set an `Outcome`.
+    pub fn tick(&mut self) {
         self.dirty = false;
         let now = self.opened.elapsed();
         {

@@ -1,0 +1,101 @@
+//! Shared set-up for the benchmarks: real rooms with real outbound queues,
+//! driven without sockets so the engine's own cost is what is measured.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use parlor::catalog::{Catalog, ManifestSource};
+use parlor::ledger::SqliteLedger;
+use parlor::matchmaking::LocalMatchmaker;
+use parlor::room::{ClientHandle, Outbound, PlayerInfo, Room, RoomCommand, RoomContext};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+/// A room context with a SQLite ledger in a temporary directory.
+pub fn context(rt: &tokio::runtime::Runtime, catalog: &Catalog) -> (RoomContext, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = rt.block_on(SqliteLedger::open(dir.path())).unwrap();
+    let matchmaker = LocalMatchmaker::new(catalog.clone(), 1_000_000);
+    let ctx = RoomContext {
+        ledger: Arc::new(ledger),
+        directory: matchmaker,
+        inbox: 1024,
+        outbound_reserve: 8,
+    };
+    (ctx, dir)
+}
+
+pub fn bundled() -> Catalog {
+    Catalog::bundled(&ManifestSource::Bundled).unwrap()
+}
+
+/// A room of `game` with `players` seated; returns their outbound queues.
+pub fn seated_room(
+    ctx: &RoomContext,
+    catalog: &Catalog,
+    game: &str,
+    players: usize,
+    queue: usize,
+) -> (Room, Vec<mpsc::Receiver<Outbound>>) {
+    let game = catalog.get(game).unwrap().clone();
+    let mut room = Room::new(ctx.clone(), game, parlor::matchmaking::new_room_code().into());
+    let mut queues = Vec::new();
+    for i in 0..players {
+        let (tx, rx) = mpsc::channel(queue);
+        let (reply, _) = oneshot::channel();
+        room.handle(RoomCommand::Join {
+            player: player(i),
+            client: ClientHandle {
+                tx,
+                kick: Arc::new(Notify::new()),
+            },
+            reply,
+        });
+        queues.push(rx);
+    }
+    (room, queues)
+}
+
+pub fn player(i: usize) -> PlayerInfo {
+    PlayerInfo {
+        id: format!("bench:{i}").into(),
+        name: format!("Bot {i}").into(),
+    }
+}
+
+/// Empties the outbound queues; returns the bytes a client would receive.
+pub fn drain(queues: &mut [mpsc::Receiver<Outbound>]) -> usize {
+    let mut bytes = 0;
+    for q in queues {
+        while let Ok(item) = q.try_recv() {
+            bytes += match item {
+                Outbound::Frame(f) => f.len(),
+                Outbound::Patch { prefix, .. } => prefix.len() + 5,
+                Outbound::Left { .. } => 0,
+            };
+        }
+    }
+    bytes
+}
+
+/// A steering input for the arena, as a room receives it from a session.
+pub fn steer(catalog: &Catalog, player: usize, seq: u32) -> RoomCommand {
+    let angle = (player as f32 * 0.7 + seq as f32 * 0.1).sin() * std::f32::consts::PI;
+    let frame = rmp_serde::to_vec_named(&serde_json::json!({
+        "t": "input", "seq": seq, "d": {"dx": angle.cos(), "dy": angle.sin()}
+    }))
+    .unwrap();
+    let (seq, data) = catalog.get("arena").unwrap().decode_input(&frame).unwrap();
+    RoomCommand::Input {
+        player: self::player(player).id,
+        seq,
+        data,
+    }
+}
+
+/// CPU seconds this process has used (user + system), from /proc.
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
