@@ -84,7 +84,10 @@ fn tasks(catalog: &Catalog, n: usize, seconds: f64) -> Run {
 /// Rooms split over two threads; each thread ticks all its rooms at every
 /// 50 ms boundary.
 fn shards(catalog: &Catalog, n: usize, seconds: f64) -> Run {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let (ctx, _dir) = support::context(&rt, catalog);
     let (mut all_rooms, mut queues) = rooms(&ctx, catalog, n, seconds);
     let cpu = support::cpu_seconds();
@@ -124,7 +127,12 @@ fn shards(catalog: &Catalog, n: usize, seconds: f64) -> Run {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let sizes: Vec<usize> = value("--rooms")
         .unwrap_or_else(|| "250,1000,2500".into())
         .split(',')

@@ -30,14 +30,19 @@ fn bare_world() -> (World, Schedule) {
 }
 
 fn ticks(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let _guard = rt.enter();
     let catalog = support::bundled();
     let (ctx, _dir) = support::context(&rt, &catalog);
 
     let mut group = c.benchmark_group("tick");
     let (mut world, mut schedule) = bare_world();
-    group.bench_function("baseline_bare_bevy_3_systems_38_entities", |b| b.iter(|| schedule.run(&mut world)));
+    group.bench_function("baseline_bare_bevy_3_systems_38_entities", |b| {
+        b.iter(|| schedule.run(&mut world))
+    });
 
     let (mut room, mut queues) = support::seated_room(&ctx, &catalog, "arena", 8, 4096);
     room.tick();

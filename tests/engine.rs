@@ -60,7 +60,10 @@ async fn a_turn_based_room_wakes_for_the_timer_its_game_set() {
 
     c.input(json!(50)).await;
     let event = c.expect_mirrored(&mut m, "event").await;
-    assert_eq!((event["name"].as_str(), &event["d"]), (Some("ring"), &json!({"rings": 2})));
+    assert_eq!(
+        (event["name"].as_str(), &event["d"]),
+        (Some("ring"), &json!({"rings": 2}))
+    );
     c.expect_mirrored(&mut m, "patch").await;
     assert_eq!(m.resource("Rings"), &json!(2));
     // Private rooms are not listed.
@@ -79,11 +82,18 @@ async fn a_room_starts_its_game_when_the_minimum_seats_are_filled() {
     // Alone, the game's systems do not run: no ring on the join's tick.
     assert_eq!(ma.resource("Rings"), &json!(0));
     let (_, rooms) = get_json(&server.http("/api/rooms")).await;
-    assert_eq!((rooms[0]["code"].clone(), rooms[0]["players"].clone()), (joined["room"].clone(), json!(1)));
+    assert_eq!(
+        (rooms[0]["code"].clone(), rooms[0]["players"].clone()),
+        (joined["room"].clone(), json!(1))
+    );
 
     let (mut b, _) = Client::guest(&server.ws_url(), "Second").await;
     b.send(json!({"t": "quick", "game": "alarm"})).await;
-    assert_eq!(b.expect("joined").await["room"], joined["room"], "quick match fills the waiting room");
+    assert_eq!(
+        b.expect("joined").await["room"],
+        joined["room"],
+        "quick match fills the waiting room"
+    );
     let event = a.expect_mirrored(&mut ma, "event").await;
     assert_eq!(event["d"], json!({"rings": 1}));
     a.expect_mirrored(&mut ma, "patch").await;

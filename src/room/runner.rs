@@ -24,6 +24,9 @@ pub trait Directory: Send + Sync + 'static {
     fn closed(&self, code: &str);
 }
 
+/// How long a new room waits for its first player before it closes.
+pub const UNCLAIMED_ROOM_GRACE: Duration = Duration::from_secs(30);
+
 /// Everything a room needs from the server around it.
 #[derive(Clone)]
 pub struct RoomContext {
@@ -117,6 +120,9 @@ impl Room {
             ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
             ticker
         });
+        // A room nobody ever joined (its creator's connection dropped
+        // between `create` and the join) must not live forever.
+        let unclaimed = tokio::time::Instant::from_std(self.opened + UNCLAIMED_ROOM_GRACE);
         while !self.closed {
             let wake = self.next_wake();
             tokio::select! {
@@ -133,6 +139,7 @@ impl Room {
                 }
                 _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => self.tick(),
                 _ = sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)), if wake.is_some() => self.tick(),
+                _ = sleep_until(unclaimed), if self.roster.is_empty() => self.closed = true,
             }
         }
         self.ctx.directory.closed(&self.code);
