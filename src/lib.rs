@@ -11,6 +11,7 @@ pub mod game;
 #[path = "../games/mod.rs"]
 pub mod games;
 pub mod ledger;
+pub mod load;
 pub mod manifest;
 pub mod matchmaking;
 pub mod net;

@@ -1,10 +1,13 @@
 //! The `parlor` command.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use parlor::catalog::{Catalog, ManifestSource};
 use parlor::config::{Config, ServeArgs};
+use parlor::load::{Grouping, LoadConfig};
 use parlor::net::Server;
 use tracing_subscriber::EnvFilter;
 
@@ -20,6 +23,51 @@ struct Cli {
 enum Command {
     /// Run the game server.
     Serve(ServeArgs),
+    /// Load-test a server with bot clients over real websockets.
+    Load(LoadArgs),
+}
+
+#[derive(clap::Args)]
+struct LoadArgs {
+    /// The server's websocket URL
+    #[arg(long, default_value = "ws://127.0.0.1:8080/ws")]
+    url: String,
+    /// Bot clients
+    #[arg(long, default_value_t = 100)]
+    clients: usize,
+    /// Seconds over which the clients connect
+    #[arg(long, default_value_t = 5.0)]
+    ramp: f64,
+    /// Seconds measured after the ramp
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// The game to join
+    #[arg(long, default_value = "arena")]
+    game: String,
+    /// Players per private room; the first of each room creates it
+    #[arg(long, default_value_t = 8, conflicts_with = "quick")]
+    per_room: u32,
+    /// Use quick match instead of fixed rooms
+    #[arg(long)]
+    quick: bool,
+    /// Steering inputs per client per second (0: none)
+    #[arg(long, default_value_t = 10.0)]
+    input_hz: f64,
+    /// The game's patch rate, for the expected rate and jitter
+    #[arg(long, default_value_t = 20.0)]
+    tick_hz: f64,
+    /// Print the summary as JSON on standard output
+    #[arg(long)]
+    json: bool,
+    /// Write an HTML report with plots into this directory
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Fail (exit 1) if the delivered patch rate is below this share of the expected one
+    #[arg(long)]
+    min_delivered: Option<f64>,
+    /// Fail (exit 1) if there were more errors than this
+    #[arg(long)]
+    max_errors: Option<u64>,
 }
 
 #[tokio::main]
@@ -29,19 +77,25 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(EnvFilter::try_from_env("PARLOR_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
+    // Both sides hold a socket per client: allow as many as the system does.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(error = %e, "could not raise the open file limit");
+    }
     let cli = Cli::parse();
-    match cli.command {
-        Command::Serve(args) => match serve(args).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                tracing::error!("{e}");
-                ExitCode::FAILURE
-            }
-        },
+    let outcome = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Load(args) => load(args).await,
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
-async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let config = Config::resolve(&args)?;
     let source = match &config.manifests {
         Some(dir) => ManifestSource::Dir(dir),
@@ -52,9 +106,67 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let server = Server::start(config, catalog).await?;
     tracing::info!(data_dir = %data_dir.display(), "ledger ready");
     tracing::info!("serving on http://{}/", server.addr());
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
-    }
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
     server.shutdown().await;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn load(args: LoadArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    for (name, value) in [
+        ("--ramp", args.ramp),
+        ("--duration", args.duration),
+        ("--tick-hz", args.tick_hz),
+    ] {
+        if !(value.is_finite() && value > 0.0) {
+            return Err(format!("{name} must be a positive number of seconds or hertz").into());
+        }
+    }
+    if !(args.input_hz.is_finite() && args.input_hz >= 0.0) || args.clients == 0 || args.per_room == 0 {
+        return Err("--input-hz must be 0 or more; --clients and --per-room at least 1".into());
+    }
+    let config = LoadConfig {
+        url: args.url,
+        clients: args.clients,
+        ramp: Duration::from_secs_f64(args.ramp),
+        duration: Duration::from_secs_f64(args.duration),
+        game: args.game,
+        grouping: if args.quick {
+            Grouping::Quick
+        } else {
+            Grouping::PerRoom(args.per_room)
+        },
+        input_hz: args.input_hz,
+        tick_hz: args.tick_hz,
+        progress: !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let summary = parlor::load::run(&config).await;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", summary.table());
+        std::io::Write::flush(&mut std::io::stdout())?;
+    }
+    if let Some(dir) = &args.report {
+        parlor::load::write_report(&summary, dir)?;
+        eprintln!("report written to {}", dir.join("index.html").display());
+    }
+    let mut failed = false;
+    if let Some(min) = args.min_delivered {
+        if summary.delivered < min {
+            eprintln!(
+                "FAIL: delivered {:.1}% of the expected patches, below {:.1}%",
+                100.0 * summary.delivered,
+                100.0 * min
+            );
+            failed = true;
+        }
+    }
+    if let Some(max) = args.max_errors {
+        if summary.errors > max {
+            eprintln!("FAIL: {} errors, more than {max}", summary.errors);
+            failed = true;
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

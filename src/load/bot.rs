@@ -1,0 +1,224 @@
+//! One load bot: a protocol v1 client over tokio-tungstenite.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use rand::rngs::SmallRng;
+use rand::{RngExt, SeedableRng};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::stats::BotSample;
+use super::{Grouping, LoadConfig, Shared};
+
+/// How often a bot hands its sample to the aggregate.
+const REPORT_EVERY: Duration = Duration::from_millis(250);
+/// Inputs awaiting their ack, at most.
+const IN_FLIGHT: usize = 256;
+
+/// The room codes of `per_room` groups, published by each group's first bot.
+#[derive(Clone)]
+pub struct Groups {
+    codes: Arc<Vec<watch::Sender<Option<String>>>>,
+    per_room: Option<usize>,
+}
+
+impl Groups {
+    pub fn new(config: &LoadConfig) -> Groups {
+        let per_room = match config.grouping {
+            Grouping::PerRoom(n) => Some(n.max(1) as usize),
+            Grouping::Quick => None,
+        };
+        let groups = per_room.map_or(0, |n| config.clients.div_ceil(n));
+        Groups {
+            codes: Arc::new((0..groups).map(|_| watch::channel(None).0).collect()),
+            per_room,
+        }
+    }
+}
+
+/// The fields of a server frame a bot looks at; the rest is skipped.
+#[derive(Deserialize)]
+struct Peek<'a> {
+    t: &'a str,
+    #[serde(default)]
+    ack: Option<u32>,
+    #[serde(default)]
+    room: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Runs bot `i` until `stop`; errors are reported, never panicked on.
+pub async fn run(i: usize, shared: Arc<Shared>, groups: Groups, mut stop: watch::Receiver<bool>) {
+    let mut sample = BotSample::default();
+    let mut socket = match tokio_tungstenite::connect_async(shared.config.url.as_str()).await {
+        Ok((socket, _)) => socket,
+        Err(e) => {
+            sample.errors.push(format!("connect: {e}"));
+            shared.stats.report(&sample);
+            return;
+        }
+    };
+    let outcome = play(i, &shared, &groups, &mut socket, &mut sample, &mut stop).await;
+    if let Err(e) = outcome {
+        sample.errors.push(e);
+    }
+    shared.stats.report(&sample);
+    let _ = socket.close(None).await;
+}
+
+async fn send(socket: &mut Socket, value: serde_json::Value) -> Result<(), String> {
+    let bytes = rmp_serde::to_vec_named(&value).map_err(|e| e.to_string())?;
+    socket
+        .send(Message::Binary(bytes.into()))
+        .await
+        .map_err(|e| format!("send: {e}"))
+}
+
+/// Reads until a frame of type `t`; an `error` frame fails.
+async fn expect(socket: &mut Socket, t: &str, stop: &mut watch::Receiver<bool>) -> Result<Option<String>, String> {
+    loop {
+        let frame = tokio::select! {
+            frame = socket.next() => frame,
+            _ = stop.changed() => return Err(format!("stopped while waiting for {t}")),
+        };
+        match frame {
+            Some(Ok(Message::Binary(b))) => {
+                let peek: Peek = rmp_serde::from_slice(&b).map_err(|e| format!("undecodable frame: {e}"))?;
+                if peek.t == t {
+                    return Ok(peek.room);
+                }
+                if peek.t == "error" {
+                    return Err(format!(
+                        "error {} while waiting for {t}: {}",
+                        peek.code.unwrap_or_default(),
+                        peek.message.unwrap_or_default()
+                    ));
+                }
+            }
+            Some(Ok(Message::Close(f))) => return Err(format!("closed while waiting for {t}: {f:?}")),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(format!("read: {e}")),
+            None => return Err(format!("closed while waiting for {t}")),
+        }
+    }
+}
+
+async fn play(
+    i: usize,
+    shared: &Shared,
+    groups: &Groups,
+    socket: &mut Socket,
+    sample: &mut BotSample,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(), String> {
+    let config = &shared.config;
+    send(socket, json!({"t": "hello", "v": 1, "guest": format!("bot{i}")})).await?;
+    expect(socket, "welcome", stop).await?;
+    match groups.per_room {
+        None => send(socket, json!({"t": "quick", "game": config.game})).await?,
+        Some(n) if i % n == 0 => send(socket, json!({"t": "create", "game": config.game, "private": true})).await?,
+        Some(n) => {
+            let mut code = groups.codes[i / n].subscribe();
+            let code = tokio::select! {
+                code = code.wait_for(Option::is_some) => code.map_err(|_| "room leader gone".to_string())?.clone(),
+                _ = stop.changed() => return Err("stopped while waiting for the room code".into()),
+            };
+            send(socket, json!({"t": "join", "room": code})).await?;
+        }
+    }
+    let room = expect(socket, "joined", stop).await?;
+    if let (Some(n), Some(room)) = (groups.per_room, room) {
+        if i % n == 0 {
+            groups.codes[i / n].send_replace(Some(room));
+        }
+    }
+    shared.in_room.fetch_add(1, Ordering::Relaxed);
+    let result = steady(socket, shared, sample, stop).await;
+    shared.in_room.fetch_sub(1, Ordering::Relaxed);
+    result
+}
+
+/// The measured part: read frames, send inputs, report.
+async fn steady(
+    socket: &mut Socket,
+    shared: &Shared,
+    sample: &mut BotSample,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(), String> {
+    let config = &shared.config;
+    let period = Duration::from_secs_f64(1.0 / config.tick_hz);
+    let mut rng = SmallRng::from_rng(&mut rand::rng());
+    let input_every = (config.input_hz > 0.0).then(|| Duration::from_secs_f64(1.0 / config.input_hz));
+    // A random phase, so bots do not send in lockstep.
+    let mut next_input = input_every.map(|p| tokio::time::Instant::now() + p.mul_f64(rng.random_range(0.0..1.0)));
+    let mut next_report = tokio::time::Instant::now() + REPORT_EVERY;
+    let mut in_flight: VecDeque<(u32, Instant)> = VecDeque::with_capacity(IN_FLIGHT);
+    let mut seq = 0u32;
+    let mut last_patch: Option<Instant> = None;
+    let mut angle: f32 = rng.random_range(0.0..std::f32::consts::TAU);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return Ok(()),
+            _ = tokio::time::sleep_until(next_report) => {
+                shared.stats.report(sample);
+                *sample = BotSample::default();
+                next_report += REPORT_EVERY;
+            }
+            _ = tokio::time::sleep_until(next_input.unwrap_or(next_report)), if next_input.is_some() => {
+                seq += 1;
+                angle += rng.random_range(-0.5..0.5);
+                send(socket, json!({"t": "input", "seq": seq, "d": {"dx": angle.cos(), "dy": angle.sin()}})).await?;
+                if in_flight.len() == IN_FLIGHT {
+                    in_flight.pop_front();
+                }
+                in_flight.push_back((seq, Instant::now()));
+                next_input = next_input.zip(input_every).map(|(at, every)| at + every);
+            }
+            frame = socket.next() => match frame {
+                Some(Ok(Message::Binary(b))) => {
+                    let now = Instant::now();
+                    sample.bytes += b.len() as u64;
+                    let peek: Peek = rmp_serde::from_slice(&b).map_err(|e| format!("undecodable frame: {e}"))?;
+                    match peek.t {
+                        "patch" => {
+                            sample.patches += 1;
+                            if let Some(prev) = last_patch.replace(now) {
+                                let gap = now.duration_since(prev);
+                                sample.jitter_us.push(gap.abs_diff(period).as_micros() as u64);
+                            }
+                            let ack = peek.ack.unwrap_or(0);
+                            while in_flight.front().is_some_and(|(s, _)| *s <= ack) {
+                                let (_, sent) = in_flight.pop_front().expect("checked");
+                                sample.rtt_us.push(now.duration_since(sent).as_micros() as u64);
+                            }
+                        }
+                        "error" => sample.errors.push(format!(
+                            "{}: {}",
+                            peek.code.unwrap_or_default(),
+                            peek.message.unwrap_or_default()
+                        )),
+                        "left" => return Err(format!("left the room: {}", peek.reason.unwrap_or_default())),
+                        _ => {}
+                    }
+                }
+                Some(Ok(Message::Close(f))) => return Err(format!("server closed the socket: {f:?}")),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(format!("read: {e}")),
+                None => return Err("server closed the socket".into()),
+            }
+        }
+    }
+}
