@@ -11,6 +11,7 @@ use rand::{RngExt, SeedableRng};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::stats::BotSample;
@@ -63,14 +64,17 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 /// Runs bot `i` until `stop`; errors are reported, never panicked on.
 pub async fn run(i: usize, shared: Arc<Shared>, groups: Groups, mut stop: watch::Receiver<bool>) {
     let mut sample = BotSample::default();
-    let mut socket = match tokio_tungstenite::connect_async(shared.config.url.as_str()).await {
-        Ok((socket, _)) => socket,
-        Err(e) => {
-            sample.errors.push(format!("connect: {e}"));
-            shared.stats.report(&sample);
-            return;
-        }
-    };
+    // A small read buffer: tungstenite zero-fills all of it on every read.
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    let mut socket =
+        match tokio_tungstenite::connect_async_with_config(shared.config.url.as_str(), Some(config), false).await {
+            Ok((socket, _)) => socket,
+            Err(e) => {
+                sample.errors.push(format!("connect: {e}"));
+                shared.stats.report(&sample);
+                return;
+            }
+        };
     let outcome = play(i, &shared, &groups, &mut socket, &mut sample, &mut stop).await;
     if let Err(e) = outcome {
         sample.errors.push(e);

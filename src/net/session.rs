@@ -58,10 +58,14 @@ pub async fn run(mut socket: WebSocket, state: AppState) {
     };
     let hello_deadline = sleep(limits.hello_timeout());
     tokio::pin!(hello_deadline);
+    // Registered once: re-creating it every pass of the loop showed up in
+    // profiles (a kick happens at most once, then the connection closes).
+    let kicked = kick.notified();
+    tokio::pin!(kicked);
 
     let closing = loop {
         tokio::select! {
-            _ = kick.notified() => break Some((close::POLICY, "too far behind")),
+            _ = &mut kicked => break Some((close::POLICY, "too far behind")),
             Some(first) = outbound.recv() => {
                 // Write what is queued, then flush once.
                 let mut next = Some(first);

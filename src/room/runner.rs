@@ -113,36 +113,76 @@ impl Room {
 
     /// The room's task: commands, ticks and timers until the room closes.
     pub async fn run(mut self, mut rx: mpsc::Receiver<RoomCommand>) {
-        let mut ticker = self.tick_interval.map(|period| {
-            let mut ticker = interval(period);
-            // An overloaded machine drops ticks rather than bursting to
-            // catch up; the load generator reports the delivered rate.
-            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-            ticker
-        });
         // A room nobody ever joined (its creator's connection dropped
         // between `create` and the join) must not live forever.
         let unclaimed = tokio::time::Instant::from_std(self.opened + UNCLAIMED_ROOM_GRACE);
+        match self.tick_interval {
+            Some(period) => self.run_real_time(&mut rx, period, unclaimed).await,
+            None => self.run_turn_based(&mut rx, unclaimed).await,
+        }
+        self.ctx.directory.closed(&self.code);
+    }
+
+    /// Ticks at the game's rate. Commands wait in the inbox for the next
+    /// tick, so the task wakes once per tick and never for an input: with
+    /// players sending inputs at 10 Hz, waking per input cost more than the
+    /// ticks themselves.
+    async fn run_real_time(
+        &mut self,
+        rx: &mut mpsc::Receiver<RoomCommand>,
+        period: Duration,
+        unclaimed: tokio::time::Instant,
+    ) {
+        let mut ticker = interval(period);
+        // An overloaded machine drops ticks rather than bursting to catch
+        // up; the load generator reports the delivered rate.
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        while !self.closed {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = sleep_until(unclaimed), if self.roster.is_empty() => {
+                    self.closed = true;
+                    break;
+                }
+            }
+            // At most one inbox's worth, so a flood cannot hold the tick.
+            for _ in 0..self.ctx.inbox {
+                match rx.try_recv() {
+                    Ok(command) => self.handle(command),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        self.closed = true;
+                        break;
+                    }
+                }
+            }
+            if !self.closed {
+                self.tick();
+            }
+        }
+    }
+
+    /// Ticks when commands arrive (one tick for a burst) or a timer the
+    /// game set is due; otherwise the task is parked and costs nothing.
+    async fn run_turn_based(&mut self, rx: &mut mpsc::Receiver<RoomCommand>, unclaimed: tokio::time::Instant) {
         while !self.closed {
             let wake = self.next_wake();
             tokio::select! {
                 command = rx.recv() => {
                     let Some(command) = command else { break };
                     self.handle(command);
-                    // Take what else is waiting, so a burst costs one tick.
-                    while let Ok(command) = rx.try_recv() {
+                    for _ in 1..self.ctx.inbox {
+                        let Ok(command) = rx.try_recv() else { break };
                         self.handle(command);
                     }
-                    if ticker.is_none() && self.dirty && !self.closed {
+                    if self.dirty && !self.closed {
                         self.tick();
                     }
                 }
-                _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => self.tick(),
                 _ = sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)), if wake.is_some() => self.tick(),
                 _ = sleep_until(unclaimed), if self.roster.is_empty() => self.closed = true,
             }
         }
-        self.ctx.directory.closed(&self.code);
     }
 
     /// When a turn-based room's game asked to be woken.

@@ -1,0 +1,140 @@
+//! The raw baseline for the load comparison: the least a websocket server
+//! can do to deliver the same traffic, with no game and no engine.
+//!
+//! It speaks just enough of protocol v1 for `parlor load`: `welcome` on
+//! `hello`, `joined` on `create`/`join`/`quick`, then, from one task per
+//! connection with its own timer, a pre-encoded `patch` of `--frame-bytes`
+//! bytes at `--rate` Hz carrying the highest input `seq` seen as `ack`.
+//!
+//! `cargo run --release --bin raw-baseline -- --bind 127.0.0.1:9100 --frame-bytes 154`
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    bind: SocketAddr,
+    /// Size of each patch frame's payload
+    #[arg(long, default_value_t = 154)]
+    frame_bytes: usize,
+    /// Patches per second per client
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+}
+
+#[derive(Deserialize)]
+struct Peek {
+    t: String,
+    #[serde(default)]
+    seq: Option<u32>,
+    #[serde(default)]
+    room: Option<String>,
+}
+
+fn encode(v: serde_json::Value) -> Bytes {
+    Bytes::from(rmp_serde::to_vec_named(&v).expect("encodes"))
+}
+
+/// A patch map without its `ack`, padded so that the frame with a 5-byte
+/// ack is `size` bytes.
+fn patch_prefix(size: usize) -> Vec<u8> {
+    let base = |pad: usize| {
+        let mut w = rmp_serde::to_vec_named(&json!({"t": "patch", "tick": 1u32 << 20, "ch": [], "rm": [], "gone": []}))
+            .expect("encodes");
+        // Re-open the map with two more entries: "pad" and "ack".
+        w[0] += 2;
+        rmp::encode::write_str(&mut w, "pad").expect("vec");
+        rmp::encode::write_bin(&mut w, &vec![0u8; pad]).expect("vec");
+        w
+    };
+    let fixed = base(0).len() + 4 + 5; // "ack" key and a u32
+    let mut pad = size.saturating_sub(fixed);
+    // The bin header grows past 255 bytes; settle on the exact size.
+    while base(pad).len() + 9 > size && pad > 0 {
+        pad -= 1;
+    }
+    base(pad)
+}
+
+async fn connection(stream: TcpStream, prefix: Arc<Vec<u8>>, period: Duration, rooms: Arc<AtomicU64>) {
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else {
+        return;
+    };
+    let mut ack = 0u32;
+    let mut ticker: Option<tokio::time::Interval> = None;
+    loop {
+        tokio::select! {
+            _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => {
+                let mut frame = Vec::with_capacity(prefix.len() + 9);
+                frame.extend_from_slice(&prefix);
+                rmp::encode::write_str(&mut frame, "ack").expect("vec");
+                rmp::encode::write_u32(&mut frame, ack).expect("vec");
+                if ws.send(Message::Binary(frame.into())).await.is_err() {
+                    return;
+                }
+            }
+            message = ws.next() => {
+                let Some(Ok(message)) = message else { return };
+                let Message::Binary(b) = message else { continue };
+                let Ok(peek) = rmp_serde::from_slice::<Peek>(&b) else { continue };
+                let reply = match peek.t.as_str() {
+                    "hello" => Some(encode(json!({"t": "welcome", "player": {"id": "raw", "name": "raw"}, "session": ""}))),
+                    "create" | "join" | "quick" => {
+                        let room = peek.room.unwrap_or_else(|| format!("R{:05}", rooms.fetch_add(1, Ordering::Relaxed)));
+                        let mut t = tokio::time::interval(period);
+                        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                        ticker = Some(t);
+                        Some(encode(json!({"t": "joined", "room": room, "game": "raw", "you": 0, "tick": 0,
+                                          "schema": [], "state": {"e": [], "r": []}})))
+                    }
+                    "input" => {
+                        ack = ack.max(peek.seq.unwrap_or(0));
+                        None
+                    }
+                    _ => None,
+                };
+                if let Some(reply) = reply {
+                    if ws.send(Message::Binary(reply)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let prefix = Arc::new(patch_prefix(args.frame_bytes));
+    let period = Duration::from_secs_f64(1.0 / args.rate);
+    let listener = TcpListener::bind(args.bind).await.expect("bind");
+    eprintln!(
+        "raw baseline serving on ws://{}/ ({} byte patches at {} Hz)",
+        listener.local_addr().expect("bound"),
+        prefix.len() + 9,
+        args.rate
+    );
+    let rooms = Arc::new(AtomicU64::new(0));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(connection(stream, prefix.clone(), period, rooms.clone()));
+    }
+}
