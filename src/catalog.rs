@@ -6,22 +6,17 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
 use bytes::Bytes;
 
-use crate::game::{Clock, Game, GameEvents, Input, Inputs, Reject, RoomBuilder};
+use crate::game::{Clock, Game, Input, Inputs, Reject, RoomBuilder};
 use crate::manifest::{Manifest, ManifestError};
 use crate::protocol::{FrameWriter, InputMessage};
-use crate::replication::{Changes, Collect, Replication};
-use crate::room::{MatchState, Simulation};
-
-/// System set of a game's own systems; runs before replication and only
-/// once the match has started.
-#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
-pub struct GameSystems;
+use crate::replication::{Changes, ReplicatedType, Replication};
+use crate::room::Simulation;
 
 /// An input whose game type is known only to its room.
 pub type AnyInput = Box<dyn Any + Send>;
@@ -42,6 +37,8 @@ pub trait GameType: Send + Sync + 'static {
 struct Hosted<G: Game> {
     manifest: Manifest,
     schema: Bytes,
+    /// The replicated types, registered by the first room and shared.
+    types: OnceLock<Arc<Vec<ReplicatedType>>>,
     _game: PhantomData<fn() -> G>,
 }
 
@@ -50,6 +47,7 @@ impl<G: Game> Hosted<G> {
         let mut hosted = Hosted {
             manifest,
             schema: Bytes::new(),
+            types: OnceLock::new(),
             _game: PhantomData,
         };
         // Building one room at start-up checks the game sets itself up
@@ -75,10 +73,7 @@ impl<G: Game> GameType for Hosted<G> {
         schedule.set_executor(SingleThreadedExecutor::new());
         let mut replication = Replication::new();
         world.insert_resource(Inputs::<G::Input>::default());
-        world.insert_resource(Changes::default());
         world.insert_resource(Clock::default());
-        world.insert_resource(GameEvents::default());
-        world.insert_resource(MatchState::default());
         {
             let mut builder = RoomBuilder {
                 world: &mut world,
@@ -88,12 +83,17 @@ impl<G: Game> GameType for Hosted<G> {
             };
             G::build(&mut builder);
         }
-        schedule.configure_sets(GameSystems.before(Collect).run_if(crate::room::match_started));
-        replication.install(&mut schedule);
+        match self.types.get() {
+            Some(table) => replication.share(table),
+            None => {
+                let _ = self.types.set(replication.table().clone());
+            }
+        }
         Simulation {
             world,
             schedule,
             replication,
+            changes: Changes::default(),
             push_input: push_input::<G::Input>,
             finish_inputs: finish_inputs::<G::Input>,
         }

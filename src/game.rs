@@ -114,7 +114,7 @@ impl<'a> RoomBuilder<'a> {
 
     /// Adds systems to the game's [`Tick`] schedule.
     pub fn add_systems<M>(&mut self, systems: impl IntoScheduleConfigs<ScheduleSystem, M>) -> &mut Self {
-        self.schedule.add_systems(systems.in_set(crate::catalog::GameSystems));
+        self.schedule.add_systems(systems);
         self
     }
 }
@@ -257,6 +257,12 @@ pub struct Clock {
     pub elapsed: Duration,
     /// Time since the previous tick (fixed in real-time rooms).
     pub delta: Duration,
+    /// The match being played: 1 for the room's first, 2 for the next
+    /// round, and so on; 0 until the manifest's minimum seats are filled
+    /// (the game's systems run only from then on). It lives here rather than
+    /// in a resource of its own because every resource costs each room
+    /// about 2 KiB.
+    pub match_number: u32,
     pub(crate) wake_at: Option<Duration>,
 }
 
@@ -274,7 +280,10 @@ impl Clock {
     }
 }
 
-/// One-off game events (`event` messages) produced during a tick.
+/// One-off game events (`event` messages) produced during a tick. A game
+/// that sends events inserts this resource in [`Game::build`]
+/// (`room.insert_resource(GameEvents::default())`); the engine does not add
+/// it to every room, because each resource costs a room about 2 KiB.
 #[derive(Resource, Debug, Default)]
 pub struct GameEvents {
     pub(crate) queue: Vec<(Option<Entity>, String, Vec<u8>)>,

@@ -25,7 +25,9 @@ impl Game for Alarm {
     type Input = u64;
     const NAME: &'static str = "alarm";
     fn build(room: &mut RoomBuilder) {
-        room.replicate_resource(Rings::default()).add_systems(alarm);
+        room.replicate_resource(Rings::default())
+            .insert_resource(GameEvents::default())
+            .add_systems(alarm);
     }
 }
 

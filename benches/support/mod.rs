@@ -7,7 +7,7 @@ use std::sync::Arc;
 use parlor::catalog::{Catalog, ManifestSource};
 use parlor::ledger::SqliteLedger;
 use parlor::matchmaking::LocalMatchmaker;
-use parlor::room::{ClientHandle, Outbound, PlayerInfo, Room, RoomCommand, RoomContext};
+use parlor::room::{ClientHandle, Join, Outbound, PlayerInfo, Room, RoomCommand, RoomContext};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 /// A room context with a SQLite ledger in a temporary directory.
@@ -42,14 +42,14 @@ pub fn seated_room(
     for i in 0..players {
         let (tx, rx) = mpsc::channel(queue);
         let (reply, _) = oneshot::channel();
-        room.handle(RoomCommand::Join {
+        room.handle(RoomCommand::Join(Box::new(Join {
             player: player(i),
             client: ClientHandle {
                 tx,
                 kick: Arc::new(Notify::new()),
             },
             reply,
-        });
+        })));
         queues.push(rx);
     }
     (room, queues)

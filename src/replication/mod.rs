@@ -1,13 +1,21 @@
 //! Replication: bevy change detection on the types a game marked replicated,
 //! turned into one `patch` per room per tick and into full `joined` states.
 //!
-//! Each replicated type gets a collector system in the room's schedule that
-//! runs after the game's systems and appends what changed since its previous
-//! run to the [`Changes`] resource, values already encoded compact (a struct
-//! as an array in field order). The room then writes the patch frame around
-//! those bytes once and hands the same bytes to every client.
+//! After the game's systems have run, [`Replication::collect`] reads, for
+//! each replicated type, what changed since the previous collection (bevy's
+//! change ticks against the world's last `clear_trackers`, and its removed
+//! components) and appends it to [`Changes`], values already encoded compact
+//! (a struct as an array in field order). The room then writes the patch
+//! frame around those bytes once and hands the same bytes to every client.
+//!
+//! The collection is plain functions over cached `QueryState`s rather than a
+//! system per type: a system and its place in a schedule cost kilobytes per
+//! room, and idle rooms are meant to be cheap (docs/benchmarks.md).
 
 mod schema;
+
+use std::any::Any;
+use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
 use bytes::Bytes;
@@ -18,84 +26,96 @@ use crate::game::{entity_id, Player};
 use crate::protocol::FrameWriter;
 pub use schema::field_names;
 
-/// System set of the collectors; runs after the game's systems.
-#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Collect;
-
+/// Per-room state of one type's collector (its cached query).
+type CollectorState = Option<Box<dyn Any + Send + Sync>>;
 type Snapshot = fn(&mut World, u16, &mut Changes);
+type Collect = fn(&mut World, &mut CollectorState, u16, &mut Changes);
 
-/// One replicated type: its schema entry and how to read all of it.
-struct ReplicatedType {
+/// One replicated type: its schema entry and how to read it.
+pub struct ReplicatedType {
     name: &'static str,
     fields: Option<Vec<&'static str>>,
     snapshot: Snapshot,
+    collect: Collect,
 }
 
-/// The replicated types of one room, in schema index order.
+/// The replicated types of one room, in schema index order, and the state
+/// of their collectors. The type table is shared by all rooms of a game.
 pub struct Replication {
-    types: Vec<ReplicatedType>,
-    /// Adds each type's collector to a schedule; kept as functions until
-    /// [`Replication::install`] because schedule configs are not `Send`.
-    installers: Vec<(u16, Installer)>,
+    types: Arc<Vec<ReplicatedType>>,
+    states: Vec<CollectorState>,
 }
-
-type Installer = fn(&mut Schedule, u16);
 
 impl Replication {
     /// A registry holding the engine's `Player` component as type 0.
     pub(crate) fn new() -> Self {
         let mut replication = Replication {
-            types: Vec::new(),
-            installers: Vec::new(),
+            types: Arc::new(Vec::new()),
+            states: Vec::new(),
         };
         replication.add_component::<Player>();
         replication
     }
 
+    fn push(&mut self, t: ReplicatedType) {
+        assert!(
+            self.types.iter().all(|known| known.name != t.name),
+            "{} is replicated twice, or two replicated types share this name",
+            t.name
+        );
+        assert!(
+            self.types.len() < u16::MAX as usize,
+            "fewer than 65535 replicated types"
+        );
+        Arc::get_mut(&mut self.types)
+            .expect("types are registered before the table is shared")
+            .push(t);
+        self.states.push(None);
+    }
+
     pub(crate) fn add_component<C: Component + Serialize + DeserializeOwned>(&mut self) {
-        let index = self.next_index::<C>();
-        self.types.push(ReplicatedType {
+        self.push(ReplicatedType {
             name: short_name::<C>(),
             fields: field_names::<C>(),
             snapshot: snapshot_component::<C>,
+            collect: collect_component::<C>,
         });
-        self.installers.push((index, |schedule, ty| {
-            schedule.add_systems(collect_component::<C>(ty).in_set(Collect));
-        }));
     }
 
     pub(crate) fn add_resource<R: Resource + Serialize + DeserializeOwned>(&mut self) {
-        let index = self.next_index::<R>();
-        self.types.push(ReplicatedType {
+        self.push(ReplicatedType {
             name: short_name::<R>(),
             fields: field_names::<R>(),
             snapshot: snapshot_resource::<R>,
+            collect: collect_resource::<R>,
         });
-        self.installers.push((index, |schedule, ty| {
-            schedule.add_systems(collect_resource::<R>(ty).in_set(Collect));
-        }));
     }
 
-    fn next_index<T>(&self) -> u16 {
-        let name = short_name::<T>();
-        assert!(
-            self.types.iter().all(|t| t.name != name),
-            "{name} is replicated twice, or two replicated types share this name"
-        );
-        u16::try_from(self.types.len()).expect("fewer than 65536 replicated types")
+    /// Shares `table` (the same game's types, registered by an earlier room)
+    /// instead of this room's own copy.
+    pub(crate) fn share(&mut self, table: &Arc<Vec<ReplicatedType>>) {
+        let same =
+            table.len() == self.types.len() && table.iter().zip(self.types.iter()).all(|(a, b)| a.name == b.name);
+        assert!(same, "a game must register the same replicated types in every room");
+        self.types = table.clone();
     }
 
-    /// Moves the collector systems into the room's schedule.
-    pub(crate) fn install(&mut self, schedule: &mut Schedule) {
-        for (ty, install) in self.installers.drain(..) {
-            install(schedule, ty);
+    /// The type table, to share with later rooms.
+    pub(crate) fn table(&self) -> &Arc<Vec<ReplicatedType>> {
+        &self.types
+    }
+
+    /// Appends what changed since the previous collection to `changes`.
+    pub fn collect(&mut self, world: &mut World, changes: &mut Changes) {
+        for (index, t) in self.types.iter().enumerate() {
+            (t.collect)(world, &mut self.states[index], index as u16, changes);
         }
     }
 
     /// Writes the `schema` array.
     pub fn write_schema(&self, w: &mut FrameWriter) {
         w.array(self.types.len() as u32);
-        for t in &self.types {
+        for t in self.types.iter() {
             w.array(2).str(t.name);
             match &t.fields {
                 Some(fields) => {
@@ -136,8 +156,8 @@ struct Value {
 }
 
 /// What changed in a room during one tick (or all of it, for a snapshot),
-/// with values encoded. A resource of every room, filled by the collectors.
-#[derive(Resource, Default, Debug)]
+/// with values encoded.
+#[derive(Default, Debug)]
 pub struct Changes {
     bytes: Vec<u8>,
     components: Vec<Value>,
@@ -279,30 +299,37 @@ fn snapshot_resource<R: Resource + Serialize>(world: &mut World, ty: u16, out: &
 }
 
 #[allow(clippy::type_complexity)] // the parameter list of a bevy system
+type ChangedQuery<C> = QueryState<(Entity, Ref<'static, C>)>;
+
 fn collect_component<C: Component + Serialize>(
+    world: &mut World,
+    state: &mut CollectorState,
     ty: u16,
-) -> impl FnMut(Query<(Entity, Ref<C>)>, RemovedComponents<C>, ResMut<Changes>) {
-    move |query: Query<(Entity, Ref<C>)>, mut removed: RemovedComponents<C>, mut out: ResMut<Changes>| {
-        for (entity, value) in &query {
-            if value.is_changed() {
-                out.component(entity, ty, &*value);
-            }
+    out: &mut Changes,
+) {
+    let state = state.get_or_insert_with(|| Box::new(world.query::<(Entity, Ref<C>)>()));
+    let query = state
+        .downcast_mut::<ChangedQuery<C>>()
+        .expect("a collector's state is its own query");
+    // `Ref::is_changed` here compares with the world's last
+    // `clear_trackers`, which the room calls after every collection.
+    for (entity, value) in query.iter(world) {
+        if value.is_changed() {
+            out.component(entity, ty, &*value);
         }
-        for entity in removed.read() {
-            // Removed and added again within the tick: the change above covers it.
-            if !query.contains(entity) {
-                out.removed.push((entity, ty));
-            }
+    }
+    for entity in world.removed::<C>() {
+        // Removed and added again within the tick: the change above covers it.
+        if world.get::<C>(entity).is_none() {
+            out.removed.push((entity, ty));
         }
     }
 }
 
-fn collect_resource<R: Resource + Serialize>(ty: u16) -> impl FnMut(Option<Res<R>>, ResMut<Changes>) {
-    move |value: Option<Res<R>>, mut out: ResMut<Changes>| {
-        if let Some(value) = value {
-            if value.is_changed() {
-                out.resource(ty, &*value);
-            }
+fn collect_resource<R: Resource + Serialize>(world: &mut World, _: &mut CollectorState, ty: u16, out: &mut Changes) {
+    if let Some(value) = world.get_resource_ref::<R>() {
+        if value.is_changed() {
+            out.resource(ty, &*value);
         }
     }
 }

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use crate::catalog::{AnyInput, GameType};
 use crate::game::Reject;
 use crate::protocol::ErrorCode;
-use crate::replication::Replication;
+use crate::replication::{Changes, Replication};
 pub use runner::{spawn_room, Directory, Room, RoomContext};
 
 /// The parts of a room that bevy runs: built by the game's `GameType`.
@@ -28,6 +28,8 @@ pub struct Simulation {
     pub world: World,
     pub schedule: Schedule,
     pub replication: Replication,
+    /// What the tick being run changed, filled by replication.
+    pub changes: Changes,
     pub(crate) push_input: fn(&mut World, Entity, u32, AnyInput),
     pub(crate) finish_inputs: fn(&mut World) -> Vec<(Entity, Reject)>,
 }
@@ -42,20 +44,6 @@ impl Simulation {
     pub fn finish_inputs(&mut self) -> Vec<(Entity, Reject)> {
         (self.finish_inputs)(&mut self.world)
     }
-}
-
-/// Where the room is in its match, readable by games.
-#[derive(Resource, Debug, Default, Clone)]
-pub struct MatchState {
-    /// True once the manifest's minimum seats were filled; the game's
-    /// systems run only from then on.
-    pub started: bool,
-    /// 1 for the room's first match, 2 for the next round, and so on.
-    pub number: u32,
-}
-
-pub(crate) fn match_started(state: Res<MatchState>) -> bool {
-    state.started
 }
 
 /// Who a connection authenticated as.
@@ -88,11 +76,9 @@ pub struct ClientHandle {
 
 /// A request to a room.
 pub enum RoomCommand {
-    Join {
-        player: PlayerInfo,
-        client: ClientHandle,
-        reply: oneshot::Sender<Result<(), ErrorCode>>,
-    },
+    /// Boxed: joins are rare, and the size of the largest variant sets the
+    /// size of every slot of every room's inbox.
+    Join(Box<Join>),
     Leave {
         player: Arc<str>,
     },
@@ -101,6 +87,13 @@ pub enum RoomCommand {
         seq: u32,
         data: AnyInput,
     },
+}
+
+/// A request for a seat.
+pub struct Join {
+    pub player: PlayerInfo,
+    pub client: ClientHandle,
+    pub reply: oneshot::Sender<Result<(), ErrorCode>>,
 }
 
 /// A cloneable handle to a running room.
@@ -117,7 +110,7 @@ impl RoomHandle {
     pub async fn join(&self, player: PlayerInfo, client: ClientHandle) -> Result<(), ErrorCode> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(RoomCommand::Join { player, client, reply })
+            .send(RoomCommand::Join(Box::new(Join { player, client, reply })))
             .await
             .map_err(|_| ErrorCode::NoSuchRoom)?;
         answer.await.map_err(|_| ErrorCode::NoSuchRoom)?

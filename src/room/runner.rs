@@ -9,12 +9,11 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio::time::{interval, sleep_until, MissedTickBehavior};
 
-use super::{ClientHandle, MatchState, Outbound, PlayerInfo, RoomCommand, RoomHandle, Simulation};
+use super::{ClientHandle, Join, Outbound, PlayerInfo, RoomCommand, RoomHandle, Simulation};
 use crate::catalog::GameType;
 use crate::game::{entity_id, Clock, GameEvents, Outcome, Player};
 use crate::ledger::{Ledger, MatchRecord};
 use crate::protocol::{error_frame, event_frame, ErrorCode, FrameWriter, RankLine, ServerMessage};
-use crate::replication::Changes;
 
 /// What rooms tell the room directory (the matchmaker).
 pub trait Directory: Send + Sync + 'static {
@@ -197,7 +196,8 @@ impl Room {
     /// Applies one command (a join, a leave or an input).
     pub fn handle(&mut self, command: RoomCommand) {
         match command {
-            RoomCommand::Join { player, client, reply } => {
+            RoomCommand::Join(join) => {
+                let Join { player, client, reply } = *join;
                 let _ = reply.send(self.join(player, client));
             }
             RoomCommand::Leave { player } => self.leave(&player),
@@ -255,10 +255,9 @@ impl Room {
             lagging: false,
         });
         let min = manifest.min_players;
-        let mut state = self.sim.world.resource_mut::<MatchState>();
-        if !state.started && self.members.len() as u32 >= min {
-            state.started = true;
-            state.number += 1;
+        let mut clock = self.sim.world.resource_mut::<Clock>();
+        if clock.match_number == 0 && self.members.len() as u32 >= min {
+            clock.match_number = 1;
             self.match_started_at = unix_millis();
         }
         self.dirty = true;
@@ -351,10 +350,13 @@ impl Room {
         for member in &mut self.members {
             member.ack = member.queued_seq;
         }
-        let ran = catch_unwind(AssertUnwindSafe(|| self.sim.schedule.run(&mut self.sim.world)));
-        if ran.is_err() {
-            self.fail();
-            return;
+        // The game's systems run once its match has started.
+        if self.sim.world.resource::<Clock>().match_number > 0 {
+            let ran = catch_unwind(AssertUnwindSafe(|| self.sim.schedule.run(&mut self.sim.world)));
+            if ran.is_err() {
+                self.fail();
+                return;
+            }
         }
         for (entity, reject) in self.sim.finish_inputs() {
             if let Some(i) = self.members.iter().position(|m| m.entity == entity) {
@@ -369,7 +371,10 @@ impl Room {
     }
 
     fn send_events(&mut self) {
-        let events = std::mem::take(&mut self.sim.world.resource_mut::<GameEvents>().queue);
+        let Some(mut events) = self.sim.world.get_resource_mut::<GameEvents>() else {
+            return;
+        };
+        let events = std::mem::take(&mut events.queue);
         for (to, name, data) in events {
             let frame = event_frame(&name, &data);
             for i in 0..self.members.len() {
@@ -382,11 +387,13 @@ impl Room {
 
     fn send_patch(&mut self) {
         let tick = self.sim.world.resource::<Clock>().tick;
-        let mut changes = std::mem::take(&mut *self.sim.world.resource_mut::<Changes>());
-        let prefix = changes.encode_patch_prefix(tick, &self.sim.world);
-        changes.clear();
-        *self.sim.world.resource_mut::<Changes>() = changes;
-        self.sim.world.clear_trackers();
+        let sim = &mut self.sim;
+        sim.replication.collect(&mut sim.world, &mut sim.changes);
+        let prefix = sim.changes.encode_patch_prefix(tick, &sim.world);
+        sim.changes.clear();
+        // Collection compares change ticks with this point: from here on,
+        // every change belongs to the next patch.
+        sim.world.clear_trackers();
 
         let reserve = self.ctx.outbound_reserve;
         for i in 0..self.members.len() {
@@ -453,7 +460,7 @@ impl Room {
         if continuous {
             self.roster = self.members.iter().map(|m| (m.entity, m.info.clone())).collect();
             self.match_started_at = ended_at;
-            self.sim.world.resource_mut::<MatchState>().number += 1;
+            self.sim.world.resource_mut::<Clock>().match_number += 1;
         } else {
             self.closed = true;
         }
