@@ -5,7 +5,10 @@ mod support;
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use parlor::catalog::Catalog;
+use parlor::manifest::Manifest;
+use parlor::room::RoomCommand;
 
 #[derive(Component)]
 struct A(f32);
@@ -68,6 +71,56 @@ fn ticks(c: &mut Criterion) {
             idle.tick();
             support::drain(&mut idle_queues)
         })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("tictactoe");
+    group.bench_function("first_move_tick", |b| {
+        b.iter_batched(
+            || {
+                let (mut room, queues) = support::seated_room(&ctx, &catalog, "tictactoe", 2, 64);
+                room.tick();
+                let frame =
+                    rmp_serde::to_vec_named(&serde_json::json!({"t": "input", "seq": 1, "d": {"cell": 4}})).unwrap();
+                let (seq, data) = catalog.get("tictactoe").unwrap().decode_input(&frame).unwrap();
+                room.handle(RoomCommand::Input {
+                    player: support::player(0).id,
+                    seq,
+                    data,
+                });
+                (room, queues)
+            },
+            |(mut room, queues)| {
+                room.tick();
+                (room, queues)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("frames");
+    let input =
+        rmp_serde::to_vec_named(&serde_json::json!({"t": "input", "seq": 77, "d": {"dx": 0.6, "dy": -0.8}})).unwrap();
+    let arena = catalog.get("arena").unwrap().clone();
+    group.bench_function("decode_arena_input", |b| {
+        b.iter(|| {
+            let message = parlor::protocol::decode_client(&input).unwrap();
+            let decoded = arena.decode_input(&input).unwrap();
+            (message, decoded)
+        })
+    });
+    let mut wide = Catalog::new();
+    let manifest = Manifest::parse(
+        "name = \"arena\"\nmin_players = 1\nmax_players = 16\ntick_rate = 20\nmatch_seconds = 60\ncontinuous = true\n",
+    )
+    .unwrap();
+    wide.add::<parlor::games::arena::Arena>(manifest).unwrap();
+    let (mut big, mut big_queues) = support::seated_room(&ctx, &wide, "arena", 16, 64);
+    big.tick();
+    support::drain(&mut big_queues);
+    group.bench_function("joined_encode_arena_16_players", |b| {
+        b.iter(|| big.joined_frame(Entity::PLACEHOLDER))
     });
     group.finish();
 }

@@ -294,8 +294,8 @@ impl Room {
         }
     }
 
-    /// A full `joined` for the member whose entity is `you`.
-    fn joined_frame(&mut self, you: Entity) -> Bytes {
+    /// A full `joined` frame for the member whose entity is `you`.
+    pub fn joined_frame(&mut self, you: Entity) -> Bytes {
         let mut state = self.sim.replication.snapshot(&mut self.sim.world);
         let tick = self.sim.world.resource::<Clock>().tick;
         let schema = self.game.schema();
