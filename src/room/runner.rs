@@ -186,9 +186,6 @@ impl Room {
 
     /// When a turn-based room's game asked to be woken.
     fn next_wake(&self) -> Option<tokio::time::Instant> {
-        if self.tick_interval.is_some() {
-            return None;
-        }
         let at = self.sim.world.resource::<Clock>().wake_at?;
         Some(tokio::time::Instant::from_std(self.opened + at))
     }
