@@ -23,13 +23,15 @@ trap cleanup EXIT
 
 echo "== building (release)" >&2
 cargo build --release --bin parlor --bin raw-baseline >&2
-echo "== installing the Colyseus peer (npm ci)" >&2
-(cd benches/peers/colyseus && npm ci --no-audit --no-fund --loglevel=error >&2)
+peer=benches/peers/colyseus
+if [ -f "$peer/package.json" ]; then
+  echo "== installing the Colyseus peer (npm ci)" >&2
+  (cd "$peer" && npm ci --no-audit --no-fund --loglevel=error >&2)
+else
+  echo "== $peer is not written yet: comparing Parlor with the raw baseline only" >&2
+fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-tcp_bytes() { # payload bytes the server has had acknowledged on its port
-  ss -tinH state established "( sport = :$1 )" | grep -o 'bytes_acked:[0-9]*' | cut -d: -f2 | awk '{s += $1} END {print s + 0}'
-}
 wchar() { awk '/^wchar/ {print $2}' "/proc/$1/io"; }
 wait_port() {
   for _ in $(seq 1 100); do
@@ -48,9 +50,9 @@ measure() {
   local load=$!
   sleep $((RAMP + 2))
   local c0 b0 w0 t0 c1 b1 w1 t1
-  c0=$(cpu_ticks "$pid"); b0=$(tcp_bytes "$port"); w0=$(wchar "$pid"); t0=$(date +%s.%N)
+  c0=$(cpu_ticks "$pid"); b0=0; w0=$(wchar "$pid"); t0=$(date +%s.%N)
   sleep $((WINDOW - 2))
-  c1=$(cpu_ticks "$pid"); b1=$(tcp_bytes "$port"); w1=$(wchar "$pid"); t1=$(date +%s.%N)
+  c1=$(cpu_ticks "$pid"); b1=0; w1=$(wchar "$pid"); t1=$(date +%s.%N)
   local rss; rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
   wait "$load" || { echo "$name: the load client failed:" >&2; cat "$work/$name.log" >&2; exit 1; }
   kill "$pid" 2>/dev/null || true
@@ -64,7 +66,8 @@ print(json.dumps({
     "name": name,
     "clients": load["connected"],
     "cpu_us_per_client_s": (float(c1) - float(c0)) / float(hz) * 1e6 / secs / clients,
-    "tcp_bytes_per_client_s": (float(b1) - float(b0)) / secs / clients,
+    # Websocket payload received per client, as counted by the load client.
+    "payload_bytes_per_client_s": load["bytes_per_client_sec"],
     "wchar_per_client_s": (float(w1) - float(w0)) / secs / clients,
     "peak_rss_mib": float(rss) / 1024,
     "delivered": load["delivered"],
@@ -85,22 +88,28 @@ frame=$(python3 -c "import json; d = json.load(open('$work/parlor.json')); print
 target/release/raw-baseline --bind "127.0.0.1:$RAW_PORT" --frame-bytes "$frame" 2> "$work/raw-server.log" &
 pids+=($!); measure raw "$!" "$RAW_PORT" target/release/parlor load --url "ws://127.0.0.1:$RAW_PORT/ws" "${load_args[@]}" --json
 
-(cd benches/peers/colyseus && PORT=$COLYSEUS_PORT exec node server.mjs > "$work/colyseus-server.log" 2>&1) &
-pids+=($!)
-cpid=$(pgrep -f "node server.mjs" -n)
-measure colyseus "$cpid" "$COLYSEUS_PORT" node benches/peers/colyseus/load.mjs --url "ws://127.0.0.1:$COLYSEUS_PORT" "${load_args[@]}"
+if [ -f "$peer/package.json" ]; then
+  (cd "$peer" && PORT=$COLYSEUS_PORT exec node server.mjs > "$work/colyseus-server.log" 2>&1) &
+  pids+=($!)
+  cpid=$!
+  measure colyseus "$cpid" "$COLYSEUS_PORT" node "$peer/load.mjs" --url "ws://127.0.0.1:$COLYSEUS_PORT" "${load_args[@]}"
+fi
 
 python3 - "$work/results" "$CLIENTS" "$frame" <<'PY'
 import json, sys
 rows = {r["name"]: r for r in map(json.loads, open(sys.argv[1]))}
 print(f"arena load, {sys.argv[2]} clients (8 per room, inputs at 10 Hz, 20 Hz patches); raw baseline frames of {sys.argv[3]} bytes; 2 cores, load client on the same machine")
-print("| server | clients | CPU us per client-second | TCP bytes per client-second | wchar per client-second | peak RSS MiB | delivered patches | input->ack p99 ms | errors |")
+print("| server | clients | CPU us per client-second | payload bytes per client-second | wchar per client-second | peak RSS MiB | delivered patches | input->ack p99 ms | errors |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name in ("parlor", "raw", "colyseus"):
+    if name not in rows:
+        continue
     r = rows[name]
-    print(f"| {name} | {r['clients']} | {r['cpu_us_per_client_s']:.0f} | {r['tcp_bytes_per_client_s']:.0f} | {r['wchar_per_client_s']:.0f} | {r['peak_rss_mib']:.1f} | {100 * r['delivered']:.1f}% | {r['rtt_p99_ms']:.1f} | {r['errors']} |")
-p, raw, col = rows["parlor"], rows["raw"], rows["colyseus"]
+    print(f"| {name} | {r['clients']} | {r['cpu_us_per_client_s']:.0f} | {r['payload_bytes_per_client_s']:.0f} | {r['wchar_per_client_s']:.0f} | {r['peak_rss_mib']:.1f} | {100 * r['delivered']:.1f}% | {r['rtt_p99_ms']:.1f} | {r['errors']} |")
+p, raw = rows["parlor"], rows["raw"]
 print()
-print(f"Parlor / Colyseus: CPU {p['cpu_us_per_client_s'] / col['cpu_us_per_client_s']:.3f}, TCP bytes {p['tcp_bytes_per_client_s'] / col['tcp_bytes_per_client_s']:.2f}")
-print(f"Parlor / raw:      CPU {p['cpu_us_per_client_s'] / raw['cpu_us_per_client_s']:.2f}, TCP bytes {p['tcp_bytes_per_client_s'] / raw['tcp_bytes_per_client_s']:.2f}")
+if "colyseus" in rows:
+    col = rows["colyseus"]
+    print(f"Parlor / Colyseus: CPU {p['cpu_us_per_client_s'] / col['cpu_us_per_client_s']:.3f}, bytes {p['payload_bytes_per_client_s'] / col['payload_bytes_per_client_s']:.2f}")
+print(f"Parlor / raw:      CPU {p['cpu_us_per_client_s'] / raw['cpu_us_per_client_s']:.2f}, bytes {p['payload_bytes_per_client_s'] / raw['payload_bytes_per_client_s']:.2f}")
 PY
