@@ -65,12 +65,7 @@ fn simulations(n: usize) -> (f64, Vec<parlor::room::Simulation>) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let rooms: usize = args
-        .iter()
-        .position(|a| a == "--rooms")
-        .and_then(|i| args.get(i + 1))
-        .map_or(100_000, |s| s.parse().expect("--rooms takes a number"));
+    let rooms: usize = support::flag_value("--rooms").map_or(100_000, |s| s.parse().expect("--rooms takes a number"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -35,12 +35,7 @@ fn thread_cpu(prefix: &str) -> f64 {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let value = support::flag_value;
     let smoke = args.iter().any(|a| a == "--smoke");
     let clients: usize = value("--clients").map_or(if smoke { 300 } else { 1000 }, |s| s.parse().expect("--clients N"));
     let seconds: f64 = value("--seconds").map_or(if smoke { 4.0 } else { 10.0 }, |s| s.parse().expect("--seconds S"));

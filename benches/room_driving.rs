@@ -126,13 +126,7 @@ fn shards(catalog: &Catalog, n: usize, seconds: f64) -> Run {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let value = support::flag_value;
     let sizes: Vec<usize> = value("--rooms")
         .unwrap_or_else(|| "250,1000,2500".into())
         .split(',')
