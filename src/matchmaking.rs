@@ -30,8 +30,13 @@ pub const CODE_LEN: usize = 6;
 
 /// A fresh random room code.
 pub fn new_room_code() -> String {
+    random_code(CODE_LEN)
+}
+
+/// `len` random characters from [`CODE_ALPHABET`].
+pub(crate) fn random_code(len: usize) -> String {
     let mut rng = rand::rng();
-    (0..CODE_LEN)
+    (0..len)
         .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
         .collect()
 }

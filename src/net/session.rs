@@ -6,12 +6,11 @@ use std::sync::Arc;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use rand::RngExt;
 use tokio::sync::{mpsc, Notify};
 use tokio::time::sleep;
 
 use super::AppState;
-use crate::matchmaking::{is_room_code, Matchmaker};
+use crate::matchmaking::{is_room_code, random_code, Matchmaker};
 use crate::protocol::{
     decode_client, error_frame, patch_with_ack, ClientMessage, ErrorCode, PlayerRef, ServerMessage, VERSION,
 };
@@ -250,7 +249,7 @@ impl Session {
                 "a guest name must be 1 to {MAX_NAME_CHARS} characters without control characters"
             ));
         }
-        let id = format!("guest:{}", random_token(10));
+        let id = format!("guest:{}", random_code(10).to_ascii_lowercase());
         let player = PlayerRef {
             id,
             name: name.to_owned(),
@@ -324,14 +323,4 @@ enum Request {
     Quick(String),
     Create(String, bool),
     Join(String),
-}
-
-fn random_token(len: usize) -> String {
-    let mut rng = rand::rng();
-    (0..len)
-        .map(|_| {
-            crate::matchmaking::CODE_ALPHABET[rng.random_range(0..crate::matchmaking::CODE_ALPHABET.len())] as char
-        })
-        .collect::<String>()
-        .to_ascii_lowercase()
 }

@@ -139,11 +139,6 @@ impl Replication {
         }
         changes
     }
-
-    /// The schema as `(name, fields)` pairs.
-    pub fn schema(&self) -> impl Iterator<Item = (&str, Option<&[&'static str]>)> {
-        self.types.iter().map(|t| (t.name, t.fields.as_deref()))
-    }
 }
 
 /// One encoded value in [`Changes::bytes`].

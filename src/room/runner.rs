@@ -268,11 +268,6 @@ impl Room {
         self.closed
     }
 
-    /// Number of seated players.
-    pub fn players(&self) -> usize {
-        self.members.len()
-    }
-
     fn slot_of(&self, member: &Member) -> u8 {
         self.sim.world.get::<Player>(member.entity).map_or(u8::MAX, |p| p.slot)
     }
