@@ -17,6 +17,8 @@ async fn serve(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
         .args(args)
         .envs(env.iter().copied())
         .env("PARLOR_LOG", "info")
+        // Not the repository: nothing may be read from beside the sources.
+        .current_dir(std::env::temp_dir())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -59,9 +61,13 @@ async fn serve_runs_from_any_directory_with_embedded_games() {
     assert_eq!(names, vec!["arena", "tictactoe"]);
     assert_eq!(games[0]["tick_rate"], 20);
     assert_eq!(games[1]["turn_based"], true);
+    // The pages are compiled in: served whatever the working directory.
     let (status, page) = http_get(&format!("{url}/")).await;
     assert_eq!(status, 200);
-    assert!(page.contains("Tic-tac-toe") && page.contains("Orb Arena"), "{page}");
+    assert!(page.contains("/web/lobby.js"), "{page}");
+    let (status, page) = http_get(&format!("{url}/play/tictactoe")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("/web/games/tictactoe.js"), "{page}");
     let (status, missing) = get_json(&format!("{url}/api/leaderboard/chess")).await;
     assert_eq!((status, missing["error"].as_str()), (404, Some("no_such_game")));
     let (status, _) = get_json(&format!("{url}/api/leaderboard/arena?limit=0")).await;

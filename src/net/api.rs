@@ -1,13 +1,13 @@
-//! The JSON API and the lobby page.
+//! The JSON API.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::AppState;
+use super::{assets, AppState};
 use crate::matchmaking::Matchmaker;
 
 /// Most leaderboard lines one request may ask for.
@@ -23,6 +23,8 @@ struct GameInfo<'a> {
     tick_rate: Option<u32>,
     turn_based: bool,
     match_seconds: Option<u32>,
+    /// `/play/{name}` where this server has a page for the game.
+    page: Option<String>,
 }
 
 fn error(status: StatusCode, code: &str, message: String) -> Response {
@@ -47,6 +49,7 @@ pub async fn games(State(state): State<AppState>) -> Response {
                 tick_rate: m.tick_rate,
                 turn_based: m.turn_based(),
                 match_seconds: m.match_seconds,
+                page: assets::has_page(&m.name).then(|| format!("/play/{}", m.name)),
             }
         })
         .collect();
@@ -89,39 +92,4 @@ pub async fn leaderboard(
             )
         }
     }
-}
-
-/// A plain lobby page: the games this server hosts.
-pub async fn index(State(state): State<AppState>) -> Html<String> {
-    let mut items = String::new();
-    for game in state.catalog.iter() {
-        let m = game.manifest();
-        let seats = if m.min_players == m.max_players {
-            format!("{} players", m.max_players)
-        } else {
-            format!("{} to {} players", m.min_players, m.max_players)
-        };
-        let pace = match m.tick_rate {
-            Some(rate) => format!("real-time, {rate} Hz"),
-            None => "turn-based".to_owned(),
-        };
-        items.push_str(&format!(
-            "<li><strong>{}</strong> ({}) &middot; {seats} &middot; {pace} &middot; <a href=\"/api/leaderboard/{}\">leaderboard</a></li>\n",
-            escape(&m.title),
-            escape(&m.name),
-            escape(&m.name)
-        ));
-    }
-    Html(format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Parlor</title></head><body>\n<h1>Parlor</h1>\n<p>Games on this server. Clients connect to <code>/ws</code> \
-         (protocol v1); open rooms: <a href=\"/api/rooms\">/api/rooms</a>.</p>\n<ul>\n{items}</ul>\n</body></html>\n"
-    ))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -1,7 +1,9 @@
 //! The HTTP side: an axum router with the websocket endpoint, the JSON API
-//! and the lobby page, over one shared [`AppState`].
+//! and the pages and SDK compiled into the binary, over one shared
+//! [`AppState`].
 
 mod api;
+mod assets;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -44,12 +46,16 @@ impl Deref for AppState {
 /// The router of a server with this state.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(api::index))
+        .route("/", get(assets::lobby))
+        .route("/play/{game}", get(assets::play))
+        .route("/sdk/{*file}", get(assets::sdk))
+        .route("/web/{*file}", get(assets::web))
         .route("/health", get(api::health))
         .route("/api/games", get(api::games))
         .route("/api/rooms", get(api::rooms))
         .route("/api/leaderboard/{game}", get(api::leaderboard))
         .route("/ws", get(websocket))
+        .fallback(assets::fallback)
         .with_state(state)
 }
 

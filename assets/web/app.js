@@ -1,0 +1,345 @@
+// What every Parlor page shares: Telegram's WebApp object where the page
+// runs inside Telegram (theme, viewport, MainButton, haptics), the
+// connection to the server through the SDK, and the connection banner.
+// Plain ES module, no build step.
+
+import { Parlor } from '/sdk/parlor.js';
+
+export { Parlor };
+
+/** Telegram's WebApp object, or null in a plain browser. */
+export let tg = null;
+
+const TELEGRAM_SCRIPT = 'https://telegram.org/js/telegram-web-app.js';
+
+/** Whether Telegram opened this page (it passes its launch parameters in
+ * the URL's hash, and its script keeps them in sessionStorage on reload). */
+function launchedByTelegram() {
+  if (/tgWebApp(Data|Version)=/.test(location.hash)) return true;
+  try {
+    return sessionStorage.getItem('__telegram__initParams') !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** Loads Telegram's script only when Telegram opened the page, so a page
+ * opened in a browser (or offline) never waits for telegram.org. */
+function loadTelegram() {
+  if (window.Telegram?.WebApp || !launchedByTelegram()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const script = document.createElement('script');
+    script.src = TELEGRAM_SCRIPT;
+    script.onload = script.onerror = () => resolve();
+    setTimeout(resolve, 4000);
+    document.head.append(script);
+  });
+}
+
+const THEME_KEYS = [
+  'bg_color', 'text_color', 'hint_color', 'link_color', 'button_color', 'button_text_color',
+  'secondary_bg_color', 'accent_text_color', 'destructive_text_color',
+];
+
+function applyTheme() {
+  const params = tg?.themeParams ?? {};
+  for (const key of THEME_KEYS) {
+    if (params[key]) {
+      document.documentElement.style.setProperty(`--tg-theme-${key.replaceAll('_', '-')}`, params[key]);
+    }
+  }
+  if (tg?.colorScheme) document.documentElement.dataset.scheme = tg.colorScheme;
+}
+
+/** Sets up the page: Telegram if present (ready, expand, theme, back
+ * button), the connection banner. Call once, first. */
+export async function setupPage({ back = null } = {}) {
+  await loadTelegram();
+  tg = window.Telegram?.WebApp ?? null;
+  if (tg) {
+    tg.ready?.();
+    tg.expand?.();
+    applyTheme();
+    tg.onEvent?.('themeChanged', applyTheme);
+    if (back && tg.BackButton) {
+      tg.BackButton.onClick(() => { location.href = back; });
+      tg.BackButton.show();
+    }
+  }
+  document.documentElement.dataset.telegram = tg ? 'yes' : 'no';
+}
+
+/** Haptic feedback inside Telegram; nothing elsewhere.
+ * kind: 'success' | 'error' | 'warning' | 'light' | 'medium' | 'heavy' | 'select'. */
+export function haptic(kind) {
+  const h = tg?.HapticFeedback;
+  if (!h) return;
+  if (kind === 'success' || kind === 'error' || kind === 'warning') h.notificationOccurred(kind);
+  else if (kind === 'select') h.selectionChanged();
+  else h.impactOccurred(kind);
+}
+
+let mainAction = null;
+
+/** The page's main action: Telegram's MainButton inside Telegram, the
+ * page's own `#primary` button elsewhere. `null` hides it. */
+export function primaryAction(text, onClick) {
+  const button = document.getElementById('primary');
+  const main = tg?.MainButton;
+  if (main && mainAction) main.offClick(mainAction);
+  mainAction = onClick;
+  if (button) {
+    button.onclick = onClick;
+    button.textContent = text ?? '';
+    button.classList.toggle('hidden', !onClick || !!main);
+  }
+  if (main) {
+    if (onClick) {
+      main.setText(text);
+      main.onClick(onClick);
+      main.show();
+    } else {
+      main.hide();
+    }
+  }
+}
+
+const NAME_KEY = 'parlor.name';
+
+/** The guest name this browser plays under (kept in localStorage). */
+export function guestName() {
+  let name = null;
+  try {
+    name = localStorage.getItem(NAME_KEY);
+  } catch { /* storage may be off */ }
+  if (!name) {
+    const user = tg?.initDataUnsafe?.user;
+    name = user?.first_name || `Guest ${Math.floor(1000 + Math.random() * 9000)}`;
+    setGuestName(name);
+  }
+  return name;
+}
+
+export function setGuestName(name) {
+  try {
+    localStorage.setItem(NAME_KEY, name);
+  } catch { /* storage may be off */ }
+}
+
+/** The websocket URL of the server that served this page. */
+export function serverUrl() {
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
+}
+
+/** Connects to the server that served the page: the SDK signs in with
+ * Telegram's initData inside Telegram, as a guest elsewhere. Wires the
+ * connection pill and banner to the client's reconnection events. */
+export async function connect() {
+  setConnection('connecting');
+  const client = await Parlor.connect(serverUrl(), { guest: guestName() });
+  setConnection('online');
+  let reconnects = 0;
+  client.on('reconnecting', () => setConnection('reconnecting'));
+  client.on('reconnected', () => {
+    reconnects += 1;
+    setConnection('reconnected', reconnects);
+  });
+  client.on('close', () => setConnection('offline'));
+  return client;
+}
+
+let bannerTimer = null;
+
+/** Shows the connection state in `#conn` (a pill) and `#banner`. The
+ * banner's data-reconnects counts successful reconnections. */
+export function setConnection(state, reconnects) {
+  const pill = document.getElementById('conn');
+  const banner = document.getElementById('banner');
+  const labels = {
+    connecting: 'connecting…',
+    online: 'online',
+    reconnecting: 'reconnecting…',
+    reconnected: 'online',
+    offline: 'offline',
+  };
+  // Pages grey out their controls while inputs cannot be sent.
+  document.documentElement.dataset.conn = state === 'reconnected' ? 'online' : state;
+  if (pill) {
+    pill.dataset.state = state === 'reconnected' ? 'online' : state;
+    pill.textContent = labels[state];
+  }
+  if (!banner) return;
+  clearTimeout(bannerTimer);
+  banner.dataset.state = state;
+  if (reconnects !== undefined) banner.dataset.reconnects = String(reconnects);
+  banner.textContent = {
+    reconnecting: 'Connection lost — reconnecting…',
+    reconnected: 'Reconnected',
+    offline: 'Disconnected. Reload the page to play again.',
+  }[state] ?? '';
+  if (state === 'reconnected') {
+    bannerTimer = setTimeout(() => { banner.dataset.state = 'online'; }, 2500);
+  }
+}
+
+/** Shows a message in `#notice` (kind: 'info' | 'error'); empty hides it. */
+export function notice(text, kind = 'info') {
+  const el = document.getElementById('notice');
+  if (!el) return;
+  el.textContent = text ?? '';
+  el.dataset.kind = kind;
+  el.classList.toggle('hidden', !text);
+}
+
+/** The web link to a room of a game. */
+export function roomLink(game, code) {
+  return `${location.origin}/play/${encodeURIComponent(game)}?room=${encodeURIComponent(code)}`;
+}
+
+/** Enters the room this page's URL asks for: `?room=CODE` joins it,
+ * `?private=1` opens a private room, anything else plays (Telegram's
+ * start_param room, or a quick match). The URL then names the room, so a
+ * reload comes back to it. Returns {room, how}, how being 'join',
+ * 'private' or 'play'. */
+export async function enterRoom(client, game) {
+  const params = new URLSearchParams(location.search);
+  const code = params.get('room');
+  let room;
+  let how;
+  if (code) {
+    how = 'join';
+    room = await client.join(code.toUpperCase());
+  } else if (params.get('private')) {
+    how = 'private';
+    room = await client.create(game, { private: true });
+  } else {
+    how = 'play';
+    room = await client.play(game);
+  }
+  const url = new URL(location.href);
+  url.searchParams.delete('private');
+  url.searchParams.set('room', roomCode(room));
+  history.replaceState(null, '', url);
+  return { room, how };
+}
+
+/** The game's entry in GET /api/games, or null. */
+export async function gameInfo(game) {
+  try {
+    const games = await (await fetch('/api/games')).json();
+    return games.find((g) => g.name === game) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Connects and enters the room the page's address asks for (see
+ * enterRoom). On failure, shows why through `showError(text)`, offers the
+ * way back to the lobby, and returns null. */
+export async function start(game, showError) {
+  try {
+    const client = await connect();
+    return await enterRoom(client, game);
+  } catch (e) {
+    showError(describe(e));
+    primaryAction('Back to games', () => { location.href = '/'; });
+    return null;
+  }
+}
+
+/** A room's code. */
+export function roomCode(room) {
+  return room.code ?? room.room;
+}
+
+/** Fills the invite panel `#invite` (its `data-title` heads it) with the
+ * room's code and links, and shows or hides it. */
+export function showInvite(game, room, visible) {
+  const panel = document.getElementById('invite');
+  if (!panel) return;
+  panel.classList.toggle('hidden', !visible);
+  if (!visible) return;
+  if (!panel.firstElementChild) {
+    panel.innerHTML = `
+      <div class="hint">${esc(panel.dataset.title ?? '')} Room code</div>
+      <code></code>
+      <div class="hint" style="margin-top:6px">Send this link:</div>
+      <a class="link"></a>
+      <div class="row" style="margin-top:8px">
+        <button class="secondary copy">Copy link</button>
+        <button class="secondary share hidden">Share in Telegram</button>
+      </div>`;
+  }
+  const code = roomCode(room);
+  const link = roomLink(game, code);
+  panel.querySelector('code').textContent = code;
+  const a = panel.querySelector('a.link');
+  a.href = link;
+  a.textContent = link;
+  const copy = panel.querySelector('button.copy');
+  copy.onclick = async () => {
+    try {
+      await navigator.clipboard.writeText(link);
+      copy.textContent = 'Copied';
+    } catch {
+      copy.textContent = 'Copy failed';
+    }
+  };
+  const share = panel.querySelector('button.share');
+  if (share) {
+    share.classList.toggle('hidden', !tg?.openTelegramLink);
+    share.onclick = () => {
+      const text = `Play ${game} with me: room ${code}`;
+      tg.openTelegramLink(`https://t.me/share/url?url=${encodeURIComponent(link)}&text=${encodeURIComponent(text)}`);
+    };
+  }
+}
+
+/** Reads a resource of the room's state by type name. */
+export function resource(room, name) {
+  const r = room.state.resources;
+  return r instanceof Map ? r.get(name) : r?.[name];
+}
+
+/** The engine's Player component of an entity. */
+export function playerOf(room, id) {
+  return room.state.entities.get(id)?.Player;
+}
+
+/** [entity id, Player] of every seated player, by seat. */
+export function players(room) {
+  const seated = [];
+  for (const [id, components] of room.state.entities) {
+    if (components.Player) seated.push([id, components.Player]);
+  }
+  return seated.sort((a, b) => a[1].slot - b[1].slot);
+}
+
+/** Escapes text for innerHTML. */
+export function esc(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Describes an SDK or server error for a person. */
+export function describe(error) {
+  const code = error?.code;
+  const known = {
+    no_such_room: 'That room does not exist any more.',
+    room_full: 'That room is full.',
+    no_such_game: 'This server does not host that game.',
+    server_full: 'The server is full right now; try again in a moment.',
+    guest_disabled: 'This server only lets Telegram users play.',
+  };
+  return known[code] ?? error?.message ?? String(error);
+}
+
+/** Says why a room was left (the `left` event's reason) to a person. */
+export function leftMessage(reason) {
+  return {
+    replaced: 'You opened this room in another window.',
+    expired: 'Your seat was lost while reconnecting.',
+    error: 'The game stopped with an error; nothing was recorded.',
+    disconnected: 'Disconnected from the server.',
+    leave: 'You left the room.',
+  }[reason] ?? 'The room closed.';
+}

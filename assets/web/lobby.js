@@ -1,0 +1,93 @@
+// The lobby: the server's games (GET /api/games), its open public rooms
+// (GET /api/rooms), a quick match or a private room for each game.
+
+import { setupPage, guestName, setGuestName, tg, esc, primaryAction } from '/web/app.js';
+
+const ROOMS_EVERY_MS = 5000;
+
+await setupPage();
+
+const nameInput = document.getElementById('name');
+if (tg?.initData) {
+  document.getElementById('you').classList.add('hidden');
+} else {
+  nameInput.value = guestName();
+  nameInput.addEventListener('change', () => {
+    const name = nameInput.value.trim();
+    if (name) setGuestName(name);
+    else nameInput.value = guestName();
+  });
+}
+
+let games = [];
+
+function describeSeats(g) {
+  return g.min_players === g.max_players ? `${g.max_players} players` : `${g.min_players}–${g.max_players} players`;
+}
+
+function describePace(g) {
+  return g.turn_based ? 'turn-based' : `real-time${g.match_seconds ? `, ${g.match_seconds} s rounds` : ''}`;
+}
+
+function renderGames() {
+  const list = document.getElementById('games');
+  if (games.length === 0) {
+    list.innerHTML = '<li class="hint">This server hosts no games.</li>';
+    return;
+  }
+  list.innerHTML = games.map((g) => `
+    <li class="card" data-game="${esc(g.name)}">
+      <h3>${esc(g.title)}</h3>
+      <div class="hint">${esc(describeSeats(g))} · ${esc(describePace(g))}</div>
+      <div class="row" style="margin-top:10px">
+        ${g.page ? `
+          <a class="button play" href="${esc(g.page)}">Play</a>
+          <a class="button secondary private" href="${esc(g.page)}?private=1">Private room</a>`
+        : '<span class="hint">No page for this game here; clients can play it over the websocket.</span>'}
+      </div>
+    </li>`).join('');
+}
+
+async function loadGames() {
+  try {
+    const response = await fetch('/api/games');
+    games = await response.json();
+    renderGames();
+  } catch {
+    document.getElementById('games').innerHTML = '<li class="notice" data-kind="error">Could not load the games.</li>';
+  }
+  const first = games.find((g) => g.page);
+  if (tg && first) primaryAction(`Play ${first.title}`, () => { location.href = first.page; });
+}
+
+async function loadRooms() {
+  const list = document.getElementById('rooms');
+  let rooms;
+  try {
+    rooms = await (await fetch('/api/rooms')).json();
+  } catch {
+    list.innerHTML = '<li class="hint">Could not load the rooms.</li>';
+    return;
+  }
+  const titles = new Map(games.map((g) => [g.name, g]));
+  const open = rooms.filter((r) => r.players < r.max_players && titles.get(r.game)?.page);
+  if (open.length === 0) {
+    list.innerHTML = '<li class="hint">No open rooms right now: press Play to open one.</li>';
+    return;
+  }
+  list.innerHTML = open.map((r) => `
+    <li class="card row" data-room="${esc(r.code)}">
+      <div class="grow">
+        <strong>${esc(titles.get(r.game).title)}</strong>
+        <div class="hint">Room ${esc(r.code)} · ${r.players} of ${r.max_players} seats taken</div>
+      </div>
+      <a class="button secondary" href="/play/${encodeURIComponent(r.game)}?room=${encodeURIComponent(r.code)}">Join</a>
+    </li>`).join('');
+}
+
+await loadGames();
+await loadRooms();
+setInterval(() => {
+  if (document.visibilityState === 'visible') loadRooms();
+}, ROOMS_EVERY_MS);
+document.body.dataset.ready = 'true';

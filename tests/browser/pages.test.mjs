@@ -1,0 +1,328 @@
+// Parlor's pages and SDK in a real browser: headless Chromium (Debian's,
+// driven by playwright-core) against a real `parlor serve` on a free port
+// with a temporary data directory.
+//
+//   PARLOR_BIN      the server binary (default: target/debug/parlor)
+//   CHROMIUM        the browser (default: /usr/bin/chromium)
+//
+// Every wait is on a DOM state the page shows; nothing sleeps to
+// synchronise. Screenshots go to docs/screenshots/.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = resolve(ROOT, process.env.PARLOR_BIN ?? 'target/debug/parlor');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'docs/screenshots');
+/** A guard against a hung wait; never a way to wait for something. */
+const PATIENCE = 20_000;
+/** A phone-sized viewport: the pages are made for Telegram's webview. */
+const PHONE = { viewport: { width: 400, height: 760 }, deviceScaleFactor: 1 };
+
+let server;
+let baseUrl;
+let dataDir;
+let browser;
+
+/** Starts `parlor serve` on a free port; resolves with its base URL. */
+function serve() {
+  dataDir = mkdtempSync(join(tmpdir(), 'parlor-browser-'));
+  server = spawn(BIN, ['serve', '--bind', '127.0.0.1:0', '--data-dir', join(dataDir, 'data')], {
+    cwd: dataDir,
+    env: { ...process.env, PARLOR_LOG: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error('parlor serve did not log its URL in time')), PATIENCE);
+    server.on('error', reject);
+    server.on('exit', (code) => reject(new Error(`parlor serve exited with ${code} before serving`)));
+    // Keep reading the log so the server never blocks on a full pipe.
+    createInterface({ input: server.stderr }).on('line', (line) => {
+      const at = line.indexOf('serving on ');
+      if (at >= 0) {
+        clearTimeout(timer);
+        resolveUrl(line.slice(at + 'serving on '.length).trim().replace(/\/$/, ''));
+      }
+    });
+  });
+}
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  baseUrl = await serve();
+  browser = await chromium.launch({ executablePath: CHROMIUM });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A player: a browser context of its own (its own storage), one page.
+ * `telegram` fakes Telegram's WebApp object with that theme and records
+ * what the page asks of it in `window.telegramCalls`. */
+async function player(name, { telegram = null } = {}) {
+  const context = await browser.newContext(PHONE);
+  await context.addInitScript((guest) => localStorage.setItem('parlor.name', guest), name);
+  if (telegram) await context.addInitScript(fakeTelegram, telegram);
+  const page = await context.newPage();
+  page.setDefaultTimeout(PATIENCE);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(new Error(m.text()));
+  });
+  return { name, context, page, errors };
+}
+
+/** Runs in the page before its scripts: a stand-in for telegram-web-app.js. */
+function fakeTelegram(themeParams) {
+  const calls = [];
+  window.telegramCalls = calls;
+  const button = (which) => ({
+    text: '',
+    isVisible: false,
+    setText(text) { this.text = text; calls.push([which, 'setText', text]); return this; },
+    onClick(fn) { this.handler = fn; return this; },
+    offClick() { this.handler = null; return this; },
+    show() { this.isVisible = true; calls.push([which, 'show']); return this; },
+    hide() { this.isVisible = false; calls.push([which, 'hide']); return this; },
+  });
+  window.Telegram = {
+    WebApp: {
+      initData: '',
+      initDataUnsafe: {},
+      colorScheme: 'dark',
+      themeParams,
+      ready() { calls.push(['ready']); },
+      expand() { calls.push(['expand']); },
+      onEvent() {},
+      openTelegramLink(url) { calls.push(['openTelegramLink', url]); },
+      MainButton: button('MainButton'),
+      BackButton: button('BackButton'),
+      HapticFeedback: {
+        notificationOccurred(kind) { calls.push(['haptic', kind]); },
+        impactOccurred(kind) { calls.push(['haptic', kind]); },
+        selectionChanged() { calls.push(['haptic', 'select']); },
+      },
+    },
+  };
+}
+
+const TELEGRAM_DARK = {
+  bg_color: '#17212b',
+  text_color: '#f5f5f5',
+  hint_color: '#708499',
+  link_color: '#6ab3f3',
+  button_color: '#5288c1',
+  button_text_color: '#ffffff',
+  secondary_bg_color: '#232e3c',
+};
+
+async function done(...players) {
+  for (const p of players) {
+    assert.deepEqual(p.errors.map(String), [], `${p.name}'s page had errors`);
+    await p.context.close();
+  }
+}
+
+/** Opens a private room of `game` as `host`, then has `guest` follow the
+ * invite link the host's page shows; returns the room code. */
+async function privateRoom(game, host, guest) {
+  await host.page.goto(`${baseUrl}/play/${game}?private=1`);
+  const invite = host.page.locator('#invite');
+  await invite.waitFor({ state: 'visible' });
+  const code = (await invite.locator('code').textContent()).trim();
+  assert.match(code, /^[23456789A-HJ-NP-Z]{6}$/);
+  const link = await invite.locator('a.link').getAttribute('href');
+  assert.equal(link, `${baseUrl}/play/${game}?room=${code}`);
+  // A reload of the host's page comes back to the same room.
+  assert.equal(new URL(host.page.url()).searchParams.get('room'), code);
+  await guest.page.goto(link);
+  return code;
+}
+
+const status = (p) => p.page.locator('#status');
+
+async function waitStatus(p, state) {
+  await p.page.locator(`#status[data-state="${state}"]`).waitFor();
+}
+
+/** The seat to move clicks `cell`; both pages then show the mark. */
+async function move(mover, other, cell) {
+  await waitStatus(mover, 'your-turn');
+  await waitStatus(other, 'their-turn');
+  const mark = await mover.page.evaluate(() => document.querySelector('#status').textContent.match(/\((X|O)\)/)[1]);
+  await mover.page.click(`#board button[data-cell="${cell}"]`);
+  for (const p of [mover, other]) {
+    await p.page.locator(`#board button[data-cell="${cell}"][data-mark="${mark}"]`).waitFor();
+  }
+}
+
+/** Plays `cells` in turn, `first` moving first. */
+async function moves(first, second, cells) {
+  let [mover, other] = [first, second];
+  for (const cell of cells) {
+    await move(mover, other, cell);
+    [mover, other] = [other, mover];
+  }
+}
+
+test('the lobby lists the games and the open rooms', async () => {
+  const host = await player('Ada');
+  await host.page.goto(`${baseUrl}/play/arena`);
+  await host.page.locator('canvas[data-drawn]').waitFor();
+  const code = new URL(host.page.url()).searchParams.get('room');
+
+  const visitor = await player('Lin');
+  await visitor.page.goto(`${baseUrl}/`);
+  await visitor.page.locator('body[data-ready="true"]').waitFor();
+  for (const game of ['tictactoe', 'arena']) {
+    const card = visitor.page.locator(`#games [data-game="${game}"]`);
+    assert.equal(await card.locator('a.play').getAttribute('href'), `/play/${game}`);
+    assert.equal(await card.locator('a.private').getAttribute('href'), `/play/${game}?private=1`);
+  }
+  const room = visitor.page.locator(`#rooms [data-room="${code}"]`);
+  await room.waitFor();
+  assert.match(await room.textContent(), /Orb Arena[\s\S]*1 of 8/);
+  assert.equal(await visitor.page.inputValue('#name'), 'Lin');
+  await visitor.page.screenshot({ path: join(SHOTS, 'lobby.png') });
+
+  // "Join" takes the visitor into the host's room.
+  await room.locator('a').click();
+  await visitor.page.waitForURL(`**/play/arena?room=${code}`);
+  await visitor.page.waitForFunction(() => Object.keys(JSON.parse(document.querySelector('canvas').dataset.drawn ?? '{}')).length === 2);
+  await done(host, visitor);
+});
+
+test('two pages play tic-tac-toe to a win through clicks', async () => {
+  const alice = await player('Alice');
+  const bob = await player('Bob', { telegram: TELEGRAM_DARK });
+  await privateRoom('tictactoe', alice, bob);
+
+  // Alice opened the room: seat 0, X, moves first.
+  await moves(alice, bob, [4, 0]);
+  // A taken cell takes no click: still Alice's turn.
+  await waitStatus(alice, 'your-turn');
+  await alice.page.click('#board button[data-cell="0"]');
+  assert.equal(await alice.page.locator('#board button[data-cell="0"]').getAttribute('data-mark'), 'O');
+  await moves(alice, bob, [2, 6, 3, 1, 5]); // Alice's 3-4-5: a row
+  await waitStatus(alice, 'won');
+  await waitStatus(bob, 'lost');
+  assert.equal(await status(alice).textContent(), 'You won!');
+  const winning = await alice.page.$$eval('#board button[data-win]', (cells) => cells.map((c) => c.dataset.cell));
+  assert.deepEqual(winning, ['3', '4', '5']);
+  await alice.page.locator('#primary:not(.hidden)', { hasText: 'Play again' }).waitFor();
+  await alice.page.screenshot({ path: join(SHOTS, 'tictactoe-win.png') });
+
+  // Bob's page ran "inside Telegram": theme, viewport, haptics, MainButton.
+  const calls = await bob.page.evaluate(() => window.telegramCalls);
+  const has = (...call) => calls.some((c) => JSON.stringify(c) === JSON.stringify(call));
+  assert.ok(has('ready') && has('expand'), JSON.stringify(calls));
+  assert.ok(has('haptic', 'select'), 'a haptic tick on his turn');
+  assert.ok(has('haptic', 'error'), 'a haptic on the loss');
+  assert.ok(has('MainButton', 'setText', 'Play again') && has('MainButton', 'show'));
+  assert.ok(await bob.page.locator('#primary').evaluate((b) => b.classList.contains('hidden')), 'the MainButton replaces the page button');
+  const bg = await bob.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(23, 33, 43)', 'the Telegram theme colours the page');
+  await bob.page.screenshot({ path: join(SHOTS, 'tictactoe-telegram-theme.png') });
+
+  // The result is in the ledger: Alice leads the leaderboard.
+  const board = await (await fetch(`${baseUrl}/api/leaderboard/tictactoe`)).json();
+  assert.equal(board.entries[0].name, 'Alice');
+  await done(alice, bob);
+});
+
+test('an arena page draws the other player moving, interpolated between ticks', async () => {
+  const ann = await player('Ann');
+  const ben = await player('Ben');
+  await privateRoom('arena', ann, ben);
+  const drawnOn = (p) => p.page.evaluate(() => JSON.parse(document.querySelector('canvas').dataset.drawn ?? '{}'));
+  const annId = await ann.page.locator('canvas').getAttribute('data-me');
+  await ben.page.waitForFunction(
+    (id) => id in JSON.parse(document.querySelector('canvas').dataset.drawn ?? '{}') && Object.keys(JSON.parse(document.querySelector('canvas').dataset.drawn)).length === 2,
+    annId,
+  );
+  const [x0] = (await drawnOn(ben))[annId];
+  // Steer Ann away from the nearer wall with the keyboard.
+  const key = x0 < 500 ? 'ArrowRight' : 'ArrowLeft';
+  const sign = x0 < 500 ? 1 : -1;
+  await ann.page.keyboard.down(key);
+  // Ben's page shows Ann moving that way...
+  await ben.page.waitForFunction(
+    ([id, from, s]) => (JSON.parse(document.querySelector('canvas').dataset.drawn)[id][0] - from) * s > 60,
+    [annId, x0, sign],
+  );
+  // ...and draws her between ticks: positions no patch carried.
+  const between = await ben.page.evaluate(
+    (id) => new Promise((resolveFrames) => {
+      const seen = [];
+      const start = performance.now();
+      const frame = () => {
+        seen.push(JSON.parse(document.querySelector('canvas').dataset.drawn)[id][0]);
+        if (performance.now() - start < 600) requestAnimationFrame(frame);
+        else {
+          // The page rounds drawn positions to 0.1 in data-drawn.
+          const ticks = new Set(window.parlorArena.snapshots.map((s) => Math.round(s.pos.get(Number(id))?.x * 10) / 10));
+          resolveFrames({ frames: seen.length, offTick: seen.filter((x) => !ticks.has(x)).length });
+        }
+      };
+      requestAnimationFrame(frame);
+    }),
+    annId,
+  );
+  assert.ok(between.offTick > 0, `some drawn positions lie between ticks: ${JSON.stringify(between)}`);
+  await ben.page.screenshot({ path: join(SHOTS, 'arena.png') });
+  await ann.page.keyboard.up(key);
+  await done(ann, ben);
+});
+
+test('a page whose socket is killed reconnects and the game goes on', async () => {
+  const carol = await player('Carol');
+  const dave = await player('Dave');
+  // Carol's websocket runs through a proxy the test controls.
+  let live = null;
+  let refuse = false;
+  await carol.page.routeWebSocket(/\/ws$/, (ws) => {
+    if (refuse) {
+      ws.close({ code: 1013, reason: 'test: try again later' });
+      return;
+    }
+    const upstream = ws.connectToServer();
+    live = { ws, upstream };
+  });
+  await privateRoom('tictactoe', carol, dave);
+  await moves(carol, dave, [0, 4]);
+
+  // Kill Carol's connection from outside and refuse her first retries:
+  // her page says it is reconnecting.
+  refuse = true;
+  const killed = live;
+  killed.upstream.close({ code: 1001, reason: 'test: connection killed' });
+  killed.ws.close({ code: 1001, reason: 'test: connection killed' });
+  await carol.page.locator('#banner[data-state="reconnecting"]').waitFor();
+  await carol.page.locator('#conn[data-state="reconnecting"]').waitFor();
+  // The banner has slid in; the board takes no clicks meanwhile.
+  await carol.page.waitForFunction(() => document.getElementById('banner').getBoundingClientRect().top >= 0);
+  assert.equal(await carol.page.locator('#board').evaluate((b) => getComputedStyle(b).pointerEvents), 'none');
+  await carol.page.screenshot({ path: join(SHOTS, 'reconnect.png') });
+
+  // Let her back in: the page says so and the match continues.
+  refuse = false;
+  await carol.page.locator('#banner[data-reconnects="1"]').waitFor();
+  assert.notEqual(live, killed, 'a new connection');
+  await carol.page.locator('#conn[data-state="online"]').waitFor();
+  await moves(carol, dave, [8, 2, 6, 3, 7]); // Carol's 6-7-8: a row
+  await waitStatus(carol, 'won');
+  await waitStatus(dave, 'lost');
+  await done(carol, dave);
+});

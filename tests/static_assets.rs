@@ -1,0 +1,216 @@
+//! The pages and the SDK bundle compiled into the binary, over real HTTP:
+//! content types, caching headers, conditional requests and 404s.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{get_json, TestServer};
+use parlor::catalog::{Catalog, ManifestSource};
+use parlor::game::{Game, RoomBuilder};
+use parlor::manifest::Manifest;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A response: status, headers (names in lower case) and body.
+struct Reply {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map_or("", String::as_str)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// One HTTP/1.1 request with `extra` header lines, read to the end. The
+/// server sends a length for these bodies, never chunks.
+async fn request(server: &TestServer, method: &str, path: &str, extra: &[(&str, &str)]) -> Reply {
+    let addr = server.server.addr();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(common::PATIENCE, stream.read_to_end(&mut raw))
+        .await
+        .expect("the server answers in time")
+        .unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head") + 4;
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap()[9..12].parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let reply = Reply {
+        status,
+        headers,
+        body: raw[split..].to_vec(),
+    };
+    if method != "HEAD" && reply.status != 304 {
+        assert_eq!(
+            reply.header("content-length").parse::<usize>().ok(),
+            Some(reply.body.len()),
+            "{path}: a body of the announced length"
+        );
+    }
+    reply
+}
+
+async fn get(server: &TestServer, path: &str) -> Reply {
+    request(server, "GET", path, &[]).await
+}
+
+/// Asserts an embedded file's type and revalidation headers.
+fn assert_asset(reply: &Reply, path: &str, content_type: &str) {
+    assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+    assert_eq!(reply.header("content-type"), content_type, "{path}");
+    assert_eq!(reply.header("cache-control"), "no-cache", "{path}");
+    assert_eq!(reply.header("x-content-type-options"), "nosniff", "{path}");
+    let etag = reply.header("etag");
+    assert!(
+        etag.len() > 2 && etag.starts_with('"') && etag.ends_with('"'),
+        "{path}: ETag {etag:?}"
+    );
+}
+
+#[tokio::test]
+async fn pages_are_html_that_browsers_revalidate() {
+    let server = TestServer::start().await;
+    let lobby = get(&server, "/").await;
+    assert_asset(&lobby, "/", "text/html; charset=utf-8");
+    let text = lobby.text();
+    assert!(
+        text.contains("/web/lobby.js") && text.contains("<title>Parlor</title>"),
+        "{text}"
+    );
+
+    for game in ["tictactoe", "arena"] {
+        let path = format!("/play/{game}");
+        let page = get(&server, &path).await;
+        assert_asset(&page, &path, "text/html; charset=utf-8");
+        assert!(page.text().contains(&format!("/web/games/{game}.js")), "{path}");
+    }
+    // Query strings (a room code) do not change the page.
+    let with_room = get(&server, "/play/tictactoe?room=ABC234").await;
+    assert_eq!(with_room.status, 200);
+}
+
+#[tokio::test]
+async fn page_assets_have_their_content_types() {
+    let server = TestServer::start().await;
+    for (path, content_type) in [
+        ("/web/app.js", "text/javascript; charset=utf-8"),
+        ("/web/lobby.js", "text/javascript; charset=utf-8"),
+        ("/web/games/tictactoe.js", "text/javascript; charset=utf-8"),
+        ("/web/games/arena.js", "text/javascript; charset=utf-8"),
+        ("/web/style.css", "text/css; charset=utf-8"),
+    ] {
+        assert_asset(&get(&server, path).await, path, content_type);
+    }
+}
+
+#[tokio::test]
+async fn the_sdk_is_served_at_a_stable_path_with_an_etag() {
+    let server = TestServer::start().await;
+    let js = get(&server, "/sdk/parlor.js").await;
+    assert_eq!(
+        js.status, 200,
+        "the binary holds no SDK bundle: run `npm ci && npm run build` in assets/sdk, then rebuild"
+    );
+    assert_asset(&js, "/sdk/parlor.js", "text/javascript; charset=utf-8");
+    assert!(js.text().contains("export"), "an ES module");
+    let types = get(&server, "/sdk/parlor.d.ts").await;
+    assert_asset(&types, "/sdk/parlor.d.ts", "application/typescript; charset=utf-8");
+
+    // Revalidation: the same tag gets 304 with no body, another tag the file.
+    let etag = js.header("etag").to_owned();
+    let again = request(&server, "GET", "/sdk/parlor.js", &[("If-None-Match", &etag)]).await;
+    assert_eq!((again.status, again.body.len()), (304, 0));
+    assert_eq!(
+        (again.header("etag"), again.header("cache-control")),
+        (etag.as_str(), "no-cache")
+    );
+    let weak = request(
+        &server,
+        "GET",
+        "/sdk/parlor.js",
+        &[("If-None-Match", &format!("W/{etag}"))],
+    )
+    .await;
+    assert_eq!(weak.status, 304);
+    let other = request(&server, "GET", "/sdk/parlor.js", &[("If-None-Match", "\"0000\"")]).await;
+    assert_eq!((other.status, other.body.len()), (200, js.body.len()));
+    // Different files, different tags.
+    assert_ne!(types.header("etag"), etag);
+}
+
+#[tokio::test]
+async fn unknown_games_and_paths_get_404_with_a_clear_body() {
+    let server = TestServer::start().await;
+    for (path, says) in [
+        ("/play/chess", "No game named \"chess\""),
+        ("/web/nothing.js", "No file \"nothing.js\""),
+        ("/sdk/nothing.js", "No file \"nothing.js\""),
+        ("/nothing/here", "Nothing at /nothing/here"),
+        ("/play/tictactoe/extra", "Nothing at /play/tictactoe/extra"),
+    ] {
+        let reply = get(&server, path).await;
+        assert_eq!(reply.status, 404, "{path}");
+        assert_eq!(reply.header("content-type"), "text/plain; charset=utf-8", "{path}");
+        assert!(reply.text().contains(says), "{path}: {}", reply.text());
+    }
+    // The JSON API keeps its own JSON errors.
+    let (status, body) = get_json(&server.http("/api/leaderboard/chess")).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("no_such_game")));
+}
+
+/// A publisher's game the binary has no page for.
+struct Pageless;
+
+impl Game for Pageless {
+    type Input = ();
+    const NAME: &'static str = "pageless";
+    fn build(_: &mut RoomBuilder) {}
+}
+
+#[tokio::test]
+async fn a_hosted_game_without_a_page_is_a_404_and_listed_without_one() {
+    let mut catalog = Catalog::bundled(&ManifestSource::Bundled).unwrap();
+    let manifest = Manifest::parse("name = \"pageless\"\nmin_players = 1\nmax_players = 2\n").unwrap();
+    catalog.add::<Pageless>(manifest).unwrap();
+    let server = TestServer::start_with(|_| {}, Some(catalog)).await;
+
+    let reply = get(&server, "/play/pageless").await;
+    assert_eq!(reply.status, 404);
+    assert!(reply.text().contains("has no page"), "{}", reply.text());
+    let (_, games) = get_json(&server.http("/api/games")).await;
+    for game in games.as_array().unwrap() {
+        let name = game["name"].as_str().unwrap();
+        if name == "pageless" {
+            assert!(game["page"].is_null(), "{game}");
+        } else {
+            assert_eq!(game["page"], format!("/play/{name}"), "{name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn head_requests_get_the_headers_only() {
+    let server = TestServer::start().await;
+    let reply = request(&server, "HEAD", "/play/arena", &[]).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), "text/html; charset=utf-8");
+    assert!(reply.body.is_empty());
+}
