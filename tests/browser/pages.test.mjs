@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,10 +32,28 @@ let baseUrl;
 let dataDir;
 let browser;
 
+/** A short trivia match for the tests: it starts when two are seated. A
+ * server that does not host trivia ignores the file. */
+const TRIVIA_MANIFEST = `name = "trivia"
+title = "Chat Trivia"
+min_players = 2
+max_players = 2
+
+[settings]
+rounds = 2
+question_seconds = 30
+reveal_seconds = 3
+lobby_seconds = 0
+`;
+
 /** Starts `parlor serve` on a free port; resolves with its base URL. */
 function serve() {
   dataDir = mkdtempSync(join(tmpdir(), 'parlor-browser-'));
-  server = spawn(BIN, ['serve', '--bind', '127.0.0.1:0', '--data-dir', join(dataDir, 'data')], {
+  const manifests = join(dataDir, 'manifests');
+  mkdirSync(manifests);
+  writeFileSync(join(manifests, 'trivia.toml'), TRIVIA_MANIFEST);
+  const args = ['serve', '--bind', '127.0.0.1:0', '--data-dir', join(dataDir, 'data'), '--manifests', manifests];
+  server = spawn(BIN, args, {
     cwd: dataDir,
     env: { ...process.env, PARLOR_LOG: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -284,6 +302,39 @@ test('an arena page draws the other player moving, interpolated between ticks', 
   await ben.page.screenshot({ path: join(SHOTS, 'arena.png') });
   await ann.page.keyboard.up(key);
   await done(ann, ben);
+});
+
+test('two pages play a trivia quiz to its result', async (t) => {
+  const games = await (await fetch(`${baseUrl}/api/games`)).json();
+  if (!games.some((g) => g.name === 'trivia')) {
+    t.skip('this server does not host trivia');
+    return;
+  }
+  const eve = await player('Eve');
+  const finn = await player('Finn');
+  await privateRoom('trivia', eve, finn);
+  for (const round of [1, 2]) {
+    for (const p of [eve, finn]) {
+      await p.page.locator(`body[data-phase="question"] #choices[data-round="${round}"] button:not([disabled])`).first().waitFor();
+    }
+    assert.ok((await eve.page.textContent('#question')).length > 0);
+    // Eve answers first; Finn's answer, the last, brings the reveal at once.
+    await eve.page.click('#choices button[data-choice="0"]');
+    await eve.page.locator('#status[data-state="answered"]').waitFor();
+    await finn.page.click('#choices button[data-choice="1"]');
+    for (const [p, pick] of [[eve, 0], [finn, 1]]) {
+      const correct = p.page.locator(`body[data-phase="reveal"] #choices[data-round="${round}"] button[data-correct]`);
+      await correct.waitFor();
+      const right = Number(await correct.getAttribute('data-choice'));
+      await p.page.locator(`#status[data-state="${right === pick ? 'correct' : 'wrong'}"]`).waitFor();
+    }
+    if (round === 1) await eve.page.screenshot({ path: join(SHOTS, 'trivia.png') });
+  }
+  for (const p of [eve, finn]) {
+    await p.page.locator('#status[data-state="won"], #status[data-state="placed"]').waitFor();
+    await p.page.locator('#primary:not(.hidden)', { hasText: 'Play again' }).waitFor();
+  }
+  await done(eve, finn);
 });
 
 test('a page whose socket is killed reconnects and the game goes on', async () => {
