@@ -86,7 +86,7 @@ impl Game for Arena {
             .replicate::<Score>()
             .replicate::<Orb>()
             .replicate_resource(Round::default())
-            .add_systems((seat_players, steer, movement, collect, rounds).chain());
+            .add_systems((seat_players, steer, pause_offline, movement, collect, rounds).chain());
     }
 }
 
@@ -124,6 +124,16 @@ fn steer(inputs: Res<Inputs<SteerInput>>, mut players: Query<&mut Steer>) {
     }
 }
 
+/// A player whose connection dropped stands still until they are back (or
+/// their seat is released), so nobody plays on their behalf.
+fn pause_offline(mut players: Query<(&Player, &mut Steer), Changed<Player>>) {
+    for (player, mut steer) in &mut players {
+        if !player.online {
+            steer.set_if_neq(Steer::default());
+        }
+    }
+}
+
 fn movement(mut movers: Query<(&Steer, &mut Position)>, rules: Res<Rules>, clock: Res<Clock>) {
     let step = rules.speed * clock.delta_secs();
     for (s, mut position) in &mut movers {
@@ -137,13 +147,16 @@ fn movement(mut movers: Query<(&Steer, &mut Position)>, rules: Res<Rules>, clock
 }
 
 fn collect(
-    mut players: Query<(&Position, &mut Score), With<Player>>,
+    mut players: Query<(&Player, &Position, &mut Score)>,
     mut orbs: Query<&mut Position, (With<Orb>, Without<Player>)>,
     rules: Res<Rules>,
     mut dice: ResMut<Dice>,
 ) {
     let reach2 = rules.reach * rules.reach;
-    for (player, mut score) in &mut players {
+    for (who, player, mut score) in &mut players {
+        if !who.online {
+            continue;
+        }
         for mut orb in &mut orbs {
             let (dx, dy) = (orb.x - player.x, orb.y - player.y);
             if dx * dx + dy * dy <= reach2 {

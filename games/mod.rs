@@ -3,6 +3,7 @@
 
 pub mod arena;
 pub mod tictactoe;
+pub mod trivia;
 
 use crate::catalog::{Catalog, CatalogError, ManifestSource};
 
@@ -10,5 +11,6 @@ use crate::catalog::{Catalog, CatalogError, ManifestSource};
 pub fn register(catalog: &mut Catalog, source: &ManifestSource) -> Result<(), CatalogError> {
     catalog.add_from::<tictactoe::TicTacToe>(source, include_str!("../assets/games/tictactoe.toml"))?;
     catalog.add_from::<arena::Arena>(source, include_str!("../assets/games/arena.toml"))?;
+    catalog.add_from::<trivia::Trivia>(source, include_str!("../assets/games/trivia.toml"))?;
     Ok(())
 }

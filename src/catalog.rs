@@ -157,14 +157,24 @@ impl Catalog {
         Self::default()
     }
 
-    /// Hosts game `G` with `manifest`.
+    /// Hosts game `G` with `manifest`, which [`Game::check_manifest`] must
+    /// accept.
     pub fn add<G: Game>(&mut self, manifest: Manifest) -> Result<&mut Self, CatalogError> {
+        self.add_checked::<G>(manifest, &format!("manifest for {}", G::NAME))
+    }
+
+    /// [`Catalog::add`], naming the manifest `path` in errors.
+    fn add_checked<G: Game>(&mut self, manifest: Manifest, path: &str) -> Result<&mut Self, CatalogError> {
         if manifest.name != G::NAME {
             return Err(CatalogError::NameMismatch {
-                file: format!("manifest for {}", G::NAME),
+                file: path.to_owned(),
                 name: manifest.name,
             });
         }
+        G::check_manifest(&manifest).map_err(|message| ManifestError::Invalid {
+            path: path.to_owned(),
+            message,
+        })?;
         self.games
             .insert(G::NAME.to_owned(), Arc::new(Hosted::<G>::new(manifest)));
         Ok(self)
@@ -173,9 +183,15 @@ impl Catalog {
     /// Hosts game `G`, reading its manifest from `source`.
     pub fn add_from<G: Game>(&mut self, source: &ManifestSource, bundled: &str) -> Result<&mut Self, CatalogError> {
         let file = format!("{}.toml", G::NAME);
-        let manifest = match source {
-            ManifestSource::Dir(dir) if dir.join(&file).exists() => Manifest::load(&dir.join(&file))?,
-            _ => Manifest::parse_named(bundled, &format!("assets/games/{file}"))?,
+        let (manifest, path) = match source {
+            ManifestSource::Dir(dir) if dir.join(&file).exists() => {
+                let path = dir.join(&file);
+                (Manifest::load(&path)?, path.display().to_string())
+            }
+            _ => {
+                let path = format!("assets/games/{file}");
+                (Manifest::parse_named(bundled, &path)?, path)
+            }
         };
         if manifest.name != G::NAME {
             return Err(CatalogError::NameMismatch {
@@ -183,7 +199,7 @@ impl Catalog {
                 name: manifest.name,
             });
         }
-        self.add::<G>(manifest)
+        self.add_checked::<G>(manifest, &path)
     }
 
     /// The bundled games with manifests from `source`.

@@ -29,6 +29,53 @@ pub struct ServeArgs {
     /// A directory of NAME.toml game manifests that replace the bundled ones
     #[arg(long, env = "PARLOR_MANIFESTS")]
     pub manifests: Option<PathBuf>,
+    /// The Telegram bot token, to check initData's `hash` (never logged)
+    #[arg(long, env = "PARLOR_BOT_TOKEN", hide_env_values = true)]
+    pub bot_token: Option<Secret>,
+    /// The Telegram bot id, to check initData's Ed25519 `signature` without the token
+    #[arg(long, env = "PARLOR_BOT_ID")]
+    pub bot_id: Option<u64>,
+    /// Oldest initData accepted, in seconds since its auth_date; 0 accepts any age [default: 86400]
+    #[arg(long, env = "PARLOR_AUTH_MAX_AGE", value_name = "SECONDS")]
+    pub auth_max_age: Option<u64>,
+    /// Whether `hello` with a guest name is accepted [default: true only when no bot token and no bot id is set]
+    #[arg(long, env = "PARLOR_ALLOW_GUESTS", value_name = "BOOL")]
+    pub allow_guests: Option<bool>,
+    /// Check `signature` with Telegram's test-environment key instead of production's
+    #[arg(long, env = "PARLOR_TELEGRAM_TEST_ENV")]
+    pub telegram_test_env: bool,
+}
+
+/// A secret string (the bot token) whose `Debug` never shows it, so it
+/// cannot reach a log through a `{:?}` of the configuration.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the code that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_owned())
+    }
 }
 
 /// Bounds on what clients can make the server hold or do. Every queue in
@@ -51,6 +98,15 @@ pub struct Limits {
     /// Commands (joins, leaves, inputs) queued to one room; inputs beyond
     /// get `rate_limited`.
     pub room_inbox: usize,
+    /// Open websocket connections from one IP address; more get HTTP 429.
+    pub connections_per_ip: u32,
+    /// Whether loopback addresses count too. Off by default: everything
+    /// through a local reverse proxy, or a load generator on the same
+    /// machine, comes from loopback, and limiting that address would limit
+    /// the whole server.
+    pub limit_loopback: bool,
+    /// Seconds a `welcome.session` token stays valid for resuming.
+    pub session_ttl_secs: u64,
 }
 
 impl Default for Limits {
@@ -63,6 +119,9 @@ impl Default for Limits {
             outbound_queue: 64,
             outbound_reserve: 8,
             room_inbox: 1024,
+            connections_per_ip: 64,
+            limit_loopback: false,
+            session_ttl_secs: 24 * 60 * 60,
         }
     }
 }
@@ -81,8 +140,47 @@ struct FileConfig {
     bind: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     manifests: Option<PathBuf>,
+    telegram: FileTelegram,
     limits: Limits,
 }
+
+/// The `[telegram]` table of a config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileTelegram {
+    bot_token: Option<Secret>,
+    bot_id: Option<u64>,
+    auth_max_age_secs: Option<u64>,
+    allow_guests: Option<bool>,
+    test_environment: Option<bool>,
+}
+
+/// How players sign in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TelegramConfig {
+    /// Checks initData's `hash`.
+    pub bot_token: Option<Secret>,
+    /// Checks initData's Ed25519 `signature` (third-party validation).
+    pub bot_id: Option<u64>,
+    /// Oldest initData accepted; zero accepts any age.
+    pub auth_max_age: Duration,
+    /// Use Telegram's test-environment public key for `signature`.
+    pub test_environment: bool,
+}
+
+impl Default for TelegramConfig {
+    fn default() -> Self {
+        TelegramConfig {
+            bot_token: None,
+            bot_id: None,
+            auth_max_age: Duration::from_secs(DEFAULT_AUTH_MAX_AGE_SECS),
+            test_environment: false,
+        }
+    }
+}
+
+/// One day, as Telegram's own examples suggest for initData.
+pub const DEFAULT_AUTH_MAX_AGE_SECS: u64 = 24 * 60 * 60;
 
 /// Resolved configuration of a server.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +188,9 @@ pub struct Config {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
     pub manifests: Option<PathBuf>,
+    pub telegram: TelegramConfig,
+    /// Whether `hello` with `guest` is accepted.
+    pub allow_guests: bool,
     pub limits: Limits,
 }
 
@@ -99,6 +200,8 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("parlor-data"),
             manifests: None,
+            telegram: TelegramConfig::default(),
+            allow_guests: true,
             limits: Limits::default(),
         }
     }
@@ -123,10 +226,30 @@ impl Config {
             None => FileConfig::default(),
         };
         let defaults = Config::default();
+        let t = file.telegram;
+        let telegram = TelegramConfig {
+            bot_token: args
+                .bot_token
+                .clone()
+                .or(t.bot_token)
+                .filter(|s| !s.expose().is_empty()),
+            bot_id: args.bot_id.or(t.bot_id),
+            auth_max_age: Duration::from_secs(
+                args.auth_max_age
+                    .or(t.auth_max_age_secs)
+                    .unwrap_or(DEFAULT_AUTH_MAX_AGE_SECS),
+            ),
+            test_environment: args.telegram_test_env || t.test_environment.unwrap_or(false),
+        };
+        // Guests are the embedded default; a server that knows its bot
+        // expects Telegram players unless told otherwise.
+        let telegram_configured = telegram.bot_token.is_some() || telegram.bot_id.is_some();
         let config = Config {
             bind: args.bind.or(file.bind).unwrap_or(defaults.bind),
             data_dir: args.data_dir.clone().or(file.data_dir).unwrap_or(defaults.data_dir),
             manifests: args.manifests.clone().or(file.manifests),
+            allow_guests: args.allow_guests.or(t.allow_guests).unwrap_or(!telegram_configured),
+            telegram,
             limits: file.limits,
         };
         config.check()?;
@@ -146,10 +269,30 @@ impl Config {
                     .into(),
             ));
         }
-        if l.room_inbox == 0 || l.max_rooms == 0 || l.hello_timeout_secs == 0 {
+        if l.room_inbox == 0
+            || l.max_rooms == 0
+            || l.hello_timeout_secs == 0
+            || l.connections_per_ip == 0
+            || l.session_ttl_secs == 0
+        {
             return Err(ConfigError::Invalid(
-                "limits.room_inbox, limits.max_rooms and limits.hello_timeout_secs must be positive".into(),
+                "limits.room_inbox, limits.max_rooms, limits.hello_timeout_secs, limits.connections_per_ip and \
+                 limits.session_ttl_secs must be positive"
+                    .into(),
             ));
+        }
+        if let Some(token) = &self.telegram.bot_token {
+            // The shape Telegram gives tokens: "<bot id>:<secret>". Checked
+            // so a mistyped token fails at start, not at every sign-in.
+            let valid = token
+                .expose()
+                .split_once(':')
+                .is_some_and(|(id, rest)| id.parse::<u64>().is_ok() && !rest.is_empty());
+            if !valid {
+                return Err(ConfigError::Invalid(
+                    "the bot token does not look like a Telegram bot token (<bot id>:<secret>)".into(),
+                ));
+            }
         }
         Ok(())
     }
@@ -164,4 +307,63 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         path: path.display().to_string(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guests_are_off_by_default_once_a_bot_is_configured() {
+        let local = Config::resolve(&ServeArgs::default()).unwrap();
+        assert!(local.allow_guests);
+        let bot = ServeArgs {
+            bot_token: Some("123456:secret-part".into()),
+            ..ServeArgs::default()
+        };
+        assert!(!Config::resolve(&bot).unwrap().allow_guests);
+        let by_id = ServeArgs {
+            bot_id: Some(123456),
+            ..ServeArgs::default()
+        };
+        assert!(!Config::resolve(&by_id).unwrap().allow_guests);
+        let both = ServeArgs {
+            allow_guests: Some(true),
+            ..bot
+        };
+        assert!(Config::resolve(&both).unwrap().allow_guests);
+    }
+
+    #[test]
+    fn a_malformed_token_stops_the_server_without_showing_it() {
+        let args = ServeArgs {
+            bot_token: Some("not-a-token-xyzzy".into()),
+            ..ServeArgs::default()
+        };
+        let error = Config::resolve(&args).unwrap_err().to_string();
+        assert!(error.contains("bot token") && !error.contains("xyzzy"), "{error}");
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let args = ServeArgs {
+            bot_token: Some("123456:very-secret".into()),
+            ..ServeArgs::default()
+        };
+        let config = Config::resolve(&args).unwrap();
+        assert!(!format!("{args:?}{config:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn auth_max_age_defaults_to_a_day_and_zero_is_kept() {
+        assert_eq!(
+            Config::resolve(&ServeArgs::default()).unwrap().telegram.auth_max_age,
+            Duration::from_secs(86_400)
+        );
+        let args = ServeArgs {
+            auth_max_age: Some(0),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(&args).unwrap().telegram.auth_max_age.is_zero());
+    }
 }

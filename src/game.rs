@@ -62,6 +62,15 @@ pub trait Game: Send + Sync + 'static {
     /// Registers the game's resources, replicated types and systems.
     /// Called once per room, on a fresh `World`.
     fn build(room: &mut RoomBuilder);
+
+    /// Checks the game's manifest (e.g. its `[settings]`) when the game is
+    /// added to a catalog, before any room is built. An `Err` stops the
+    /// server at start-up with the message, naming the manifest file.
+    /// Every manifest is accepted by default.
+    fn check_manifest(manifest: &Manifest) -> Result<(), String> {
+        let _ = manifest;
+        Ok(())
+    }
 }
 
 /// The schedule a game's systems run in, once per tick.

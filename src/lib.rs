@@ -5,6 +5,7 @@
 //! simulation, keeps every client in sync over a websocket (protocol v1,
 //! docs/protocol.md), and records each match's result in a [`ledger`].
 
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod game;

@@ -49,9 +49,31 @@ pub struct Manifest {
     /// while players remain); otherwise it closes.
     #[serde(default)]
     pub continuous: bool,
+    /// Seconds a disconnected player keeps their seat (and `Player.online`
+    /// is false) before the seat is released as a leave.
+    #[serde(default = "default_reconnect_grace")]
+    pub reconnect_grace_secs: u32,
+    /// Inputs one client may send per second (a token bucket holding one
+    /// second's worth); inputs over it get `rate_limited` and are dropped.
+    #[serde(default = "default_input_rate")]
+    pub input_rate: u32,
     /// Game-specific settings, read by the game.
     #[serde(default)]
     pub settings: toml::Table,
+}
+
+/// Longest reconnection grace a manifest may ask for: a held seat is
+/// memory the server keeps for someone who may never return.
+pub const MAX_RECONNECT_GRACE_SECS: u32 = 600;
+/// Highest `input_rate` a manifest may ask for.
+pub const MAX_INPUT_RATE: u32 = 1000;
+
+fn default_reconnect_grace() -> u32 {
+    30
+}
+
+fn default_input_rate() -> u32 {
+    30
 }
 
 /// Why a manifest was refused.
@@ -118,7 +140,24 @@ impl Manifest {
                 return Err(format!("tick_rate {rate} must be between 1 and {MAX_TICK_RATE}"));
             }
         }
+        if self.reconnect_grace_secs > MAX_RECONNECT_GRACE_SECS {
+            return Err(format!(
+                "reconnect_grace_secs {} is over the limit of {MAX_RECONNECT_GRACE_SECS}",
+                self.reconnect_grace_secs
+            ));
+        }
+        if self.input_rate == 0 || self.input_rate > MAX_INPUT_RATE {
+            return Err(format!(
+                "input_rate {} must be between 1 and {MAX_INPUT_RATE}",
+                self.input_rate
+            ));
+        }
         Ok(())
+    }
+
+    /// How long a disconnected player's seat is held.
+    pub fn reconnect_grace(&self) -> Duration {
+        Duration::from_secs(self.reconnect_grace_secs as u64)
     }
 
     /// The fixed time step of a real-time game.

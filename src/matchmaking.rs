@@ -1,7 +1,9 @@
 //! Matchmaking: finding or opening the room a player asked for.
 //!
 //! [`Matchmaker`] is the interface sessions use; [`LocalMatchmaker`] keeps
-//! the room directory of this one process. Room codes are six characters
+//! the room directory of this one process: rooms by code, the public rooms
+//! with free seats, the room of each chat, and the seats held for players
+//! whose connection dropped. Room codes are six characters
 //! from an alphabet without look-alikes (no 0/O, 1/I), so they survive being
 //! read aloud or typed from a screenshot.
 //!
@@ -63,6 +65,14 @@ pub trait Matchmaker: Send + Sync + 'static {
     fn create(&self, game: &str, private: bool) -> Result<RoomHandle, ErrorCode>;
     /// The room with this code.
     fn find(&self, code: &str) -> Result<RoomHandle, ErrorCode>;
+    /// The room of `game` for the Telegram chat `chat` (its `chat_instance`),
+    /// opened as a private room on first use or when the last one closed.
+    fn chat(&self, game: &str, chat: &str) -> Result<RoomHandle, ErrorCode>;
+    /// Remembers that `player`'s dropped connection left a held seat in `room`.
+    fn hold_seat(&self, player: &str, room: &RoomHandle);
+    /// The room where `player` holds a seat since a dropped connection, if
+    /// it is still open; forgets it.
+    fn take_held_seat(&self, player: &str) -> Option<RoomHandle>;
     /// Public rooms, fullest first.
     fn public_rooms(&self) -> Vec<RoomSummary>;
     /// Number of open rooms.
@@ -75,7 +85,12 @@ type OpenRooms = BTreeSet<(Reverse<u32>, Arc<str>)>;
 struct Entry {
     handle: RoomHandle,
     players: u32,
+    /// The (game, chat) key of a chat's room.
+    chat: Option<ChatKey>,
 }
+
+/// A game and a Telegram `chat_instance`.
+type ChatKey = (String, String);
 
 /// The room directory of one process.
 pub struct LocalMatchmaker {
@@ -83,6 +98,12 @@ pub struct LocalMatchmaker {
     rooms: DashMap<Arc<str>, Entry>,
     /// Per game: public rooms with a free seat, fullest first.
     open: Mutex<HashMap<String, OpenRooms>>,
+    /// The room code of each chat's room of a game.
+    chats: DashMap<ChatKey, Arc<str>>,
+    /// Player id -> room code of a seat held after a dropped connection.
+    /// Bounded by the seats of open rooms: rooms release entries as seats
+    /// are released and when they close.
+    held: DashMap<Arc<str>, Arc<str>>,
     max_rooms: usize,
     context: OnceLock<RoomContext>,
 }
@@ -96,6 +117,8 @@ impl LocalMatchmaker {
             catalog,
             rooms: DashMap::new(),
             open: Mutex::new(HashMap::new()),
+            chats: DashMap::new(),
+            held: DashMap::new(),
             max_rooms,
             context: OnceLock::new(),
         })
@@ -107,6 +130,10 @@ impl LocalMatchmaker {
     }
 
     fn open_room(&self, game: &str, private: bool) -> Result<RoomHandle, ErrorCode> {
+        self.open_room_for(game, private, None)
+    }
+
+    fn open_room_for(&self, game: &str, private: bool, chat: Option<ChatKey>) -> Result<RoomHandle, ErrorCode> {
         let game = self.catalog.get(game).ok_or(ErrorCode::NoSuchGame)?.clone();
         if self.rooms.len() >= self.max_rooms {
             return Err(ErrorCode::ServerFull);
@@ -121,6 +148,7 @@ impl LocalMatchmaker {
             slot.insert(Entry {
                 handle: handle.clone(),
                 players: 0,
+                chat,
             });
             if !private {
                 self.index_update(
@@ -179,6 +207,43 @@ impl Matchmaker for LocalMatchmaker {
             .ok_or(ErrorCode::NoSuchRoom)
     }
 
+    fn chat(&self, game: &str, chat: &str) -> Result<RoomHandle, ErrorCode> {
+        if self.catalog.get(game).is_none() {
+            return Err(ErrorCode::NoSuchGame);
+        }
+        let key: ChatKey = (game.to_owned(), chat.to_owned());
+        // The entry stays locked while a room is opened, so two players of
+        // one chat arriving together get the same room.
+        let mut slot = self.chats.entry(key.clone()).or_insert_with(|| Arc::from(""));
+        if let Some(entry) = self.rooms.get(slot.value()) {
+            if !entry.handle.is_closed() {
+                return Ok(entry.handle.clone());
+            }
+        }
+        match self.open_room_for(game, true, Some(key)) {
+            Ok(handle) => {
+                *slot = handle.code.clone();
+                Ok(handle)
+            }
+            Err(code) => {
+                drop(slot);
+                self.chats
+                    .remove_if(&(game.to_owned(), chat.to_owned()), |_, code| code.is_empty());
+                Err(code)
+            }
+        }
+    }
+
+    fn hold_seat(&self, player: &str, room: &RoomHandle) {
+        self.held.insert(player.into(), room.code.clone());
+    }
+
+    fn take_held_seat(&self, player: &str) -> Option<RoomHandle> {
+        let (_, code) = self.held.remove(player)?;
+        let entry = self.rooms.get(&code)?;
+        (!entry.handle.is_closed()).then(|| entry.handle.clone())
+    }
+
     fn public_rooms(&self) -> Vec<RoomSummary> {
         let mut rooms: Vec<RoomSummary> = self
             .rooms
@@ -214,8 +279,15 @@ impl Directory for LocalMatchmaker {
         }
     }
 
+    fn seat_released(&self, code: &str, player: &str) {
+        self.held.remove_if(player, |_, held| &**held == code);
+    }
+
     fn closed(&self, code: &str) {
         if let Some((code, entry)) = self.rooms.remove(code) {
+            if let Some(key) = &entry.chat {
+                self.chats.remove_if(key, |_, c| *c == code);
+            }
             if !entry.handle.private {
                 let manifest = entry.handle.game.manifest();
                 self.index_update(&manifest.name, &code, Some(entry.players), None, manifest.max_players);

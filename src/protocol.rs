@@ -115,6 +115,9 @@ pub enum ServerMessage<'a> {
     Welcome {
         player: &'a PlayerRef,
         session: &'a str,
+        /// Extension: the room whose seat this player still holds from a
+        /// dropped connection; a fresh `joined` of it follows.
+        room: Option<&'a str>,
     },
     Result {
         #[serde(rename = "match")]

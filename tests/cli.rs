@@ -58,7 +58,7 @@ async fn serve_runs_from_any_directory_with_embedded_games() {
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, vec!["arena", "tictactoe"]);
+    assert_eq!(names, vec!["arena", "tictactoe", "trivia"]);
     assert_eq!(games[0]["tick_rate"], 20);
     assert_eq!(games[1]["turn_based"], true);
     // The pages are compiled in: served whatever the working directory.

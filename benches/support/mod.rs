@@ -48,6 +48,7 @@ pub fn seated_room(
                 tx,
                 kick: Arc::new(Notify::new()),
             },
+            resume: false,
             reply,
         })));
         queues.push(rx);

@@ -69,6 +69,15 @@ pub async fn run(i: usize, shared: Arc<Shared>, groups: Groups, mut stop: watch:
     let mut socket =
         match tokio_tungstenite::connect_async_with_config(shared.config.url.as_str(), Some(config), false).await {
             Ok((socket, _)) => socket,
+            Err(tungstenite::Error::Http(response)) if response.status() == 429 => {
+                sample.errors.push(
+                    "connect: HTTP 429, the server's per-address connection limit; raise [limits] \
+                     connections_per_ip in the server's config"
+                        .to_owned(),
+                );
+                shared.stats.report(&sample);
+                return;
+            }
             Err(e) => {
                 sample.errors.push(format!("connect: {e}"));
                 shared.stats.report(&sample);

@@ -4,20 +4,25 @@
 
 mod api;
 mod assets;
+pub mod connections;
 pub mod session;
 
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::extract::{State, WebSocketUpgrade};
-use axum::response::Response;
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use connections::{ConnectionLimiter, ConnectionSlot};
+
+use crate::auth::{SessionKey, TelegramAuth};
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::ledger::{Ledger, LedgerError, SqliteLedger};
@@ -34,6 +39,11 @@ pub struct Shared {
     pub catalog: Catalog,
     pub matchmaker: Arc<LocalMatchmaker>,
     pub ledger: Arc<dyn Ledger>,
+    /// Checks Telegram initData.
+    pub telegram: TelegramAuth,
+    /// Signs and checks `welcome.session` tokens.
+    pub sessions: SessionKey,
+    pub connections: Arc<ConnectionLimiter>,
 }
 
 impl Deref for AppState {
@@ -62,7 +72,25 @@ pub fn router(state: AppState) -> Router {
 /// Bytes tungstenite reads per call; see `websocket`.
 const READ_BUFFER: usize = 4096;
 
-async fn websocket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+async fn websocket(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let counted = state.config.limits.limit_loopback || !peer.ip().is_loopback();
+    let slot = if counted {
+        ConnectionLimiter::acquire(&state.connections, peer.ip())
+    } else {
+        Some(ConnectionSlot::uncounted(&state.connections))
+    };
+    let Some(slot) = slot else {
+        let limit = state.config.limits.connections_per_ip;
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("at most {limit} websocket connections per address\n"),
+        )
+            .into_response();
+    };
     let limit = state.config.limits.max_frame_bytes;
     upgrade
         // tungstenite zero-fills its whole read buffer before every read;
@@ -71,7 +99,7 @@ async fn websocket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> 
         .read_buffer_size(READ_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| session::run(socket, state))
+        .on_upgrade(move |socket| session::run(socket, state, slot))
 }
 
 /// Why a server could not start.
@@ -81,6 +109,8 @@ pub enum StartError {
     Ledger(#[from] LedgerError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot read or create the session key in {dir}: {source}")]
+    SessionKey { dir: String, source: std::io::Error },
 }
 
 /// A running server.
@@ -105,6 +135,18 @@ impl Server {
     /// ```
     pub async fn start(config: Config, catalog: Catalog) -> Result<Server, StartError> {
         let ledger: Arc<dyn Ledger> = Arc::new(SqliteLedger::open(&config.data_dir).await?);
+        let sessions = SessionKey::load_or_create(&config.data_dir).map_err(|source| StartError::SessionKey {
+            dir: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let t = &config.telegram;
+        let telegram = TelegramAuth::new(
+            t.bot_token.as_ref().map(|s| s.expose().to_owned()),
+            t.bot_id,
+            t.auth_max_age,
+            t.test_environment,
+        );
+        let connections = Arc::new(ConnectionLimiter::new(config.limits.connections_per_ip));
         let matchmaker = LocalMatchmaker::new(catalog.clone(), config.limits.max_rooms);
         matchmaker.start(RoomContext {
             ledger: ledger.clone(),
@@ -127,6 +169,9 @@ impl Server {
             catalog,
             matchmaker,
             ledger,
+            telegram,
+            sessions,
+            connections,
         }));
         let (shutdown, stop) = oneshot::channel::<()>();
         let app = router(state.clone());
@@ -135,7 +180,7 @@ impl Server {
             let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
                 let _ = stream.set_nodelay(true);
             });
-            let served = axum::serve(listener, app)
+            let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async move {
                     let _ = stop.await;
                 })

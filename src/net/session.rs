@@ -1,7 +1,12 @@
 //! One websocket connection: authentication, room requests, inputs, and
 //! the writing of everything the rooms queue for this client.
+//!
+//! A connection that drops while its player is in a room does not leave
+//! it: the room holds the seat for the game's reconnection grace, and a
+//! `hello` with the `session` token from `welcome` takes it back.
 
 use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
@@ -9,7 +14,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, Notify};
 use tokio::time::sleep;
 
-use super::AppState;
+use super::{AppState, ConnectionSlot};
+use crate::auth::SessionClaims;
 use crate::matchmaking::{is_room_code, random_code, Matchmaker};
 use crate::protocol::{
     decode_client, error_frame, patch_with_ack, ClientMessage, ErrorCode, PlayerRef, ServerMessage, VERSION,
@@ -34,17 +40,74 @@ enum Next {
     Close(u16, &'static str),
 }
 
+/// Longest `chat_instance` kept for `chat`; Telegram's are far shorter.
+const MAX_CHAT_INSTANCE_CHARS: usize = 128;
+
 /// The state of one connection.
 struct Session {
     state: AppState,
     client: ClientHandle,
     player: Option<PlayerInfo>,
+    /// The chat the Mini App was opened from, for `chat`.
+    chat_instance: Option<String>,
     room: Option<RoomHandle>,
+    inputs: InputBudget,
     bad_messages: u32,
 }
 
-/// Serves one upgraded websocket until it closes.
-pub async fn run(mut socket: WebSocket, state: AppState) {
+/// A token bucket of inputs: holds one second's worth of the room's
+/// `input_rate`, refilled continuously.
+struct InputBudget {
+    rate: f64,
+    tokens: f64,
+    updated: Instant,
+    /// When the client was last told it is over the rate; it is told at
+    /// most once a second, so a flood does not become a flood of errors.
+    warned: Option<Instant>,
+}
+
+impl InputBudget {
+    fn new(rate: u32) -> InputBudget {
+        InputBudget {
+            rate: rate as f64,
+            tokens: rate as f64,
+            updated: Instant::now(),
+            warned: None,
+        }
+    }
+
+    /// Takes one input's token; false if there is none.
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.updated).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + refill).min(self.rate);
+        self.updated = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether a dropped input should be reported now.
+    fn should_warn(&mut self) -> bool {
+        let now = Instant::now();
+        if self.warned.is_some_and(|at| now.duration_since(at).as_secs() < 1) {
+            return false;
+        }
+        self.warned = Some(now);
+        true
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Serves one upgraded websocket until it closes. `_slot` counts the
+/// connection against its IP address's limit until it is dropped.
+pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) {
     let limits = state.config.limits.clone();
     let (tx, mut outbound) = mpsc::channel(limits.outbound_queue);
     let kick = Arc::new(Notify::new());
@@ -52,7 +115,9 @@ pub async fn run(mut socket: WebSocket, state: AppState) {
         state,
         client: ClientHandle { tx, kick: kick.clone() },
         player: None,
+        chat_instance: None,
         room: None,
+        inputs: InputBudget::new(1),
         bad_messages: 0,
     };
     let hello_deadline = sleep(limits.hello_timeout());
@@ -113,7 +178,7 @@ pub async fn run(mut socket: WebSocket, state: AppState) {
             })))
             .await;
     }
-    session.leave_room();
+    session.disconnected();
 }
 
 /// The close to send after a read error: 1009 for an oversize message.
@@ -175,7 +240,7 @@ impl Session {
                     init_data,
                     guest,
                     session,
-                } => self.hello(v, init_data, guest, session),
+                } => self.hello(v, init_data, guest, session).await,
                 _ => self.bad_message("the first message must be hello"),
             };
         };
@@ -184,11 +249,27 @@ impl Session {
             ClientMessage::Quick { game } => self.enter(player, Request::Quick(game)).await,
             ClientMessage::Create { game, private } => self.enter(player, Request::Create(game, private)).await,
             ClientMessage::Join { room } => self.enter(player, Request::Join(room)).await,
-            ClientMessage::Chat { .. } => self.error(
-                ErrorCode::Unsupported,
-                "chat rooms need Telegram sign-in, which this server does not offer yet",
-            ),
+            ClientMessage::Chat { game } => match self.chat_instance.clone() {
+                Some(chat) => self.enter(player, Request::Chat(game, chat)).await,
+                None => self.error(
+                    ErrorCode::NoSuchRoom,
+                    "chat needs Telegram sign-in from a Mini App opened in a chat (init_data with chat_instance)",
+                ),
+            },
             ClientMessage::Input { seq, .. } => {
+                if self.room.is_none() {
+                    return self.error(ErrorCode::NotInRoom, "input outside a room");
+                }
+                if !self.inputs.take() {
+                    if self.inputs.should_warn() {
+                        let rate = self.inputs.rate;
+                        return self.error(
+                            ErrorCode::RateLimited,
+                            &format!("more than {rate} inputs per second; inputs over the rate are dropped"),
+                        );
+                    }
+                    return Next::Continue;
+                }
                 let Some(room) = &self.room else {
                     return self.error(ErrorCode::NotInRoom, "input outside a room");
                 };
@@ -220,7 +301,13 @@ impl Session {
         }
     }
 
-    fn hello(&mut self, v: u32, init_data: Option<String>, guest: Option<String>, session: Option<String>) -> Next {
+    async fn hello(
+        &mut self,
+        v: u32,
+        init_data: Option<String>,
+        guest: Option<String>,
+        session: Option<String>,
+    ) -> Next {
         if v != VERSION {
             self.send(error_frame(
                 ErrorCode::Version,
@@ -228,46 +315,111 @@ impl Session {
             ));
             return Next::Close(close::POLICY, "unsupported protocol version");
         }
-        if init_data.is_some() {
-            return self.error(
-                ErrorCode::AuthFailed,
-                "this server does not accept Telegram init_data yet; sign in with guest",
-            );
+        let given = [init_data.is_some(), guest.is_some(), session.is_some()];
+        if given.iter().filter(|g| **g).count() != 1 {
+            return self.bad_message("hello needs exactly one of init_data, guest or session");
         }
-        if session.is_some() {
-            return self.error(
-                ErrorCode::AuthFailed,
-                "this server does not resume sessions yet; sign in with guest",
-            );
-        }
-        let Some(name) = guest else {
-            return self.bad_message("hello needs one of init_data, guest or session");
+        let now = unix_now();
+        let (player, chat_instance) = if let Some(raw) = init_data {
+            let telegram = &self.state.telegram;
+            if !telegram.is_configured() {
+                return self.refuse(
+                    ErrorCode::AuthFailed,
+                    "Telegram sign-in is off on this server (no bot token or bot id is configured)",
+                );
+            }
+            match telegram.verify(&raw, now) {
+                Ok(data) => (
+                    PlayerRef {
+                        id: data.player_id(),
+                        name: data.display_name(),
+                    },
+                    data.chat_instance
+                        .filter(|c| c.chars().count() <= MAX_CHAT_INSTANCE_CHARS),
+                ),
+                Err(e) => {
+                    tracing::debug!(reason = %e, "init_data refused");
+                    return self.refuse(e.code(), &format!("init_data refused: {e}"));
+                }
+            }
+        } else if let Some(token) = session {
+            match self.state.sessions.verify(&token, now) {
+                Ok(claims) if claims.player_id.starts_with(GUEST_PREFIX) && !self.state.config.allow_guests => {
+                    return self.refuse(ErrorCode::GuestDisabled, "this server does not accept guests");
+                }
+                Ok(claims) => (
+                    PlayerRef {
+                        id: claims.player_id,
+                        name: claims.name,
+                    },
+                    claims.chat_instance,
+                ),
+                Err(e) => {
+                    tracing::debug!(reason = %e, "session token refused");
+                    return self.refuse(e.code(), &format!("session refused: {e}"));
+                }
+            }
+        } else {
+            if !self.state.config.allow_guests {
+                return self.refuse(
+                    ErrorCode::GuestDisabled,
+                    "this server does not accept guests; open the game from Telegram",
+                );
+            }
+            let name = guest.unwrap_or_default();
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+                return self.bad_message(&format!(
+                    "a guest name must be 1 to {MAX_NAME_CHARS} characters without control characters"
+                ));
+            }
+            let id = format!("{GUEST_PREFIX}{}", random_code(10).to_ascii_lowercase());
+            (
+                PlayerRef {
+                    id,
+                    name: name.to_owned(),
+                },
+                None,
+            )
         };
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-            return self.bad_message(&format!(
-                "a guest name must be 1 to {MAX_NAME_CHARS} characters without control characters"
-            ));
-        }
-        let id = format!("guest:{}", random_code(10).to_ascii_lowercase());
-        let player = PlayerRef {
-            id,
-            name: name.to_owned(),
+        let token = self.state.sessions.issue(&SessionClaims {
+            player_id: player.id.clone(),
+            name: player.name.clone(),
+            expires: now + self.state.config.limits.session_ttl_secs,
+            chat_instance: chat_instance.clone(),
+        });
+        let info = PlayerInfo {
+            id: player.id.as_str().into(),
+            name: player.name.as_str().into(),
         };
-        // Session resumption comes with Telegram sign-in; until then the
-        // token is empty and `hello` with `session` is refused.
+        // A seat held since a dropped connection is given back at once.
+        let held = self.state.matchmaker.take_held_seat(&info.id);
         self.send(
             ServerMessage::Welcome {
                 player: &player,
-                session: "",
+                session: &token,
+                room: held.as_ref().map(|r| &*r.code),
             }
             .encode(),
         );
-        self.player = Some(PlayerInfo {
-            id: player.id.into(),
-            name: player.name.into(),
-        });
+        self.player = Some(info.clone());
+        self.chat_instance = chat_instance;
+        if let Some(room) = held {
+            self.inputs = InputBudget::new(room.game.manifest().input_rate);
+            self.room = Some(room.clone());
+            if room.resume(info, self.client.clone()).await.is_err() {
+                // The grace ran out between the lookup and the resume.
+                self.room = None;
+                self.send(ServerMessage::Left { reason: "expired" }.encode());
+            }
+        }
         Next::Continue
+    }
+
+    /// Refuses a `hello`: the error, then the socket closes.
+    fn refuse(&self, code: ErrorCode, message: &str) -> Next {
+        self.send(error_frame(code, message));
+        Next::Close(close::POLICY, "sign-in refused")
     }
 
     async fn enter(&mut self, player: PlayerInfo, request: Request) -> Next {
@@ -283,6 +435,7 @@ impl Session {
                 Request::Create(game, private) => matchmaker.create(game, *private),
                 Request::Join(code) if !is_room_code(code) => Err(ErrorCode::NoSuchRoom),
                 Request::Join(code) => matchmaker.find(code),
+                Request::Chat(game, chat) => matchmaker.chat(game, chat),
             };
             outcome = match room {
                 Ok(room) => room.join(player.clone(), self.client.clone()).await.map(|()| room),
@@ -294,12 +447,13 @@ impl Session {
         }
         match outcome {
             Ok(room) => {
+                self.inputs = InputBudget::new(room.game.manifest().input_rate);
                 self.room = Some(room);
                 Next::Continue
             }
             Err(code) => {
                 let message = match (&request, code) {
-                    (Request::Quick(g) | Request::Create(g, _), ErrorCode::NoSuchGame) => {
+                    (Request::Quick(g) | Request::Create(g, _) | Request::Chat(g, _), ErrorCode::NoSuchGame) => {
                         format!("no game named {g:?}")
                     }
                     (Request::Join(c), ErrorCode::NoSuchRoom) => format!("no room with code {c:?}"),
@@ -317,10 +471,29 @@ impl Session {
             room.leave(player.id.clone());
         }
     }
+
+    /// The socket is gone without a `leave`: the room holds the seat for
+    /// the game's grace, and a `hello` with the session takes it back.
+    fn disconnected(&mut self) {
+        let (Some(room), Some(player)) = (self.room.take(), &self.player) else {
+            return;
+        };
+        if room.game.manifest().reconnect_grace().is_zero() {
+            room.leave(player.id.clone());
+            return;
+        }
+        self.state.matchmaker.hold_seat(&player.id, &room);
+        room.disconnect(player.id.clone(), &self.client);
+    }
 }
+
+/// Ids of guests start with this; Telegram players' with `tg:`.
+const GUEST_PREFIX: &str = "guest:";
 
 enum Request {
     Quick(String),
     Create(String, bool),
     Join(String),
+    /// A game and the chat's `chat_instance`.
+    Chat(String, String),
 }

@@ -82,6 +82,13 @@ pub enum RoomCommand {
     Leave {
         player: Arc<str>,
     },
+    /// The player's connection dropped: hold the seat for the game's
+    /// reconnection grace. `client` names the connection that dropped, so a
+    /// late notice from an old connection cannot mark a newer one offline.
+    Disconnect {
+        player: Arc<str>,
+        client: mpsc::Sender<Outbound>,
+    },
     Input {
         player: Arc<str>,
         seq: u32,
@@ -93,6 +100,8 @@ pub enum RoomCommand {
 pub struct Join {
     pub player: PlayerInfo,
     pub client: ClientHandle,
+    /// Only take back a seat the player still holds; never open a new one.
+    pub resume: bool,
     pub reply: oneshot::Sender<Result<(), ErrorCode>>,
 }
 
@@ -108,22 +117,52 @@ pub struct RoomHandle {
 impl RoomHandle {
     /// Seats `player`; on success the room has queued `joined` for `client`.
     pub async fn join(&self, player: PlayerInfo, client: ClientHandle) -> Result<(), ErrorCode> {
+        self.request_seat(player, client, false).await
+    }
+
+    /// Gives `player` back the seat they hold since a dropped connection;
+    /// `no_such_room` if the seat was released. On success the room has
+    /// queued a fresh `joined` for `client`.
+    pub async fn resume(&self, player: PlayerInfo, client: ClientHandle) -> Result<(), ErrorCode> {
+        self.request_seat(player, client, true).await
+    }
+
+    async fn request_seat(&self, player: PlayerInfo, client: ClientHandle, resume: bool) -> Result<(), ErrorCode> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(RoomCommand::Join(Box::new(Join { player, client, reply })))
+            .send(RoomCommand::Join(Box::new(Join {
+                player,
+                client,
+                resume,
+                reply,
+            })))
             .await
             .map_err(|_| ErrorCode::NoSuchRoom)?;
         answer.await.map_err(|_| ErrorCode::NoSuchRoom)?
     }
 
-    /// Gives up `player`'s seat.
-    pub fn leave(&self, player: Arc<str>) {
-        // A full queue or a closed room: in both cases the seat is released
-        // when the room next sees the player's connection gone or closes.
-        if self.tx.try_send(RoomCommand::Leave { player: player.clone() }).is_err() {
+    /// Tells the room `player`'s connection `client` dropped; the seat is
+    /// held for the game's reconnection grace.
+    pub fn disconnect(&self, player: Arc<str>, client: &ClientHandle) {
+        let command = RoomCommand::Disconnect {
+            player,
+            client: client.tx.clone(),
+        };
+        if let Err(mpsc::error::TrySendError::Full(command)) = self.tx.try_send(command) {
             let tx = self.tx.clone();
             tokio::spawn(async move {
-                let _ = tx.send(RoomCommand::Leave { player }).await;
+                let _ = tx.send(command).await;
+            });
+        }
+    }
+
+    /// Gives up `player`'s seat.
+    pub fn leave(&self, player: Arc<str>) {
+        // A full inbox must not lose the leave: wait for room in a task.
+        if let Err(mpsc::error::TrySendError::Full(command)) = self.tx.try_send(RoomCommand::Leave { player }) {
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(command).await;
             });
         }
     }

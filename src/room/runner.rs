@@ -21,6 +21,9 @@ pub trait Directory: Send + Sync + 'static {
     fn seats_changed(&self, code: &str, players: u32);
     /// The room has closed; forget it.
     fn closed(&self, code: &str);
+    /// The seat `player` held in room `code` after a dropped connection is
+    /// gone (released after the grace period, or the room closed).
+    fn seat_released(&self, code: &str, player: &str);
 }
 
 /// How long a new room waits for its first player before it closes.
@@ -63,6 +66,8 @@ struct Member {
     ack: u32,
     /// Patches were skipped: the next one is replaced by a full `joined`.
     lagging: bool,
+    /// The connection dropped: the seat is held until this instant.
+    offline_until: Option<Instant>,
 }
 
 /// One room: the simulation plus who is in it. [`spawn_room`] runs it as
@@ -118,6 +123,9 @@ impl Room {
         match self.tick_interval {
             Some(period) => self.run_real_time(&mut rx, period, unclaimed).await,
             None => self.run_turn_based(&mut rx, unclaimed).await,
+        }
+        for member in self.members.iter().filter(|m| m.offline_until.is_some()) {
+            self.ctx.directory.seat_released(&self.code, &member.info.id);
         }
         self.ctx.directory.closed(&self.code);
     }
@@ -184,20 +192,32 @@ impl Room {
         }
     }
 
-    /// When a turn-based room's game asked to be woken.
+    /// When a turn-based room must next tick: a timer its game set, or the
+    /// end of a held seat's grace.
     fn next_wake(&self) -> Option<tokio::time::Instant> {
-        let at = self.sim.world.resource::<Clock>().wake_at?;
-        Some(tokio::time::Instant::from_std(self.opened + at))
+        let timer = self.sim.world.resource::<Clock>().wake_at.map(|at| self.opened + at);
+        let grace = self.members.iter().filter_map(|m| m.offline_until).min();
+        let at = match (timer, grace) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(tokio::time::Instant::from_std(at))
     }
 
     /// Applies one command (a join, a leave or an input).
     pub fn handle(&mut self, command: RoomCommand) {
         match command {
             RoomCommand::Join(join) => {
-                let Join { player, client, reply } = *join;
-                let _ = reply.send(self.join(player, client));
+                let Join {
+                    player,
+                    client,
+                    resume,
+                    reply,
+                } = *join;
+                let _ = reply.send(self.join(player, client, resume));
             }
             RoomCommand::Leave { player } => self.leave(&player),
+            RoomCommand::Disconnect { player, client } => self.disconnect(&player, &client),
             RoomCommand::Input { player, seq, data } => {
                 let Some(member) = self.members.iter_mut().find(|m| m.info.id == player) else {
                     return;
@@ -210,21 +230,30 @@ impl Room {
         }
     }
 
-    fn join(&mut self, player: PlayerInfo, client: ClientHandle) -> Result<(), ErrorCode> {
+    fn join(&mut self, player: PlayerInfo, client: ClientHandle, resume: bool) -> Result<(), ErrorCode> {
         if self.closed {
             return Err(ErrorCode::NoSuchRoom);
         }
         let manifest = self.game.manifest();
         if let Some(i) = self.members.iter().position(|m| m.info.id == player.id) {
-            // The same player from a new connection takes over the seat.
-            let old = std::mem::replace(&mut self.members[i].client, client);
-            let _ = old.tx.try_send(Outbound::Left {
-                room: self.code.clone(),
-                reason: "replaced",
-            });
+            // The same player from a new connection takes over the seat,
+            // whether the old connection dropped or is still open.
+            let member = &mut self.members[i];
+            let old = std::mem::replace(&mut member.client, client);
+            if member.offline_until.take().is_some() {
+                self.set_online(i, true);
+            } else {
+                let _ = old.tx.try_send(Outbound::Left {
+                    room: self.code.clone(),
+                    reason: "replaced",
+                });
+            }
             self.members[i].lagging = false;
             let frame = self.joined_frame(self.members[i].entity);
             return self.send_or_kick(i, frame);
+        }
+        if resume {
+            return Err(ErrorCode::NoSuchRoom);
         }
         if self.members.len() as u32 >= manifest.max_players {
             return Err(ErrorCode::RoomFull);
@@ -250,6 +279,7 @@ impl Room {
             queued_seq: 0,
             ack: 0,
             lagging: false,
+            offline_until: None,
         });
         let min = manifest.min_players;
         let mut clock = self.sim.world.resource_mut::<Clock>();
@@ -270,6 +300,46 @@ impl Room {
 
     fn slot_of(&self, member: &Member) -> u8 {
         self.sim.world.get::<Player>(member.entity).map_or(u8::MAX, |p| p.slot)
+    }
+
+    /// Holds a dropped player's seat for the game's reconnection grace.
+    fn disconnect(&mut self, player: &str, client: &mpsc::Sender<Outbound>) {
+        let Some(i) = self
+            .members
+            .iter()
+            .position(|m| &*m.info.id == player && m.client.tx.same_channel(client))
+        else {
+            return;
+        };
+        let grace = self.game.manifest().reconnect_grace();
+        if grace.is_zero() {
+            self.leave(player);
+            return;
+        }
+        self.members[i].offline_until = Some(Instant::now() + grace);
+        self.set_online(i, false);
+    }
+
+    /// Sets `Player.online` of member `i`; the game sees the change next tick.
+    fn set_online(&mut self, i: usize, online: bool) {
+        if let Some(mut p) = self.sim.world.get_mut::<Player>(self.members[i].entity) {
+            p.online = online;
+        }
+        self.dirty = true;
+    }
+
+    /// Releases, as leaves, the seats whose grace has run out.
+    fn release_expired_seats(&mut self) {
+        let now = Instant::now();
+        while let Some(i) = self
+            .members
+            .iter()
+            .position(|m| m.offline_until.is_some_and(|t| t <= now))
+        {
+            let player = self.members[i].info.id.clone();
+            self.leave(&player);
+            self.ctx.directory.seat_released(&self.code, &player);
+        }
     }
 
     fn leave(&mut self, player: &str) {
@@ -324,6 +394,10 @@ impl Room {
     /// Runs one tick: the game's systems, replication, the patch to every
     /// member, and the end of the match if the game set an `Outcome`.
     pub fn tick(&mut self) {
+        self.release_expired_seats();
+        if self.closed {
+            return;
+        }
         self.dirty = false;
         let now = self.opened.elapsed();
         {
@@ -370,7 +444,7 @@ impl Room {
         for (to, name, data) in events {
             let frame = event_frame(&name, &data);
             for i in 0..self.members.len() {
-                if to.is_none_or(|e| e == self.members[i].entity) {
+                if self.members[i].offline_until.is_none() && to.is_none_or(|e| e == self.members[i].entity) {
                     let _ = self.send_or_kick(i, frame.clone());
                 }
             }
@@ -390,6 +464,9 @@ impl Room {
         let reserve = self.ctx.outbound_reserve;
         for i in 0..self.members.len() {
             let member = &self.members[i];
+            if member.offline_until.is_some() {
+                continue;
+            }
             let free = member.client.tx.capacity();
             if free <= reserve {
                 self.members[i].lagging = true;
@@ -448,7 +525,14 @@ impl Room {
             ranking,
         };
         let continuous = self.game.manifest().continuous;
-        let recipients: Vec<ClientHandle> = self.members.iter().map(|m| m.client.clone()).collect();
+        // A player away on a held seat sees the outcome in the fresh
+        // `joined` they get on return (or in the leaderboard).
+        let recipients: Vec<ClientHandle> = self
+            .members
+            .iter()
+            .filter(|m| m.offline_until.is_none())
+            .map(|m| m.client.clone())
+            .collect();
         if continuous {
             self.roster = self.members.iter().map(|m| (m.entity, m.info.clone())).collect();
             self.match_started_at = ended_at;
@@ -493,6 +577,9 @@ impl Room {
     fn fail(&mut self) {
         tracing::error!(room = %self.code, game = %self.game.manifest().name, "a game system panicked; the room is closed");
         for member in &self.members {
+            if member.offline_until.is_some() {
+                self.ctx.directory.seat_released(&self.code, &member.info.id);
+            }
             let _ = member.client.tx.try_send(Outbound::Left {
                 room: self.code.clone(),
                 reason: "error",

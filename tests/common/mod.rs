@@ -2,6 +2,8 @@
 //! that speaks protocol v1 with tokio-tungstenite.
 #![allow(dead_code)]
 
+pub mod telegram;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -32,6 +34,12 @@ impl TestServer {
 
     /// Bundled games, manifests overridden from `manifests` where present.
     pub async fn with_manifests(manifests: &[(&str, &str)]) -> TestServer {
+        Self::with(manifests, |_| {}).await
+    }
+
+    /// Manifests overridden as in [`TestServer::with_manifests`], then the
+    /// configuration changed by `configure`.
+    pub async fn with(manifests: &[(&str, &str)], configure: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mdir = dir.path().join("manifests");
         std::fs::create_dir_all(&mdir).unwrap();
@@ -39,7 +47,7 @@ impl TestServer {
             std::fs::write(mdir.join(format!("{name}.toml")), text).unwrap();
         }
         let catalog = Catalog::bundled(&ManifestSource::Dir(&mdir)).unwrap();
-        Self::start_in(dir, catalog, |_| {}).await
+        Self::start_in(dir, catalog, configure).await
     }
 
     pub async fn start_with(configure: impl FnOnce(&mut Config), catalog: Option<Catalog>) -> TestServer {
@@ -149,6 +157,17 @@ impl Client {
 
     pub async fn send_raw(&mut self, message: Message) {
         self.ws.send(message).await.unwrap();
+    }
+
+    /// Connects and sends `hello` with `fields` besides `t` and `v`.
+    pub async fn hello(url: &str, fields: Value) -> Client {
+        let mut client = Client::connect(url).await;
+        let mut hello = json!({"t": "hello", "v": 1});
+        for (k, v) in fields.as_object().unwrap() {
+            hello[k] = v.clone();
+        }
+        client.send(hello).await;
+        client
     }
 
     /// Sends an input with the next sequence number; returns that number.
