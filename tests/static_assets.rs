@@ -5,10 +5,11 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{get_json, TestServer};
+use common::{get_json, Client, TestServer};
 use parlor::catalog::{Catalog, ManifestSource};
 use parlor::game::{Game, RoomBuilder};
 use parlor::manifest::Manifest;
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -96,7 +97,7 @@ async fn pages_are_html_that_browsers_revalidate() {
         "{text}"
     );
 
-    for game in ["tictactoe", "arena"] {
+    for game in ["tictactoe", "arena", "trivia"] {
         let path = format!("/play/{game}");
         let page = get(&server, &path).await;
         assert_asset(&page, &path, "text/html; charset=utf-8");
@@ -115,6 +116,7 @@ async fn page_assets_have_their_content_types() {
         ("/web/lobby.js", "text/javascript; charset=utf-8"),
         ("/web/games/tictactoe.js", "text/javascript; charset=utf-8"),
         ("/web/games/arena.js", "text/javascript; charset=utf-8"),
+        ("/web/games/trivia.js", "text/javascript; charset=utf-8"),
         ("/web/style.css", "text/css; charset=utf-8"),
     ] {
         assert_asset(&get(&server, path).await, path, content_type);
@@ -204,6 +206,24 @@ async fn a_hosted_game_without_a_page_is_a_404_and_listed_without_one() {
             assert_eq!(game["page"], format!("/play/{name}"), "{name}");
         }
     }
+}
+
+#[tokio::test]
+async fn a_room_code_tells_its_game_and_page() {
+    let server = TestServer::start().await;
+    let (mut host, _) = Client::guest(&server.ws_url(), "Host").await;
+    host.send(json!({"t": "create", "game": "tictactoe", "private": true}))
+        .await;
+    let code = host.expect("joined").await["room"].as_str().unwrap().to_owned();
+
+    let (status, room) = get_json(&server.http(&format!("/api/rooms/{}", code.to_lowercase()))).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        room,
+        json!({"code": code, "game": "tictactoe", "page": "/play/tictactoe"})
+    );
+    let (status, missing) = get_json(&server.http("/api/rooms/ZZZZZZ")).await;
+    assert_eq!((status, missing["error"].as_str()), (404, Some("no_such_room")));
 }
 
 #[tokio::test]

@@ -1,11 +1,30 @@
 // The lobby: the server's games (GET /api/games), its open public rooms
 // (GET /api/rooms), a quick match or a private room for each game.
 
-import { setupPage, guestName, setGuestName, tg, esc, primaryAction } from '/web/app.js';
+import { setupPage, guestName, setGuestName, tg, esc, primaryAction, notice, Parlor } from '/web/app.js';
 
 const ROOMS_EVERY_MS = 5000;
 
 await setupPage();
+
+/** Opened from `t.me/<bot>/<app>?startapp=<code>` with the lobby as the
+ * Mini App: go to that room's game page. Resolves false if there is none. */
+async function followStartRoom() {
+  const code = Parlor.telegramLaunch().startParam;
+  if (!Parlor.isRoomCode(code)) return false;
+  try {
+    const response = await fetch(`/api/rooms/${encodeURIComponent(code)}`);
+    const room = response.ok ? await response.json() : null;
+    if (room?.page) {
+      location.replace(`${room.page}?room=${encodeURIComponent(room.code)}`);
+      return true;
+    }
+  } catch { /* fall through to the lobby */ }
+  notice(`Room ${code.toUpperCase()} is no longer open; pick a game below.`);
+  return false;
+}
+
+if (await followStartRoom()) await new Promise(() => {}); // leaving the page
 
 const nameInput = document.getElementById('name');
 if (tg?.initData) {

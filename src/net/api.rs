@@ -60,6 +60,26 @@ pub async fn rooms(State(state): State<AppState>) -> Response {
     Json(state.matchmaker.public_rooms()).into_response()
 }
 
+/// `GET /api/rooms/{code}`: which game a room plays, so a page opened with
+/// only a room code (a Telegram `startapp` link to the lobby) can go to the
+/// game's page. Knowing a private room's code is what lets one join it, so
+/// this tells nothing a holder of the code could not learn by joining.
+pub async fn room(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+    let code = code.to_ascii_uppercase();
+    match state.matchmaker.find(&code) {
+        Ok(room) => {
+            let game = &room.game.manifest().name;
+            Json(json!({
+                "code": &*room.code,
+                "game": game,
+                "page": assets::has_page(game).then(|| format!("/play/{game}")),
+            }))
+            .into_response()
+        }
+        Err(_) => error(StatusCode::NOT_FOUND, "no_such_room", format!("no open room {code:?}")),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct LeaderboardQuery {
     limit: Option<u32>,

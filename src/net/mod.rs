@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(api::health))
         .route("/api/games", get(api::games))
         .route("/api/rooms", get(api::rooms))
+        .route("/api/rooms/{code}", get(api::room))
         .route("/api/leaderboard/{game}", get(api::leaderboard))
         .route("/ws", get(websocket))
         .fallback(assets::fallback)
