@@ -1,0 +1,163 @@
+import { Emitter } from "./emitter.js";
+import { ParlorError } from "./errors.js";
+import { Room } from "./room.js";
+/** The signed-in player, from `welcome`. */
+export interface Player {
+    id: string;
+    name: string;
+}
+/** How the client reconnects after the socket drops (docs/sdk.md). */
+export interface ReconnectOptions {
+    /** Attempts in a row before giving up; default 20. `Infinity` never gives up. */
+    attempts?: number;
+    /** The first delay in ms; default 250. Each attempt doubles it. */
+    minDelay?: number;
+    /** The longest delay in ms; default 8000. */
+    maxDelay?: number;
+}
+/** Options of `Parlor.connect`. */
+export interface ConnectOptions {
+    /** Telegram initData to sign in with; default `Telegram.WebApp.initData`. */
+    initData?: string;
+    /** A guest name, used outside Telegram; default "Guest NNNN". */
+    guest?: string;
+    /** The start parameter; default Telegram's `start_param`. */
+    startParam?: string | null;
+    /** A WebSocket constructor (the `ws` package in Node); default `globalThis.WebSocket`. */
+    WebSocket?: new (url: string) => any;
+    /** `false` turns automatic reconnection off; default on (see `ReconnectOptions`). */
+    reconnect?: boolean | ReconnectOptions;
+    /** How long a request (join, ping, the handshake) may wait for its answer, in ms; default 10000. */
+    requestTimeout?: number;
+    /** The server's inbound frame limit in bytes; default 16384. */
+    maxFrameBytes?: number;
+    /** Inputs are dropped while the socket holds more unsent bytes than this; default 262144. */
+    maxBufferedBytes?: number;
+}
+/** `connecting` until the first `welcome`, then `open`; `reconnecting` while the socket is down; `closed` at the end. */
+export type ClientStatus = "connecting" | "open" | "reconnecting" | "closed";
+/** The events of a client, for `client.on(name, fn)`. */
+export interface ClientEvents {
+    /** An error not tied to a request or a room (`bad_frame`, a refused hello while reconnecting, ...). */
+    error: ParlorError;
+    /** The socket dropped; another attempt starts after `delay` ms. */
+    reconnecting: {
+        attempt: number;
+        delay: number;
+        code: number;
+        reason: string;
+    };
+    /** Signed in again; `room` is the restored room (the same object as before), or null. */
+    reconnected: {
+        room: Room<any, any> | null;
+    };
+    /** The client is closed for good: by `client.close()`, a fatal error, or reconnection giving up. */
+    close: {
+        code: number;
+        reason: string;
+    };
+    /** The server put this client in a room it did not ask for just now (a late answer, a resumed seat elsewhere). */
+    room: Room<any, any>;
+    /** The server asked to connect elsewhere (`redirect`); the SDK does not follow it. */
+    redirect: {
+        url: string;
+        room: string;
+    };
+}
+/** Turns `url` into a ws:// or wss:// address; relative to the page in a browser. */
+export declare function resolveUrl(url?: string): string;
+/**
+ * A connection to a Parlor server, signed in as one player. Create it with
+ * `Parlor.connect`. It is in at most one room at a time (`client.room`);
+ * entering another room leaves the current one (which emits `left` with
+ * reason `switched`).
+ */
+export declare class Client extends Emitter<ClientEvents> {
+    /** The server's websocket address. */
+    readonly url: string;
+    /** The signed-in player (a guest who signs in afresh after a reconnection gets a new id). */
+    player: Player;
+    /** The resume token from the last `welcome` ("" when the server offers none). */
+    session: string;
+    /** The start parameter the page was opened with, if any. */
+    readonly startParam: string | null;
+    /** The start parameter, upper-cased, when it is a room code; else null. */
+    readonly startRoom: string | null;
+    /** The room this client is in, or null. */
+    room: Room<any, any> | null;
+    status: ClientStatus;
+    /** The server's inbound frame limit this client keeps inputs under. */
+    readonly maxFrameBytes: number;
+    private readonly Socket;
+    private readonly credentials;
+    private readonly requestTimeout;
+    private readonly maxBufferedBytes;
+    private readonly retry;
+    private socket;
+    private welcomed;
+    private helloKind;
+    private handshakeTimer;
+    private retryTimer;
+    private attempt;
+    private pending;
+    private pings;
+    private pingCounter;
+    private restoring;
+    private abandoned;
+    private fatal;
+    private startUsed;
+    private held;
+    private heldTimer;
+    private opening;
+    private readonly link;
+    /** Joins a public room of `game` with a free seat, or opens one. */
+    quick<C extends object = Record<string, any>, R extends object = Record<string, any>>(game: string): Promise<Room<C, R>>;
+    /** Opens a new room of `game`; a private one is joinable by code only. */
+    create<C extends object = Record<string, any>, R extends object = Record<string, any>>(game: string, options?: {
+        private?: boolean;
+    }): Promise<Room<C, R>>;
+    /** Joins the room with this code (any case). */
+    join<C extends object = Record<string, any>, R extends object = Record<string, any>>(code: string): Promise<Room<C, R>>;
+    /** Joins the room of `game` for the Telegram chat the Mini App was opened from. */
+    chat<C extends object = Record<string, any>, R extends object = Record<string, any>>(game: string): Promise<Room<C, R>>;
+    /**
+     * The default way in. If the client is already in a room of `game` (a seat
+     * the server kept for a reloaded page), that room. Else the first call
+     * joins `startRoom` when the page was opened with a room code (an invite
+     * link); otherwise, or when that room is gone or full (unless `fallback`
+     * is false), or is of another game, a quick match of `game`.
+     */
+    play<C extends object = Record<string, any>, R extends object = Record<string, any>>(game: string, options?: {
+        fallback?: boolean;
+    }): Promise<Room<C, R>>;
+    /** Round-trip time to the server in milliseconds. */
+    ping(): Promise<number>;
+    /** Closes the connection for good; the room, if any, emits `left` with reason `closed`. */
+    close(): void;
+    private request;
+    private canSend;
+    private write;
+    private leaveRoom;
+    private ready;
+    private openSocket;
+    /** Closes `socket` and handles it as gone now, without waiting for its close event. */
+    private drop;
+    private hello;
+    private onData;
+    private dispatch;
+    private onHandshake;
+    private finishOpening;
+    /** The held seat's `joined` came, or `left`, or neither in time: connect resolves. */
+    private endHeld;
+    private onJoined;
+    private adopt;
+    private onError;
+    private onSocketGone;
+    private scheduleRetry;
+    /** After a `welcome` on a new socket: get the room back, if there was one. */
+    private resume;
+    private restoreByJoin;
+    private expire;
+    private rejectWaiting;
+    private shutdown;
+}

@@ -1,0 +1,19 @@
+/**
+ * An error with a machine-readable `code`.
+ *
+ * Codes from the server (an `error` message): `no_such_game`, `no_such_room`,
+ * `room_full`, `server_full`, `illegal_input`, `rate_limited`, `not_in_room`,
+ * `bad_message`, `auth_failed`, `auth_expired`, `guest_disabled`,
+ * `unsupported`, `version`, `internal`, and any code a newer server adds.
+ *
+ * Codes the SDK itself uses: `disconnected` (the socket dropped or was not
+ * open), `closed` (the app closed the client), `timeout` (no answer in
+ * time), `busy` (too many requests or pings waiting), `too_big` (an input
+ * over the server's frame limit), `bad_frame` (a frame that does not
+ * decode), `unsafe_id` (an entity id above 2^53, see docs/sdk.md).
+ */
+export declare class ParlorError extends Error {
+    /** The server's error code, or one of the SDK's own. */
+    readonly code: string;
+    constructor(code: string, message: string);
+}

@@ -1,0 +1,88 @@
+import { Emitter } from "./emitter.js";
+import { ParlorError } from "./errors.js";
+import type { EntityId, StateChange } from "./mirror.js";
+import { StateMirror } from "./mirror.js";
+/** An `event` message: a one-off game event. */
+export interface GameEvent {
+    name: string;
+    d: unknown;
+}
+/** One player's line in a `result`. */
+export interface RankLine {
+    player: string;
+    name: string;
+    /** 1 is best; ties share a rank. */
+    rank: number;
+    score: number;
+}
+/** A `result` message: the match ended and is recorded. */
+export interface MatchResult {
+    match: string;
+    ranking: RankLine[];
+}
+/**
+ * Why a room was left: the server's `leave` (the app asked), `finished`
+ * (the match ended and the room closed), `error` (the game failed),
+ * `replaced` (the same player joined from another connection); or the
+ * SDK's `switched` (this client entered another room), `expired` (the seat
+ * was lost while reconnecting), `closed` (`client.close()`),
+ * `disconnected` (the connection is gone for good).
+ */
+export interface LeftEvent {
+    reason: string;
+}
+/** The events of a room, for `room.on(name, fn)`. */
+export interface RoomEvents {
+    /** After each `joined` and `patch` is applied to `room.state`. */
+    change: StateChange;
+    event: GameEvent;
+    result: MatchResult;
+    left: LeftEvent;
+    /** An error about this room's inputs (`illegal_input`, `rate_limited`, ...). */
+    error: ParlorError;
+}
+/**
+ * A room this client is in. Its `state` mirrors the room's replicated state;
+ * it stays readable after the room is left (the final board, say).
+ */
+export declare class Room<C extends object = Record<string, any>, R extends object = Record<string, any>> extends Emitter<RoomEvents> {
+    /** The room code (6 characters), for invites: `t.me/<bot>/<app>?startapp=CODE`. */
+    readonly code: string;
+    /** The game's name. */
+    readonly game: string;
+    /** The mirrored state. */
+    readonly state: StateMirror<C, R>;
+    /** This player's entity id. */
+    you: EntityId;
+    /** The highest input `seq` sent. */
+    seq: number;
+    /** The highest input `seq` the room applied (from the last patch). */
+    ack: number;
+    /** `active` until the room is left. */
+    status: "active" | "left";
+    /** Why the room was left, once it is. */
+    leftReason: string | null;
+    private readonly link;
+    private warnedUnsafe;
+    /** This player's entity's components (`undefined` if it has none replicated). */
+    get me(): Partial<C> | undefined;
+    /** Whether inputs can be sent now. */
+    get connected(): boolean;
+    /**
+     * Sends an input with the next `seq`. Returns false, and sends nothing,
+     * while the room is left or the connection is down (inputs are dropped,
+     * never queued) or the socket's send buffer is full. Throws a
+     * `ParlorError` with code `too_big` for an input over the server's frame
+     * limit.
+     */
+    send(input: unknown): boolean;
+    /**
+     * Leaves the room. Resolves once the server confirms (the room then emits
+     * `left` with reason `leave`), or at once when not connected. The seat is
+     * not kept for reconnection.
+     */
+    leave(): Promise<void>;
+    /** Round-trip time to the server in milliseconds. */
+    ping(): Promise<number>;
+    private checkIds;
+}

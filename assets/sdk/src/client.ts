@@ -1,0 +1,777 @@
+import { decodeFrame, encodeFrame } from "./codec.js";
+import type { Message } from "./codec.js";
+import { Emitter } from "./emitter.js";
+import { ParlorError } from "./errors.js";
+import type { JoinedMessage, PatchMessage } from "./mirror.js";
+import { Room } from "./room.js";
+import type { MatchResult, RoomLink } from "./room.js";
+import { guestName, isRoomCode, telegramLaunch } from "./telegram.js";
+
+/** The signed-in player, from `welcome`. */
+export interface Player {
+  id: string;
+  name: string;
+}
+
+/** How the client reconnects after the socket drops (docs/sdk.md). */
+export interface ReconnectOptions {
+  /** Attempts in a row before giving up; default 20. `Infinity` never gives up. */
+  attempts?: number;
+  /** The first delay in ms; default 250. Each attempt doubles it. */
+  minDelay?: number;
+  /** The longest delay in ms; default 8000. */
+  maxDelay?: number;
+}
+
+/** Options of `Parlor.connect`. */
+export interface ConnectOptions {
+  /** Telegram initData to sign in with; default `Telegram.WebApp.initData`. */
+  initData?: string;
+  /** A guest name, used outside Telegram; default "Guest NNNN". */
+  guest?: string;
+  /** The start parameter; default Telegram's `start_param`. */
+  startParam?: string | null;
+  /** A WebSocket constructor (the `ws` package in Node); default `globalThis.WebSocket`. */
+  WebSocket?: new (url: string) => any;
+  /** `false` turns automatic reconnection off; default on (see `ReconnectOptions`). */
+  reconnect?: boolean | ReconnectOptions;
+  /** How long a request (join, ping, the handshake) may wait for its answer, in ms; default 10000. */
+  requestTimeout?: number;
+  /** The server's inbound frame limit in bytes; default 16384. */
+  maxFrameBytes?: number;
+  /** Inputs are dropped while the socket holds more unsent bytes than this; default 262144. */
+  maxBufferedBytes?: number;
+}
+
+/** `connecting` until the first `welcome`, then `open`; `reconnecting` while the socket is down; `closed` at the end. */
+export type ClientStatus = "connecting" | "open" | "reconnecting" | "closed";
+
+/** The events of a client, for `client.on(name, fn)`. */
+export interface ClientEvents {
+  /** An error not tied to a request or a room (`bad_frame`, a refused hello while reconnecting, ...). */
+  error: ParlorError;
+  /** The socket dropped; another attempt starts after `delay` ms. */
+  reconnecting: { attempt: number; delay: number; code: number; reason: string };
+  /** Signed in again; `room` is the restored room (the same object as before), or null. */
+  reconnected: { room: Room<any, any> | null };
+  /** The client is closed for good: by `client.close()`, a fatal error, or reconnection giving up. */
+  close: { code: number; reason: string };
+  /** The server put this client in a room it did not ask for just now (a late answer, a resumed seat elsewhere). */
+  room: Room<any, any>;
+  /** The server asked to connect elsewhere (`redirect`); the SDK does not follow it. */
+  redirect: { url: string; room: string };
+}
+
+interface SocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code?: number; reason?: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+interface Pending {
+  resolve: (room: Room<any, any>) => void;
+  reject: (error: ParlorError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface PendingPing {
+  resolve: () => void;
+  reject: (error: ParlorError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Restoring {
+  room: Room<any, any>;
+  via: "session" | "join";
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const OPEN = 1;
+/** Requests waiting for an answer at once; more are refused with `busy`. */
+const MAX_PENDING = 8;
+/** Pings waiting for a pong at once; more are refused with `busy`. */
+const MAX_PINGS = 16;
+/** Error codes that answer a quick/create/join/chat request. */
+const REQUEST_ERRORS = new Set([
+  "no_such_game",
+  "no_such_room",
+  "room_full",
+  "server_full",
+  "unsupported",
+  "internal",
+  "guest_disabled",
+]);
+/** Refusals of a `hello` with a session token, after which the client signs in afresh. */
+const SESSION_REFUSALS = new Set(["auth_expired", "auth_failed", "guest_disabled"]);
+/** Refusals of a fresh `hello` that another attempt cannot change. */
+const FATAL_HELLO = new Set(["auth_failed", "auth_expired", "guest_disabled", "version", "bad_message"]);
+/** Error codes about the current room's inputs. */
+const ROOM_ERRORS = new Set(["illegal_input", "rate_limited", "not_in_room", "bad_message"]);
+
+const now: () => number =
+  typeof performance !== "undefined" && typeof performance.now === "function"
+    ? () => performance.now()
+    : () => Date.now();
+
+/** Turns `url` into a ws:// or wss:// address; relative to the page in a browser. */
+export function resolveUrl(url?: string): string {
+  const location = (globalThis as { location?: { href: string } }).location;
+  let address = url === undefined || url === "" ? "/ws" : url;
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(address)) {
+    if (location === undefined) throw new TypeError("connect needs an absolute ws:// url outside a browser");
+    address = new URL(address, location.href).href;
+  }
+  return address.replace(/^http(s?):/i, "ws$1:");
+}
+
+/**
+ * A connection to a Parlor server, signed in as one player. Create it with
+ * `Parlor.connect`. It is in at most one room at a time (`client.room`);
+ * entering another room leaves the current one (which emits `left` with
+ * reason `switched`).
+ */
+export class Client extends Emitter<ClientEvents> {
+  /** The server's websocket address. */
+  readonly url: string;
+  /** The signed-in player (a guest who signs in afresh after a reconnection gets a new id). */
+  player: Player = { id: "", name: "" };
+  /** The resume token from the last `welcome` ("" when the server offers none). */
+  session = "";
+  /** The start parameter the page was opened with, if any. */
+  readonly startParam: string | null;
+  /** The start parameter, upper-cased, when it is a room code; else null. */
+  readonly startRoom: string | null;
+  /** The room this client is in, or null. */
+  room: Room<any, any> | null = null;
+  status: ClientStatus = "connecting";
+  /** The server's inbound frame limit this client keeps inputs under. */
+  readonly maxFrameBytes: number;
+
+  private readonly Socket: new (url: string) => SocketLike;
+  private readonly credentials: { init_data: string } | { guest: string };
+  private readonly requestTimeout: number;
+  private readonly maxBufferedBytes: number;
+  private readonly retry: Required<ReconnectOptions> & { enabled: boolean };
+  private socket: SocketLike | null = null;
+  private welcomed = false;
+  private helloKind: "session" | "fresh" = "fresh";
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private attempt = 0;
+  private pending: Pending[] = [];
+  private pings = new Map<number, PendingPing>();
+  private pingCounter = 0;
+  private restoring: Restoring | null = null;
+  private abandoned: string | null = null;
+  private fatal: ParlorError | null = null;
+  private startUsed = false;
+  private held: string | null = null;
+  private heldTimer: ReturnType<typeof setTimeout> | undefined;
+  private opening: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  private readonly link: RoomLink;
+
+  /** @internal Use `Parlor.connect`. */
+  constructor(url: string | undefined, options: ConnectOptions = {}) {
+    super();
+    this.url = resolveUrl(url);
+    const launch = telegramLaunch();
+    const Socket = options.WebSocket ?? (globalThis as { WebSocket?: new (url: string) => unknown }).WebSocket;
+    if (typeof Socket !== "function") {
+      throw new TypeError("no WebSocket: pass one as the WebSocket option (the ws package in Node)");
+    }
+    this.Socket = Socket as new (url: string) => SocketLike;
+    const initData = options.initData || launch.initData;
+    this.credentials = initData ? { init_data: initData } : { guest: options.guest || guestName() };
+    const startParam = options.startParam === undefined ? launch.startParam : options.startParam;
+    this.startParam = startParam || null;
+    this.startRoom = isRoomCode(this.startParam) ? this.startParam.toUpperCase() : null;
+    this.requestTimeout = options.requestTimeout ?? 10_000;
+    this.maxFrameBytes = options.maxFrameBytes ?? 16 * 1024;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 256 * 1024;
+    const retry = typeof options.reconnect === "object" ? options.reconnect : {};
+    this.retry = {
+      enabled: options.reconnect !== false,
+      attempts: retry.attempts ?? 20,
+      minDelay: retry.minDelay ?? 250,
+      maxDelay: retry.maxDelay ?? 8000,
+    };
+    this.link = {
+      canSend: (room) => this.canSend(room),
+      write: (frame) => this.write(frame),
+      leaveRoom: (room) => this.leaveRoom(room),
+      ping: () => this.ping(),
+      maxFrameBytes: this.maxFrameBytes,
+    };
+  }
+
+  /** @internal Opens the first connection; resolves on `welcome`. */
+  start(): Promise<this> {
+    return new Promise<this>((resolve, reject) => {
+      this.opening = { resolve: () => resolve(this), reject };
+      this.openSocket();
+    });
+  }
+
+  // ---- requests ----
+
+  /** Joins a public room of `game` with a free seat, or opens one. */
+  quick<C extends object = Record<string, any>, R extends object = Record<string, any>>(
+    game: string,
+  ): Promise<Room<C, R>> {
+    return this.request({ t: "quick", game: checkName(game) });
+  }
+
+  /** Opens a new room of `game`; a private one is joinable by code only. */
+  create<C extends object = Record<string, any>, R extends object = Record<string, any>>(
+    game: string,
+    options: { private?: boolean } = {},
+  ): Promise<Room<C, R>> {
+    return this.request({ t: "create", game: checkName(game), private: options.private === true });
+  }
+
+  /** Joins the room with this code (any case). */
+  join<C extends object = Record<string, any>, R extends object = Record<string, any>>(
+    code: string,
+  ): Promise<Room<C, R>> {
+    return this.request({ t: "join", room: checkName(code).toUpperCase() });
+  }
+
+  /** Joins the room of `game` for the Telegram chat the Mini App was opened from. */
+  chat<C extends object = Record<string, any>, R extends object = Record<string, any>>(
+    game: string,
+  ): Promise<Room<C, R>> {
+    return this.request({ t: "chat", game: checkName(game) });
+  }
+
+  /**
+   * The default way in. If the client is already in a room of `game` (a seat
+   * the server kept for a reloaded page), that room. Else the first call
+   * joins `startRoom` when the page was opened with a room code (an invite
+   * link); otherwise, or when that room is gone or full (unless `fallback`
+   * is false), or is of another game, a quick match of `game`.
+   */
+  async play<C extends object = Record<string, any>, R extends object = Record<string, any>>(
+    game: string,
+    options: { fallback?: boolean } = {},
+  ): Promise<Room<C, R>> {
+    const current = this.room;
+    if (current !== null && current.status === "active" && current.game === game) {
+      return current as Room<C, R>;
+    }
+    const code = this.startUsed ? null : this.startRoom;
+    this.startUsed = true;
+    if (code !== null) {
+      let room: Room<C, R>;
+      try {
+        room = await this.join<C, R>(code);
+      } catch (error) {
+        const gone = error instanceof ParlorError && (error.code === "no_such_room" || error.code === "room_full");
+        if (!gone || options.fallback === false) throw error;
+        return this.quick<C, R>(game);
+      }
+      if (room.game === game) return room;
+      await room.leave();
+    }
+    return this.quick<C, R>(game);
+  }
+
+  /** Round-trip time to the server in milliseconds. */
+  ping(): Promise<number> {
+    if (!this.ready()) return Promise.reject(new ParlorError("disconnected", "not connected"));
+    if (this.pings.size >= MAX_PINGS) return Promise.reject(new ParlorError("busy", "too many pings waiting"));
+    this.pingCounter = (this.pingCounter + 1) >>> 0;
+    const n = this.pingCounter;
+    const sent = now();
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pings.delete(n);
+        reject(new ParlorError("timeout", "no pong in time"));
+      }, this.requestTimeout);
+      this.pings.set(n, { resolve: () => resolve(now() - sent), reject, timer });
+      this.write(encodeFrame({ t: "ping", n }), true);
+    });
+  }
+
+  /** Closes the connection for good; the room, if any, emits `left` with reason `closed`. */
+  close(): void {
+    this.shutdown(1000, "closed by the app", "closed");
+  }
+
+  private request<C extends object, R extends object>(message: Message): Promise<Room<C, R>> {
+    if (!this.ready()) return Promise.reject(new ParlorError("disconnected", "not connected"));
+    if (this.pending.length >= MAX_PENDING) {
+      return Promise.reject(new ParlorError("busy", "too many room requests waiting"));
+    }
+    return new Promise<Room<C, R>>((resolve, reject) => {
+      const entry: Pending = {
+        resolve: resolve as (room: Room<any, any>) => void,
+        reject,
+        timer: setTimeout(() => {
+          const at = this.pending.indexOf(entry);
+          if (at >= 0) this.pending.splice(at, 1);
+          reject(new ParlorError("timeout", `no answer to ${message.t} in time`));
+        }, this.requestTimeout),
+      };
+      this.pending.push(entry);
+      this.write(encodeFrame(message), true);
+    });
+  }
+
+  // ---- what rooms use ----
+
+  private canSend(room: Room<any, any>): boolean {
+    return this.ready() && this.room === room && this.restoring === null;
+  }
+
+  private write(frame: Uint8Array, control = false): boolean {
+    const socket = this.socket;
+    if (socket === null || socket.readyState !== OPEN) return false;
+    if (!control && socket.bufferedAmount > this.maxBufferedBytes) return false;
+    try {
+      socket.send(frame);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private leaveRoom(room: Room<any, any>): Promise<void> {
+    if (room.status === "left") return Promise.resolve();
+    room.leaving = true;
+    if (this.restoring?.room === room) {
+      clearTimeout(this.restoring.timer);
+      if (this.restoring.via === "join") this.abandoned = room.code;
+      this.restoring = null;
+    }
+    if (this.room !== room || !this.ready() || !this.write(encodeFrame({ t: "leave" }), true)) {
+      if (this.room === room) this.room = null;
+      room._left("leave");
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.room === room) this.room = null;
+        room._left("leave");
+      }, this.requestTimeout);
+      room.once("left", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  // ---- the socket ----
+
+  private ready(): boolean {
+    return this.status === "open" && this.welcomed && this.socket !== null && this.socket.readyState === OPEN;
+  }
+
+  private openSocket(): void {
+    let socket: SocketLike;
+    try {
+      socket = new this.Socket(this.url);
+    } catch (error) {
+      // Let the caller's stack unwind before the socket counts as gone.
+      setTimeout(() => this.onSocketGone(1006, String(error)), 0);
+      return;
+    }
+    socket.binaryType = "arraybuffer";
+    this.socket = socket;
+    this.welcomed = false;
+    this.handshakeTimer = setTimeout(() => {
+      if (this.socket === socket) this.drop(socket, 4000, "no welcome in time");
+    }, this.requestTimeout);
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      this.hello(this.status === "reconnecting" && this.session !== "" ? "session" : "fresh");
+    };
+    socket.onmessage = (event) => {
+      if (this.socket === socket) this.onData(event.data);
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.onSocketGone(event?.code ?? 1006, event?.reason ?? "");
+    };
+    socket.onerror = () => {
+      // A close event follows.
+    };
+  }
+
+  /** Closes `socket` and handles it as gone now, without waiting for its close event. */
+  private drop(socket: SocketLike, code: number, reason: string): void {
+    detach(socket);
+    try {
+      socket.close(1000, reason);
+    } catch {
+      // Already closing.
+    }
+    if (this.socket === socket) {
+      this.socket = null;
+      this.onSocketGone(code, reason);
+    }
+  }
+
+  private hello(kind: "session" | "fresh"): void {
+    this.helloKind = kind;
+    const message: Message =
+      kind === "session" ? { t: "hello", v: 1, session: this.session } : { t: "hello", v: 1, ...this.credentials };
+    this.write(encodeFrame(message), true);
+  }
+
+  private onData(data: unknown): void {
+    let message: Message;
+    try {
+      if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
+        throw new TypeError("a text frame");
+      }
+      message = decodeFrame(data);
+    } catch (error) {
+      this.emit("error", new ParlorError("bad_frame", `a frame that does not decode: ${String(error)}`));
+      return;
+    }
+    try {
+      this.dispatch(message);
+    } catch (error) {
+      if (error instanceof ParlorError) this.emit("error", error);
+      else throw error;
+    }
+  }
+
+  private dispatch(message: Message): void {
+    if (!this.welcomed) {
+      this.onHandshake(message);
+      return;
+    }
+    const room = this.room !== null && this.room.status === "active" ? this.room : null;
+    switch (message.t) {
+      case "joined":
+        this.onJoined(message as unknown as JoinedMessage);
+        break;
+      case "patch":
+        if (room !== null && room.state.loaded && this.restoring === null) {
+          room._patch(message as unknown as PatchMessage);
+        }
+        break;
+      case "event":
+        room?.emit("event", { name: String(message.name), d: message.d });
+        break;
+      case "result":
+        room?.emit("result", { match: message.match, ranking: message.ranking } as MatchResult);
+        break;
+      case "left":
+        if (this.held !== null) {
+          // The held seat was released as the client signed in.
+          this.endHeld();
+        } else if (this.restoring !== null) {
+          // The held seat was released as the client signed in again: try
+          // the room's code once; that fails if the room is gone.
+          if (this.restoring.via === "session") this.restoreByJoin();
+        } else if (room !== null) {
+          this.room = null;
+          room._left(String(message.reason));
+        }
+        break;
+      case "error":
+        this.onError(new ParlorError(String(message.code), String(message.message ?? "")));
+        break;
+      case "pong": {
+        const ping = this.pings.get(message.n as number);
+        if (ping !== undefined) {
+          this.pings.delete(message.n as number);
+          clearTimeout(ping.timer);
+          ping.resolve();
+        }
+        break;
+      }
+      case "redirect":
+        this.emit("redirect", { url: String(message.url), room: String(message.room) });
+        break;
+      default:
+      // A message a newer server sends: ignored.
+    }
+  }
+
+  private onHandshake(message: Message): void {
+    if (message.t === "welcome") {
+      clearTimeout(this.handshakeTimer);
+      const player = (message.player ?? {}) as Partial<Player>;
+      this.player = { id: String(player.id ?? ""), name: String(player.name ?? "") };
+      this.session = typeof message.session === "string" ? message.session : "";
+      this.welcomed = true;
+      const reconnecting = this.status === "reconnecting";
+      this.status = "open";
+      this.attempt = 0;
+      if (this.opening !== undefined) {
+        if (typeof message.room === "string") {
+          // A seat held from an earlier connection (a reloaded page): its
+          // `joined` follows; connect resolves with the client in that room.
+          this.held = message.room.toUpperCase();
+          this.heldTimer = setTimeout(() => this.endHeld(), this.requestTimeout);
+        } else {
+          this.finishOpening();
+        }
+      } else if (reconnecting) {
+        this.resume(message.room);
+      }
+      return;
+    }
+    if (message.t === "error") {
+      const error = new ParlorError(String(message.code), String(message.message ?? ""));
+      if (this.helloKind === "session" && SESSION_REFUSALS.has(error.code)) {
+        // The session is no longer good. The server closes the socket after a
+        // refused hello: sign in afresh on the next one, without the token.
+        this.session = "";
+        if (this.socket !== null) this.drop(this.socket, 1000, `session refused: ${error.code}`);
+        return;
+      }
+      if (this.opening === undefined && !FATAL_HELLO.has(error.code)) {
+        // A passing trouble (internal, rate_limited...): try again later.
+        if (this.socket !== null) this.drop(this.socket, 1000, `hello refused: ${error.code}`);
+        return;
+      }
+      this.fatal = error;
+      this.shutdown(1000, `hello refused: ${error.code}`, "disconnected", error);
+    }
+    // Anything else before welcome is ignored.
+  }
+
+  private finishOpening(): void {
+    const opening = this.opening;
+    this.opening = undefined;
+    opening?.resolve();
+  }
+
+  /** The held seat's `joined` came, or `left`, or neither in time: connect resolves. */
+  private endHeld(): void {
+    clearTimeout(this.heldTimer);
+    this.held = null;
+    this.finishOpening();
+  }
+
+  private onJoined(joined: JoinedMessage): void {
+    if (typeof joined.room !== "string" || typeof joined.game !== "string" || typeof joined.you !== "number") {
+      throw new ParlorError("bad_frame", "malformed frame: joined without room, game or you");
+    }
+    const code = joined.room;
+    if (this.held === code) {
+      this.adopt(joined);
+      this.endHeld();
+      return;
+    }
+    const restoring = this.restoring;
+    if (restoring !== null && code === restoring.room.code) {
+      clearTimeout(restoring.timer);
+      this.restoring = null;
+      this.room = restoring.room;
+      restoring.room._load(joined);
+      this.emit("reconnected", { room: restoring.room });
+      return;
+    }
+    const current = this.room;
+    if (current !== null && current.status === "active" && code === current.code && joined.you === current.you) {
+      // A resync: the same seat in the same room.
+      current._load(joined);
+      return;
+    }
+    const answer = this.pending.shift();
+    if (answer !== undefined) {
+      clearTimeout(answer.timer);
+      answer.resolve(this.adopt(joined));
+      return;
+    }
+    if (this.abandoned === code) {
+      this.abandoned = null;
+      this.write(encodeFrame({ t: "leave" }), true);
+      return;
+    }
+    this.emit("room", this.adopt(joined));
+  }
+
+  private adopt(joined: JoinedMessage): Room<any, any> {
+    const old = this.room;
+    if (old !== null) {
+      this.room = null;
+      old._left("switched");
+    }
+    const room = new Room(this.link, joined);
+    this.room = room;
+    room._load(joined);
+    return room;
+  }
+
+  private onError(error: ParlorError): void {
+    const restoring = this.restoring;
+    if (restoring !== null && restoring.via === "join" && REQUEST_ERRORS.has(error.code)) {
+      this.expire();
+      return;
+    }
+    if (REQUEST_ERRORS.has(error.code)) {
+      const answer = this.pending.shift();
+      if (answer !== undefined) {
+        clearTimeout(answer.timer);
+        answer.reject(error);
+        return;
+      }
+    }
+    if (error.code === "version") this.fatal = error;
+    const room = this.room;
+    if (room !== null && room.status === "active" && ROOM_ERRORS.has(error.code) && room.listenerCount("error") > 0) {
+      room.emit("error", error);
+    } else {
+      this.emit("error", error);
+    }
+  }
+
+  // ---- reconnection ----
+
+  private onSocketGone(code: number, reason: string): void {
+    clearTimeout(this.handshakeTimer);
+    this.welcomed = false;
+    this.rejectWaiting(new ParlorError("disconnected", `the connection closed (${code})`));
+    if (this.status === "closed") return;
+    if (this.opening !== undefined) {
+      this.shutdown(code, reason || "could not connect", "disconnected");
+      return;
+    }
+    if (this.fatal !== null || !this.retry.enabled) {
+      this.shutdown(code, reason || "the connection closed", "disconnected", this.fatal ?? undefined);
+      return;
+    }
+    const room = this.room;
+    if (room !== null && (room.leaving || room.status !== "active")) {
+      this.room = null;
+      room._left("leave");
+    }
+    if (this.restoring !== null) {
+      clearTimeout(this.restoring.timer);
+      this.restoring = null;
+    }
+    this.status = "reconnecting";
+    this.scheduleRetry(code, reason);
+  }
+
+  private scheduleRetry(code: number, reason: string): void {
+    this.attempt += 1;
+    if (this.attempt > this.retry.attempts) {
+      const error = new ParlorError("disconnected", `gave up reconnecting after ${this.retry.attempts} attempts`);
+      this.shutdown(code, error.message, "disconnected", error);
+      return;
+    }
+    const cap = Math.min(this.retry.maxDelay, this.retry.minDelay * 2 ** Math.min(this.attempt - 1, 30));
+    const delay = Math.round(cap / 2 + (Math.random() * cap) / 2);
+    this.emit("reconnecting", { attempt: this.attempt, delay, code, reason });
+    if (this.status !== "reconnecting") return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.status === "reconnecting") this.openSocket();
+    }, delay);
+  }
+
+  /** After a `welcome` on a new socket: get the room back, if there was one. */
+  private resume(roomCode: unknown): void {
+    const room = this.room;
+    if (room === null || room.status !== "active") {
+      this.room = null;
+      this.emit("reconnected", { room: null });
+      return;
+    }
+    const held = typeof roomCode === "string" ? roomCode.toUpperCase() : null;
+    if (held === room.code) {
+      // The session kept the seat: a fresh `joined` of the room follows.
+      this.restoring = { room, via: "session", timer: setTimeout(() => this.restoreByJoin(), this.requestTimeout) };
+    } else if (held !== null) {
+      // The seat held is in another room; its `joined` follows as a `room` event.
+      this.room = null;
+      room._left("expired");
+      this.emit("reconnected", { room: null });
+    } else {
+      this.restoreByJoin();
+    }
+  }
+
+  private restoreByJoin(): void {
+    const room = this.restoring?.room ?? this.room;
+    if (this.restoring !== null) clearTimeout(this.restoring.timer);
+    if (room === null) return;
+    this.restoring = { room, via: "join", timer: setTimeout(() => this.expire(), this.requestTimeout) };
+    this.write(encodeFrame({ t: "join", room: room.code }), true);
+  }
+
+  private expire(): void {
+    const restoring = this.restoring;
+    if (restoring === null) return;
+    clearTimeout(restoring.timer);
+    this.restoring = null;
+    if (this.room === restoring.room) this.room = null;
+    restoring.room._left("expired");
+    this.emit("reconnected", { room: null });
+  }
+
+  private rejectWaiting(error: ParlorError): void {
+    const pending = this.pending;
+    this.pending = [];
+    for (const entry of pending) {
+      clearTimeout(entry.timer);
+      entry.reject(error);
+    }
+    const pings = [...this.pings.values()];
+    this.pings.clear();
+    for (const ping of pings) {
+      clearTimeout(ping.timer);
+      ping.reject(error);
+    }
+  }
+
+  private shutdown(code: number, reason: string, roomReason: string, error?: ParlorError): void {
+    if (this.status === "closed") return;
+    this.status = "closed";
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.heldTimer);
+    this.held = null;
+    if (this.restoring !== null) clearTimeout(this.restoring.timer);
+    this.restoring = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.welcomed = false;
+    if (socket !== null) {
+      detach(socket);
+      try {
+        socket.close(1000, "bye");
+      } catch {
+        // Already closing.
+      }
+    }
+    this.rejectWaiting(new ParlorError(roomReason === "closed" ? "closed" : "disconnected", reason));
+    const room = this.room;
+    this.room = null;
+    room?._left(roomReason);
+    if (this.opening !== undefined) {
+      const opening = this.opening;
+      this.opening = undefined;
+      opening.reject(error ?? new ParlorError("disconnected", reason));
+      return;
+    }
+    if (error !== undefined) this.emit("error", error);
+    this.emit("close", { code, reason });
+  }
+}
+
+function detach(socket: SocketLike): void {
+  socket.onopen = null;
+  socket.onmessage = null;
+  socket.onclose = null;
+  socket.onerror = () => {};
+}
+
+function checkName(value: unknown): string {
+  if (typeof value !== "string" || value === "") throw new TypeError("expected a non-empty string");
+  return value;
+}

@@ -1,0 +1,181 @@
+import { encodeFrame } from "./codec.js";
+import { Emitter } from "./emitter.js";
+import { ParlorError } from "./errors.js";
+import type { EntityId, JoinedMessage, PatchMessage, StateChange } from "./mirror.js";
+import { StateMirror } from "./mirror.js";
+
+/** An `event` message: a one-off game event. */
+export interface GameEvent {
+  name: string;
+  d: unknown;
+}
+
+/** One player's line in a `result`. */
+export interface RankLine {
+  player: string;
+  name: string;
+  /** 1 is best; ties share a rank. */
+  rank: number;
+  score: number;
+}
+
+/** A `result` message: the match ended and is recorded. */
+export interface MatchResult {
+  match: string;
+  ranking: RankLine[];
+}
+
+/**
+ * Why a room was left: the server's `leave` (the app asked), `finished`
+ * (the match ended and the room closed), `error` (the game failed),
+ * `replaced` (the same player joined from another connection); or the
+ * SDK's `switched` (this client entered another room), `expired` (the seat
+ * was lost while reconnecting), `closed` (`client.close()`),
+ * `disconnected` (the connection is gone for good).
+ */
+export interface LeftEvent {
+  reason: string;
+}
+
+/** The events of a room, for `room.on(name, fn)`. */
+export interface RoomEvents {
+  /** After each `joined` and `patch` is applied to `room.state`. */
+  change: StateChange;
+  event: GameEvent;
+  result: MatchResult;
+  left: LeftEvent;
+  /** An error about this room's inputs (`illegal_input`, `rate_limited`, ...). */
+  error: ParlorError;
+}
+
+/** What a room needs from its client. @internal */
+export interface RoomLink {
+  /** Whether `room` may send now (connected, current, not being restored). */
+  canSend(room: Room<any, any>): boolean;
+  /** Writes a frame; false if it was dropped. */
+  write(frame: Uint8Array): boolean;
+  leaveRoom(room: Room<any, any>): Promise<void>;
+  ping(): Promise<number>;
+  readonly maxFrameBytes: number;
+}
+
+/**
+ * A room this client is in. Its `state` mirrors the room's replicated state;
+ * it stays readable after the room is left (the final board, say).
+ */
+export class Room<
+  C extends object = Record<string, any>,
+  R extends object = Record<string, any>,
+> extends Emitter<RoomEvents> {
+  /** The room code (6 characters), for invites: `t.me/<bot>/<app>?startapp=CODE`. */
+  readonly code: string;
+  /** The game's name. */
+  readonly game: string;
+  /** The mirrored state. */
+  readonly state = new StateMirror<C, R>();
+  /** This player's entity id. */
+  you: EntityId;
+  /** The highest input `seq` sent. */
+  seq = 0;
+  /** The highest input `seq` the room applied (from the last patch). */
+  ack = 0;
+  /** `active` until the room is left. */
+  status: "active" | "left" = "active";
+  /** Why the room was left, once it is. */
+  leftReason: string | null = null;
+  /** @internal */
+  leaving = false;
+  private readonly link: RoomLink;
+  private warnedUnsafe = false;
+
+  /** @internal */
+  constructor(link: RoomLink, joined: JoinedMessage) {
+    super();
+    this.link = link;
+    this.code = joined.room;
+    this.game = joined.game;
+    this.you = joined.you;
+  }
+
+  /** This player's entity's components (`undefined` if it has none replicated). */
+  get me(): Partial<C> | undefined {
+    return this.state.entities.get(this.you);
+  }
+
+  /** Whether inputs can be sent now. */
+  get connected(): boolean {
+    return this.status === "active" && this.link.canSend(this);
+  }
+
+  /**
+   * Sends an input with the next `seq`. Returns false, and sends nothing,
+   * while the room is left or the connection is down (inputs are dropped,
+   * never queued) or the socket's send buffer is full. Throws a
+   * `ParlorError` with code `too_big` for an input over the server's frame
+   * limit.
+   */
+  send(input: unknown): boolean {
+    if (!this.connected) return false;
+    const seq = this.seq + 1;
+    const frame = encodeFrame({ t: "input", seq, d: input });
+    if (frame.byteLength > this.link.maxFrameBytes) {
+      throw new ParlorError(
+        "too_big",
+        `an input of ${frame.byteLength} bytes is over the server's limit of ${this.link.maxFrameBytes}`,
+      );
+    }
+    if (!this.link.write(frame)) return false;
+    this.seq = seq;
+    return true;
+  }
+
+  /**
+   * Leaves the room. Resolves once the server confirms (the room then emits
+   * `left` with reason `leave`), or at once when not connected. The seat is
+   * not kept for reconnection.
+   */
+  leave(): Promise<void> {
+    if (this.status === "left") return Promise.resolve();
+    return this.link.leaveRoom(this);
+  }
+
+  /** Round-trip time to the server in milliseconds. */
+  ping(): Promise<number> {
+    return this.link.ping();
+  }
+
+  /** @internal A `joined` for this room: the state is replaced. */
+  _load(joined: JoinedMessage): StateChange {
+    this.you = joined.you;
+    const change = this.state.applyJoined(joined);
+    this.checkIds();
+    this.emit("change", change);
+    return change;
+  }
+
+  /** @internal */
+  _patch(patch: PatchMessage): void {
+    const change = this.state.applyPatch(patch);
+    if (change.ack !== undefined) this.ack = change.ack;
+    this.checkIds();
+    this.emit("change", change);
+  }
+
+  /** @internal */
+  _left(reason: string): void {
+    if (this.status === "left") return;
+    this.status = "left";
+    this.leftReason = reason;
+    this.emit("left", { reason });
+  }
+
+  private checkIds(): void {
+    if (this.state.unsafeIds && !this.warnedUnsafe) {
+      this.warnedUnsafe = true;
+      this.emit(
+        "error",
+        new ParlorError("unsafe_id", "an entity id above 2^53 arrived; it was rounded to the nearest JS number"),
+      );
+    }
+  }
+}

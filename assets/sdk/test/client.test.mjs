@@ -1,0 +1,583 @@
+// The client against a scripted local websocket server (the SDK's test
+// double for the network): sign-in, requests, inputs, pings, and
+// reconnection. The full reconnection against a real server is covered by
+// the browser end-to-end tests.
+import assert from "node:assert/strict";
+import { afterEach, describe, test } from "node:test";
+import WebSocket from "ws";
+import { Parlor, ParlorError, Room, decodeFrame } from "../dist/parlor.js";
+import { fakeServer, frame, loadFixture, next, until } from "./helpers.mjs";
+
+const servers = [];
+const clients = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const s of servers.splice(0)) await s.close();
+  delete globalThis.Telegram;
+});
+
+async function serve(onMessage) {
+  const server = await fakeServer(onMessage);
+  servers.push(server);
+  return server;
+}
+
+async function connect(url, options = {}) {
+  const client = await Parlor.connect(url, {
+    WebSocket,
+    reconnect: { minDelay: 10, maxDelay: 40, attempts: 5 },
+    requestTimeout: 2000,
+    ...options,
+  });
+  clients.push(client);
+  return client;
+}
+
+const SCHEMA = [
+  ["Player", ["id", "name", "slot", "online"]],
+  ["Position", ["x", "y"]],
+];
+
+function joinedFrame(room, you, tick = 0, x = 0) {
+  return {
+    t: "joined",
+    room,
+    game: "arena",
+    you,
+    tick,
+    schema: SCHEMA,
+    state: {
+      e: [[you, [[0, ["guest:a", "Ann", 0, true]], [1, [x, 0]]]]],
+      r: [],
+    },
+  };
+}
+
+/**
+ * A server that welcomes guests (session token `tok-N` per connection),
+ * answers quick/create with room ABCDEF and join with the code asked
+ * (or no_such_room for ZZZZZZ), and answers pings.
+ */
+function standard(extra = () => false) {
+  let connections = 0;
+  let entity = 10;
+  return (conn, m) => {
+    if (extra(conn, m)) return;
+    if (m.t === "hello") {
+      connections += 1;
+      conn.send({ t: "welcome", player: { id: "guest:a", name: m.guest ?? "tg" }, session: `tok-${connections}` });
+    } else if (m.t === "quick" || m.t === "create") {
+      if (m.game === "nope") conn.send({ t: "error", code: "no_such_game", message: "no game named nope" });
+      else conn.send(joinedFrame("ABCDEF", ++entity));
+    } else if (m.t === "join") {
+      if (m.room === "ZZZZZZ") conn.send({ t: "error", code: "no_such_room", message: "gone" });
+      else conn.send(joinedFrame(m.room, ++entity));
+    } else if (m.t === "ping") {
+      conn.send({ t: "pong", n: m.n });
+    } else if (m.t === "leave") {
+      conn.send({ t: "left", reason: "leave" });
+    }
+  };
+}
+
+describe("sign-in", () => {
+  test("a guest name, given or generated", async () => {
+    const server = await serve(standard());
+    const named = await connect(server.url, { guest: "Zoe" });
+    assert.equal(named.player.name, "Zoe");
+    assert.equal(named.session, "tok-1");
+    assert.deepEqual(server.conns[0].got[0], { t: "hello", v: 1, guest: "Zoe" });
+    const anonymous = await connect(server.url);
+    assert.match(anonymous.player.name, /^Guest \d{4}$/);
+    assert.equal(anonymous.status, "open");
+  });
+
+  test("inside Telegram: initData and a start_param room code", async () => {
+    globalThis.Telegram = {
+      WebApp: { initData: "query_id=1&user=%7B%7D&hash=abc", initDataUnsafe: { start_param: "abcdef" } },
+    };
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    assert.deepEqual(server.conns[0].got[0], { t: "hello", v: 1, init_data: "query_id=1&user=%7B%7D&hash=abc" });
+    assert.equal(client.startParam, "abcdef");
+    assert.equal(client.startRoom, "ABCDEF");
+    const room = await client.play("arena");
+    assert.equal(room.code, "ABCDEF");
+    assert.deepEqual(server.conns[0].got[1], { t: "join", room: "ABCDEF" });
+    // In a room of the game, play returns it; the start room is used once.
+    assert.equal(await client.play("arena"), room);
+    await room.leave();
+    await client.play("arena");
+    assert.equal(server.conns[0].got.at(-1).t, "quick");
+  });
+
+  test("play falls back to a quick match when the start room is gone", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url, { startParam: "zzzzzz" });
+    assert.equal(client.startRoom, "ZZZZZZ");
+    const room = await client.play("arena");
+    assert.deepEqual(
+      server.conns[0].got.slice(1).map((m) => m.t),
+      ["join", "quick"],
+    );
+    assert.equal(room.code, "ABCDEF");
+  });
+
+  test("a start parameter that is no room code is ignored by play", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url, { startParam: "ref_campaign_1" });
+    assert.equal(client.startRoom, null);
+    await client.play("arena");
+    assert.equal(server.conns[0].got[1].t, "quick");
+  });
+
+  test("a refused hello rejects connect", async () => {
+    const server = await serve((conn, m) => {
+      if (m.t === "hello") conn.send({ t: "error", code: "guest_disabled", message: "sign in with Telegram" });
+    });
+    await assert.rejects(connect(server.url), (e) => e instanceof ParlorError && e.code === "guest_disabled");
+  });
+
+  test("an unreachable server rejects connect", async () => {
+    const server = await serve(() => {});
+    const url = server.url;
+    await server.close();
+    servers.length = 0;
+    await assert.rejects(connect(url), (e) => e instanceof ParlorError && e.code === "disconnected");
+  });
+});
+
+describe("rooms", () => {
+  test("requests resolve with rooms and reject with the server's code", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    assert.ok(room instanceof Room);
+    assert.equal(client.room, room);
+    assert.equal(room.code, "ABCDEF");
+    assert.equal(room.game, "arena");
+    assert.deepEqual(room.me.Position, { x: 0, y: 0 });
+    assert.deepEqual(room.me.Player, { id: "guest:a", name: "Ann", slot: 0, online: true });
+    const error = await client.quick("nope").catch((e) => e);
+    assert.ok(error instanceof ParlorError);
+    assert.equal(error.code, "no_such_game");
+    await client.create("arena", { private: true });
+    assert.deepEqual(server.conns[0].got.at(-1), { t: "create", game: "arena", private: true });
+    await client.join("qrstuv");
+    assert.deepEqual(server.conns[0].got.at(-1), { t: "join", room: "QRSTUV" });
+  });
+
+  test("entering another room leaves the current one (switched)", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const first = await client.quick("arena");
+    const left = next(first, "left");
+    const second = await client.join("QRSTUV");
+    assert.deepEqual(await left, { reason: "switched" });
+    assert.equal(first.status, "left");
+    assert.equal(client.room, second);
+  });
+
+  test("inputs get increasing seq; patches, events, results and acks reach the room", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    assert.equal(room.send({ dx: 1, dy: 0 }), true);
+    assert.equal(room.send({ dx: 0, dy: 1 }), true);
+    await until(() => server.conns[0].got.filter((m) => m.t === "input").length === 2);
+    const inputs = server.conns[0].got.filter((m) => m.t === "input");
+    assert.deepEqual(inputs, [
+      { t: "input", seq: 1, d: { dx: 1, dy: 0 } },
+      { t: "input", seq: 2, d: { dx: 0, dy: 1 } },
+    ]);
+    const changed = next(room, "change");
+    server.conns[0].send({ t: "patch", tick: 1, ch: [[room.you, [[1, [5, 6]]]]], rm: [], gone: [], ack: 2 });
+    const change = await changed;
+    assert.equal(change.ack, 2);
+    assert.equal(room.ack, 2);
+    assert.deepEqual(change.changed.get(room.you), ["Position"]);
+    assert.deepEqual(room.me.Position, { x: 5, y: 6 });
+    const event = next(room, "event");
+    server.conns[0].send({ t: "event", name: "boom", d: { at: 3 } });
+    assert.deepEqual(await event, { name: "boom", d: { at: 3 } });
+    const result = next(room, "result");
+    const ranking = [{ player: "guest:a", name: "Ann", rank: 1, score: 3 }];
+    server.conns[0].send({ t: "result", match: "m1", ranking });
+    assert.deepEqual(await result, { match: "m1", ranking });
+    const error = next(room, "error");
+    server.conns[0].send({ t: "error", code: "illegal_input", message: "not your turn" });
+    assert.equal((await error).code, "illegal_input");
+  });
+
+  test("an input over the frame limit throws too_big", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    assert.throws(() => room.send({ blob: "x".repeat(20_000) }), { code: "too_big" });
+    assert.equal(room.seq, 0);
+  });
+
+  test("a resync joined of the same seat keeps the Room object", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    const changed = next(room, "change");
+    server.conns[0].send(joinedFrame("ABCDEF", room.you, 40, 9));
+    const change = await changed;
+    assert.equal(change.resync, true);
+    assert.equal(client.room, room);
+    assert.deepEqual(room.me.Position, { x: 9, y: 0 });
+    assert.equal(room.state.tick, 40);
+  });
+
+  test("leave resolves on the server's left", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    const left = next(room, "left");
+    await room.leave();
+    assert.deepEqual(await left, { reason: "leave" });
+    assert.equal(client.room, null);
+    assert.equal(room.send({}), false);
+  });
+
+  test("ping measures a round trip", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    const ms = await room.ping();
+    assert.equal(typeof ms, "number");
+    assert.ok(ms >= 0 && ms < 2000);
+  });
+
+  test("recorded tictactoe frames through a client", async () => {
+    // The server replays Xavier's recorded frames: welcome, joined after
+    // his create, the rest after his first input.
+    const fixture = loadFixture("tictactoe-x.json");
+    const [welcome, joined, ...rest] = fixture.frames;
+    assert.deepEqual([welcome.t, joined.t], ["welcome", "joined"]);
+    const server = await serve((conn, m) => {
+      if (m.t === "hello") conn.send(welcome.bytes);
+      if (m.t === "create") conn.send(joined.bytes);
+      if (m.t === "input" && m.seq === 1) for (const f of rest) conn.send(f.bytes);
+    });
+    const client = await connect(server.url);
+    assert.equal(client.player.name, "Xavier");
+    const errors = [];
+    client.on("error", (e) => errors.push(e.code));
+    const room = await client.create("tictactoe", { private: true });
+    const result = next(room, "result");
+    const left = next(room, "left");
+    let changes = 0;
+    room.on("change", () => changes++);
+    room.send({ cell: 4 });
+    await left;
+    assert.equal(changes, rest.filter((f) => f.t === "patch").length);
+    assert.deepEqual(room.state.resources.Board, [2, 2, 1, 0, 1, 0, 1, 0, 0]);
+    assert.equal((await result).ranking[0].name, "Xavier");
+    assert.equal(room.leftReason, "finished");
+    assert.equal(client.room, null);
+    assert.deepEqual(errors, ["illegal_input"]); // no error listener on the room: the client gets it
+  });
+});
+
+describe("reconnection", () => {
+  test("a session resume restores the same Room", async () => {
+    let resumeWith = "ABCDEF";
+    const server = await serve(
+      standard((conn, m) => {
+        if (m.t === "hello" && m.session) {
+          conn.send({ t: "welcome", player: { id: "guest:a", name: "Ann" }, session: "tok-2", room: resumeWith });
+          conn.send(joinedFrame("ABCDEF", 11, 50, 7));
+          return true;
+        }
+        return false;
+      }),
+    );
+    const client = await connect(server.url, { guest: "Ann" });
+    const room = await client.quick("arena");
+    const reconnecting = next(client, "reconnecting");
+    const reconnected = next(client, "reconnected");
+    const resynced = next(room, "change");
+    server.dropAll();
+    const attempt = await reconnecting;
+    assert.equal(attempt.attempt, 1);
+    assert.equal(client.status, "reconnecting");
+    assert.equal(room.send({ dx: 1 }), false, "inputs are dropped while disconnected");
+    assert.equal(room.connected, false);
+    assert.equal((await reconnected).room, room);
+    assert.equal((await resynced).resync, true);
+    assert.deepEqual(server.conns[1].got[0], { t: "hello", v: 1, session: "tok-1" });
+    assert.equal(client.room, room);
+    assert.equal(room.status, "active");
+    assert.deepEqual(room.me.Position, { x: 7, y: 0 });
+    assert.equal(client.session, "tok-2");
+    assert.equal(room.send({ dx: 1 }), true);
+    await until(() => server.conns[1].got.some((m) => m.t === "input"));
+    assert.equal(server.conns[1].got.find((m) => m.t === "input").seq, 1);
+    resumeWith = null;
+  });
+
+  test("without a held seat the old code is joined once", async () => {
+    const server = await serve(
+      standard((conn, m) => {
+        if (m.t === "hello" && m.session) {
+          conn.send({ t: "welcome", player: { id: "guest:a", name: "Ann" }, session: "tok-9", room: null });
+          return true;
+        }
+        return false;
+      }),
+    );
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    const oldYou = room.you;
+    const reconnected = next(client, "reconnected");
+    server.dropAll();
+    assert.equal((await reconnected).room, room);
+    assert.deepEqual(server.conns[1].got.slice(1), [{ t: "join", room: "ABCDEF" }]);
+    assert.notEqual(room.you, oldYou, "a new seat");
+    assert.equal(client.room, room);
+    assert.equal(room.status, "active");
+  });
+
+  test("a room that cannot be joined again is left as expired", async () => {
+    let gone = false;
+    const server = await serve(
+      standard((conn, m) => {
+        if (m.t === "join" && gone) {
+          conn.send({ t: "error", code: "no_such_room", message: "closed" });
+          return true;
+        }
+        return false;
+      }),
+    );
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    gone = true;
+    const left = next(room, "left");
+    const reconnected = next(client, "reconnected");
+    server.dropAll();
+    assert.deepEqual(await left, { reason: "expired" });
+    assert.equal((await reconnected).room, null);
+    assert.equal(client.room, null);
+    assert.equal(client.status, "open");
+  });
+
+  test("an expired session signs in afresh with the same credentials", async () => {
+    const server = await serve(
+      standard((conn, m) => {
+        if (m.t === "hello" && m.session) {
+          // As the server does: one error, then the socket closes with 1008.
+          conn.send({ t: "error", code: "auth_expired", message: "session expired" });
+          conn.ws.close(1008, "hello refused");
+          return true;
+        }
+        return false;
+      }),
+    );
+    const client = await connect(server.url, { guest: "Ann" });
+    const room = await client.quick("arena");
+    const reconnected = next(client, "reconnected");
+    server.dropAll();
+    assert.equal((await reconnected).room, room);
+    assert.deepEqual(server.conns[1].got, [{ t: "hello", v: 1, session: "tok-1" }]);
+    assert.deepEqual(server.conns[2].got, [
+      { t: "hello", v: 1, guest: "Ann" },
+      { t: "join", room: "ABCDEF" },
+    ]);
+    assert.equal(client.session, "tok-2");
+    assert.equal(client.room, room);
+  });
+
+  test("a refused fresh sign-in while reconnecting closes the client", async () => {
+    let guestsOff = false;
+    const server = await serve(
+      standard((conn, m) => {
+        if (m.t === "hello" && guestsOff) {
+          conn.send({ t: "error", code: "guest_disabled", message: "guests are off" });
+          conn.ws.close(1008, "hello refused");
+          return true;
+        }
+        return false;
+      }),
+    );
+    const client = await connect(server.url, { guest: "Ann" });
+    const room = await client.quick("arena");
+    guestsOff = true;
+    const error = next(client, "error");
+    const closed = next(client, "close");
+    const left = next(room, "left");
+    server.dropAll();
+    assert.equal((await error).code, "guest_disabled");
+    await closed;
+    assert.deepEqual(await left, { reason: "disconnected" });
+    assert.equal(client.status, "closed");
+    // The session hello, then one fresh hello: no more attempts.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(server.conns.length, 3);
+  });
+
+  test("a held seat released at sign-in (left: expired): the code is joined once", async () => {
+    const server = await serve(
+      standard((conn, m) => {
+        if (m.t === "hello" && m.session) {
+          conn.send({ t: "welcome", player: { id: "guest:a", name: "Ann" }, session: "tok-5", room: "ABCDEF" });
+          conn.send({ t: "left", reason: "expired" });
+          return true;
+        }
+        return false;
+      }),
+    );
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    const left = [];
+    room.on("left", (e) => left.push(e));
+    const reconnected = next(client, "reconnected");
+    server.dropAll();
+    assert.equal((await reconnected).room, room);
+    assert.deepEqual(server.conns[1].got.slice(1), [{ t: "join", room: "ABCDEF" }]);
+    assert.deepEqual(left, []);
+    assert.equal(room.status, "active");
+  });
+
+  test("a seat held at the first sign-in (a reloaded page) is the client's room", async () => {
+    const server = await serve(
+      standard((conn, m) => {
+        if (m.t === "hello") {
+          conn.send({ t: "welcome", player: { id: "tg:1", name: "Ann" }, session: "tok", room: "HELDXX" });
+          setTimeout(() => conn.send(joinedFrame("HELDXX", 77)), 20);
+          return true;
+        }
+        return false;
+      }),
+    );
+    const client = await connect(server.url);
+    assert.ok(client.room);
+    assert.equal(client.room.code, "HELDXX");
+    assert.equal(client.room.you, 77);
+    const room = await client.play("arena");
+    assert.equal(room, client.room, "play returns the held room of the same game");
+    assert.equal(server.conns[0].got.length, 1, "and sends nothing");
+  });
+
+  test("an empty session token means a fresh hello, then a join", async () => {
+    const server = await serve((conn, m) => {
+      if (m.t === "hello") conn.send({ t: "welcome", player: { id: `guest:${server.conns.length}`, name: m.guest }, session: "" });
+      else standard()(conn, m);
+    });
+    const client = await connect(server.url, { guest: "Ann" });
+    const room = await client.quick("arena");
+    const reconnected = next(client, "reconnected");
+    server.dropAll();
+    assert.equal((await reconnected).room, room);
+    assert.deepEqual(server.conns[1].got, [
+      { t: "hello", v: 1, guest: "Ann" },
+      { t: "join", room: "ABCDEF" },
+    ]);
+    assert.equal(client.player.id, "guest:2");
+  });
+
+  test("backoff doubles with jitter up to the cap, then gives up", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    const delays = [];
+    client.on("reconnecting", (e) => delays.push(e));
+    const closed = next(client, "close");
+    const left = next(room, "left");
+    await server.close();
+    servers.length = 0;
+    await closed;
+    assert.deepEqual(await left, { reason: "disconnected" });
+    assert.equal(client.status, "closed");
+    assert.deepEqual(
+      delays.map((d) => d.attempt),
+      [1, 2, 3, 4, 5],
+    );
+    const caps = [10, 20, 40, 40, 40];
+    delays.forEach((d, i) => {
+      assert.ok(d.delay >= caps[i] / 2 && d.delay <= caps[i], `attempt ${i + 1}: ${d.delay} ms within cap ${caps[i]}`);
+    });
+  });
+
+  test("no reconnection after close() or leave()", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    let reconnecting = 0;
+    client.on("reconnecting", () => reconnecting++);
+    const left = next(room, "left");
+    const closed = next(client, "close");
+    client.close();
+    assert.deepEqual(await left, { reason: "closed" });
+    assert.deepEqual(await closed, { code: 1000, reason: "closed by the app" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(reconnecting, 0);
+    await assert.rejects(client.quick("arena"), { code: "disconnected" });
+
+    // After leave(), a drop reconnects the client but not the room.
+    const other = await connect(server.url);
+    const room2 = await other.quick("arena");
+    await room2.leave();
+    const back = next(other, "reconnected");
+    server.dropAll();
+    assert.equal((await back).room, null);
+    assert.equal(server.last.got.some((m) => m.t === "join"), false);
+  });
+
+  test("reconnection can be turned off", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url, { reconnect: false });
+    const room = await client.quick("arena");
+    const closed = next(client, "close");
+    const left = next(room, "left");
+    server.dropAll();
+    await closed;
+    assert.deepEqual(await left, { reason: "disconnected" });
+  });
+
+  test("requests and pings waiting when the socket drops are rejected", async () => {
+    const server = await serve((conn, m) => {
+      if (m.t === "hello") conn.send({ t: "welcome", player: { id: "g", name: "n" }, session: "" });
+      // quick and ping get no answer
+    });
+    const client = await connect(server.url);
+    const quick = client.quick("arena");
+    const ping = client.ping();
+    await until(() => server.conns[0].got.length === 3);
+    server.dropAll();
+    await assert.rejects(quick, { code: "disconnected" });
+    await assert.rejects(ping, { code: "disconnected" });
+  });
+});
+
+describe("bounds", () => {
+  test("at most 8 requests and 16 pings wait at once", async () => {
+    const server = await serve((conn, m) => {
+      if (m.t === "hello") conn.send({ t: "welcome", player: { id: "g", name: "n" }, session: "" });
+    });
+    const client = await connect(server.url, { requestTimeout: 300 });
+    const waiting = [];
+    for (let i = 0; i < 8; i++) waiting.push(client.quick("arena").catch((e) => e.code));
+    await assert.rejects(client.quick("arena"), { code: "busy" });
+    for (let i = 0; i < 16; i++) waiting.push(client.ping().catch((e) => e.code));
+    await assert.rejects(client.ping(), { code: "busy" });
+    const codes = await Promise.all(waiting);
+    assert.ok(codes.every((c) => c === "timeout"));
+  });
+
+  test("frames that do not decode are reported, not fatal", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const error = next(client, "error");
+    server.conns[0].ws.send(new Uint8Array([0xc1]));
+    assert.equal((await error).code, "bad_frame");
+    const text = next(client, "error");
+    server.conns[0].ws.send("hello");
+    assert.equal((await text).code, "bad_frame");
+    const room = await client.quick("arena");
+    assert.equal(room.code, "ABCDEF");
+    assert.ok(decodeFrame(frame({ t: "x" })).t === "x");
+  });
+});
