@@ -145,7 +145,25 @@ export async function connect() {
     setConnection('reconnected', reconnects);
   });
   client.on('close', () => setConnection('offline'));
+  showLatency(client);
   return client;
+}
+
+const PING_EVERY_MS = 5000;
+
+/** Shows the round-trip time in the connection pill while online. */
+function showLatency(client) {
+  const pill = document.getElementById('conn');
+  if (!pill) return;
+  const probe = async () => {
+    if (document.visibilityState !== 'visible' || pill.dataset.state !== 'online') return;
+    try {
+      const ms = await client.ping();
+      if (pill.dataset.state === 'online') pill.textContent = `online · ${Math.round(ms)} ms`;
+    } catch { /* the reconnection events say what matters */ }
+  };
+  probe();
+  setInterval(probe, PING_EVERY_MS);
 }
 
 let bannerTimer = null;
