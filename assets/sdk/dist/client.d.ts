@@ -21,6 +21,13 @@ export interface ConnectOptions {
     initData?: string;
     /** A guest name, used outside Telegram; default "Guest NNNN". */
     guest?: string;
+    /**
+     * A session token from an earlier connection (`client.session`, kept by
+     * the page, say in sessionStorage), to sign in as the same player and get
+     * a seat still held back (a reloaded page). If the server refuses it, the
+     * client signs in with initData or the guest name instead.
+     */
+    session?: string;
     /** The start parameter; default Telegram's `start_param`. */
     startParam?: string | null;
     /** A WebSocket constructor (the `ws` package in Node); default `globalThis.WebSocket`. */
@@ -107,6 +114,7 @@ export declare class Client extends Emitter<ClientEvents> {
     private fatal;
     private startUsed;
     private held;
+    private signInAfresh;
     private heldTimer;
     private opening;
     private readonly link;

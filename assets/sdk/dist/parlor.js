@@ -1844,6 +1844,7 @@ var Client = class extends Emitter {
     this.fatal = null;
     this.startUsed = false;
     this.held = null;
+    this.signInAfresh = false;
     this.url = resolveUrl(url);
     const launch = telegramLaunch();
     const Socket = options.WebSocket ?? globalThis.WebSocket;
@@ -1853,6 +1854,7 @@ var Client = class extends Emitter {
     this.Socket = Socket;
     const initData = options.initData || launch.initData;
     this.credentials = initData ? { init_data: initData } : { guest: options.guest || guestName() };
+    this.session = options.session ?? "";
     const startParam = options.startParam === void 0 ? launch.startParam : options.startParam;
     this.startParam = startParam || null;
     this.startRoom = isRoomCode(this.startParam) ? this.startParam.toUpperCase() : null;
@@ -2024,7 +2026,7 @@ var Client = class extends Emitter {
     }, this.requestTimeout);
     socket.onopen = () => {
       if (this.socket !== socket) return;
-      this.hello(this.status === "reconnecting" && this.session !== "" ? "session" : "fresh");
+      this.hello(this.session !== "" ? "session" : "fresh");
     };
     socket.onmessage = (event) => {
       if (this.socket === socket) this.onData(event.data);
@@ -2147,6 +2149,7 @@ var Client = class extends Emitter {
       const error = new ParlorError(String(message.code), String(message.message ?? ""));
       if (this.helloKind === "session" && SESSION_REFUSALS.has(error.code)) {
         this.session = "";
+        this.signInAfresh = true;
         if (this.socket !== null) this.drop(this.socket, 1e3, `session refused: ${error.code}`);
         return;
       }
@@ -2246,9 +2249,15 @@ var Client = class extends Emitter {
     this.rejectWaiting(new ParlorError("disconnected", `the connection closed (${code})`));
     if (this.status === "closed") return;
     if (this.opening !== void 0) {
+      if (this.signInAfresh) {
+        this.signInAfresh = false;
+        this.openSocket();
+        return;
+      }
       this.shutdown(code, reason || "could not connect", "disconnected");
       return;
     }
+    this.signInAfresh = false;
     if (this.fatal !== null || !this.retry.enabled) {
       this.shutdown(code, reason || "the connection closed", "disconnected", this.fatal ?? void 0);
       return;

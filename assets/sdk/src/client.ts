@@ -29,6 +29,13 @@ export interface ConnectOptions {
   initData?: string;
   /** A guest name, used outside Telegram; default "Guest NNNN". */
   guest?: string;
+  /**
+   * A session token from an earlier connection (`client.session`, kept by
+   * the page, say in sessionStorage), to sign in as the same player and get
+   * a seat still held back (a reloaded page). If the server refuses it, the
+   * client signs in with initData or the guest name instead.
+   */
+  session?: string;
   /** The start parameter; default Telegram's `start_param`. */
   startParam?: string | null;
   /** A WebSocket constructor (the `ws` package in Node); default `globalThis.WebSocket`. */
@@ -172,6 +179,7 @@ export class Client extends Emitter<ClientEvents> {
   private fatal: ParlorError | null = null;
   private startUsed = false;
   private held: string | null = null;
+  private signInAfresh = false;
   private heldTimer: ReturnType<typeof setTimeout> | undefined;
   private opening: { resolve: () => void; reject: (error: Error) => void } | undefined;
   private readonly link: RoomLink;
@@ -188,6 +196,7 @@ export class Client extends Emitter<ClientEvents> {
     this.Socket = Socket as new (url: string) => SocketLike;
     const initData = options.initData || launch.initData;
     this.credentials = initData ? { init_data: initData } : { guest: options.guest || guestName() };
+    this.session = options.session ?? "";
     const startParam = options.startParam === undefined ? launch.startParam : options.startParam;
     this.startParam = startParam || null;
     this.startRoom = isRoomCode(this.startParam) ? this.startParam.toUpperCase() : null;
@@ -389,7 +398,7 @@ export class Client extends Emitter<ClientEvents> {
     }, this.requestTimeout);
     socket.onopen = () => {
       if (this.socket !== socket) return;
-      this.hello(this.status === "reconnecting" && this.session !== "" ? "session" : "fresh");
+      this.hello(this.session !== "" ? "session" : "fresh");
     };
     socket.onmessage = (event) => {
       if (this.socket === socket) this.onData(event.data);
@@ -528,6 +537,7 @@ export class Client extends Emitter<ClientEvents> {
         // The session is no longer good. The server closes the socket after a
         // refused hello: sign in afresh on the next one, without the token.
         this.session = "";
+        this.signInAfresh = true;
         if (this.socket !== null) this.drop(this.socket, 1000, `session refused: ${error.code}`);
         return;
       }
@@ -637,9 +647,16 @@ export class Client extends Emitter<ClientEvents> {
     this.rejectWaiting(new ParlorError("disconnected", `the connection closed (${code})`));
     if (this.status === "closed") return;
     if (this.opening !== undefined) {
+      if (this.signInAfresh) {
+        // The first connection's session was refused: once more without it.
+        this.signInAfresh = false;
+        this.openSocket();
+        return;
+      }
       this.shutdown(code, reason || "could not connect", "disconnected");
       return;
     }
+    this.signInAfresh = false;
     if (this.fatal !== null || !this.retry.enabled) {
       this.shutdown(code, reason || "the connection closed", "disconnected", this.fatal ?? undefined);
       return;

@@ -132,6 +132,30 @@ describe("sign-in", () => {
     assert.equal(server.conns[0].got[1].t, "quick");
   });
 
+  test("a session token from an earlier page signs in, or is dropped if refused", async () => {
+    const server = await serve(
+      standard((conn, m) => {
+        if (m.t === "hello" && m.session === "good") {
+          conn.send({ t: "welcome", player: { id: "guest:a", name: "Ann" }, session: "next", room: null });
+          return true;
+        }
+        if (m.t === "hello" && m.session) {
+          conn.send({ t: "error", code: "auth_expired", message: "expired" });
+          conn.ws.close(1008, "hello refused");
+          return true;
+        }
+        return false;
+      }),
+    );
+    const good = await connect(server.url, { session: "good" });
+    assert.equal(good.session, "next");
+    assert.deepEqual(server.conns[0].got, [{ t: "hello", v: 1, session: "good" }]);
+    const stale = await connect(server.url, { session: "stale", guest: "Ann" });
+    assert.equal(stale.session, "tok-1");
+    assert.deepEqual(server.conns[1].got, [{ t: "hello", v: 1, session: "stale" }]);
+    assert.deepEqual(server.conns[2].got, [{ t: "hello", v: 1, guest: "Ann" }]);
+  });
+
   test("a refused hello rejects connect", async () => {
     const server = await serve((conn, m) => {
       if (m.t === "hello") conn.send({ t: "error", code: "guest_disabled", message: "sign in with Telegram" });

@@ -12,8 +12,9 @@ const skip = haveBinary() ? false : `no parlor binary at ${binary()} (cargo buil
 describe("against parlor serve", { skip }, () => {
   let server;
   const clients = [];
-  const connect = async (guest) => {
+  const connect = async (guest, options = {}) => {
     const client = await Parlor.connect(server.url, {
+      ...options,
       WebSocket,
       guest,
       reconnect: { minDelay: 20, maxDelay: 200 },
@@ -93,6 +94,7 @@ describe("against parlor serve", { skip }, () => {
     const kept = await keeper.create("arena", { private: true }); // keeps the room open
     const rita = await connect("Rita");
     const room = await rita.join(kept.code);
+    const seat = room.you;
     const reconnected = next(rita, "reconnected", 10_000);
     const resync = new Promise((resolve) => room.on("change", (c) => c.resync && resolve(c)));
     rita["socket"].terminate(); // a network failure, as far as the client can tell
@@ -103,5 +105,27 @@ describe("against parlor serve", { skip }, () => {
     assert.equal(room.me.Player.name, "Rita");
     assert.ok(room.send({ dx: 0, dy: 1 }));
     await until(() => room.ack >= room.seq);
+    if (rita.session !== "") {
+      // A server that resumes sessions kept the seat: the same entity.
+      assert.equal(room.you, seat);
+      await until(() => room.me.Player.online === true);
+    }
+  });
+
+  test("a reloaded page with the session token gets its seat back", async (t) => {
+    const keeper = await connect("Keeper2");
+    const kept = await keeper.create("arena", { private: true });
+    const first = await connect("Paul");
+    if (first.session === "") return t.skip("this server gives no session tokens");
+    const room = await first.join(kept.code);
+    const token = first.session;
+    first["socket"].terminate(); // the page goes away without leaving
+    first.close();
+    const again = await connect("Paul (reloaded)", { session: token });
+    assert.equal(again.player.id, first.player.id);
+    assert.ok(again.room, "connect resolves in the held room");
+    assert.equal(again.room.code, kept.code);
+    assert.equal(again.room.you, room.you);
+    assert.equal(await again.play("arena"), again.room);
   });
 });
