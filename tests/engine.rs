@@ -101,3 +101,22 @@ async fn a_room_starts_its_game_when_the_minimum_seats_are_filled() {
     a.expect_mirrored(&mut ma, "patch").await;
     assert_eq!(ma.with("Player").len(), 2);
 }
+
+#[tokio::test]
+async fn quick_right_after_the_last_player_left_opens_a_new_room() {
+    let server = TestServer::start().await;
+    let (mut ada, _) = Client::guest(&server.ws_url(), "Ada").await;
+    for _ in 0..3 {
+        ada.send(json!({"t": "quick", "game": "tictactoe"})).await;
+        let first = ada.expect("joined").await["room"].clone();
+        // The room closes on this leave; the quick read with it must not
+        // be handed the closing room.
+        ada.send_batch(&[json!({"t": "leave"}), json!({"t": "quick", "game": "tictactoe"})])
+            .await;
+        ada.expect("left").await;
+        let second = ada.expect("joined").await["room"].clone();
+        assert_ne!(first, second);
+        ada.send(json!({"t": "leave"})).await;
+        ada.expect("left").await;
+    }
+}

@@ -69,7 +69,7 @@ pub fn drain(queues: &mut [mpsc::Receiver<Outbound>]) -> usize {
     for q in queues {
         while let Ok(item) = q.try_recv() {
             bytes += match item {
-                Outbound::Frame(f) => f.len(),
+                Outbound::Frame(f) | Outbound::RoomFrame { frame: f, .. } => f.len(),
                 Outbound::Patch { prefix, .. } => prefix.len() + 5,
                 Outbound::Left { .. } => 0,
             };

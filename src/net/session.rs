@@ -20,7 +20,7 @@ use crate::matchmaking::{is_room_code, random_code, Matchmaker};
 use crate::protocol::{
     decode_client, error_frame, patch_with_ack, ClientMessage, ErrorCode, PlayerRef, ServerMessage, VERSION,
 };
-use crate::room::{ClientHandle, Outbound, PlayerInfo, RoomHandle};
+use crate::room::{ClientHandle, Directory, Outbound, PlayerInfo, RoomHandle};
 
 /// Close codes this server uses.
 mod close {
@@ -194,7 +194,8 @@ impl Session {
     fn outbound_frame(&mut self, item: Outbound) -> Option<Bytes> {
         match item {
             Outbound::Frame(frame) => Some(frame),
-            Outbound::Patch { prefix, ack } => Some(patch_with_ack(&prefix, ack)),
+            Outbound::RoomFrame { room, frame } => self.in_room(&room).then_some(frame),
+            Outbound::Patch { room, prefix, ack } => self.in_room(&room).then(|| patch_with_ack(&prefix, ack)),
             Outbound::Left { room, reason } => {
                 // A room this client already left says nothing more to it.
                 if self.room.as_ref().is_some_and(|r| r.code == room) {
@@ -205,6 +206,11 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Whether this client is (still) in room `code`.
+    fn in_room(&self, code: &str) -> bool {
+        self.room.as_ref().is_some_and(|r| &*r.code == code)
     }
 
     fn send(&self, frame: Bytes) {
@@ -425,9 +431,11 @@ impl Session {
     async fn enter(&mut self, player: PlayerInfo, request: Request) -> Next {
         self.leave_room();
         let matchmaker = &self.state.matchmaker;
-        // A quick match can lose its seat to another player between the
+        // A quick match can lose its seat to another player, and a quick or
+        // chat room can be closing (its last player just left), between the
         // pick and the join; try again a few times.
-        let attempts = if matches!(request, Request::Quick(_)) { 3 } else { 1 };
+        let retries = matches!(request, Request::Quick(_) | Request::Chat(..));
+        let attempts = if retries { 3 } else { 1 };
         let mut outcome = Err(ErrorCode::Internal);
         for _ in 0..attempts {
             let room = match &request {
@@ -438,10 +446,20 @@ impl Session {
                 Request::Chat(game, chat) => matchmaker.chat(game, chat),
             };
             outcome = match room {
-                Ok(room) => room.join(player.clone(), self.client.clone()).await.map(|()| room),
+                Ok(room) => match room.join(player.clone(), self.client.clone()).await {
+                    Ok(()) => Ok(room),
+                    Err(ErrorCode::NoSuchRoom) => {
+                        // The room refused because it has closed: drop it
+                        // from the directory now rather than when its task
+                        // ends, so the next pick does not return it.
+                        Directory::closed(&**matchmaker, &room.code);
+                        Err(ErrorCode::NoSuchRoom)
+                    }
+                    Err(code) => Err(code),
+                },
                 Err(code) => Err(code),
             };
-            if !matches!(outcome, Err(ErrorCode::RoomFull)) {
+            if !(retries && matches!(outcome, Err(ErrorCode::RoomFull | ErrorCode::NoSuchRoom))) {
                 break;
             }
         }

@@ -54,12 +54,17 @@ pub struct PlayerInfo {
 }
 
 /// What a room (or the session itself) queues for a client's socket.
+/// Rooms name themselves in what they queue: after a client leaves a room,
+/// frames the room queued before it saw the leave are dropped by the
+/// connection instead of reaching a client that is in another room now.
 #[derive(Debug)]
 pub enum Outbound {
-    /// A complete frame.
+    /// A complete frame from the session itself.
     Frame(Bytes),
-    /// A patch shared by the room's members; the connection appends `ack`.
-    Patch { prefix: Bytes, ack: u32 },
+    /// A complete frame from room `room`.
+    RoomFrame { room: Arc<str>, frame: Bytes },
+    /// A patch shared by room `room`'s members; the connection appends `ack`.
+    Patch { room: Arc<str>, prefix: Bytes, ack: u32 },
     /// The client is no longer in room `room`; sent as `left`.
     Left { room: Arc<str>, reason: &'static str },
 }

@@ -380,11 +380,19 @@ impl Room {
         w.finish()
     }
 
+    /// `frame`, from this room.
+    fn room_frame(&self, frame: Bytes) -> Outbound {
+        Outbound::RoomFrame {
+            room: self.code.clone(),
+            frame,
+        }
+    }
+
     /// Queues a frame that must arrive; a client too far behind for it is
     /// disconnected.
     fn send_or_kick(&self, i: usize, frame: Bytes) -> Result<(), ErrorCode> {
         let client = &self.members[i].client;
-        if client.tx.try_send(Outbound::Frame(frame)).is_err() {
+        if client.tx.try_send(self.room_frame(frame)).is_err() {
             client.kick.notify_one();
             return Err(ErrorCode::Internal);
         }
@@ -474,12 +482,13 @@ impl Room {
             }
             if member.lagging {
                 let frame = self.joined_frame(self.members[i].entity);
-                if self.members[i].client.tx.try_send(Outbound::Frame(frame)).is_ok() {
+                if self.members[i].client.tx.try_send(self.room_frame(frame)).is_ok() {
                     self.members[i].lagging = false;
                 }
                 continue;
             }
             let _ = member.client.tx.try_send(Outbound::Patch {
+                room: self.code.clone(),
                 prefix: prefix.clone(),
                 ack: member.ack,
             });
@@ -556,7 +565,13 @@ impl Room {
                 }
             };
             for client in recipients {
-                let sent = client.tx.try_send(Outbound::Frame(frame.clone())).is_ok()
+                let sent = client
+                    .tx
+                    .try_send(Outbound::RoomFrame {
+                        room: room.clone(),
+                        frame: frame.clone(),
+                    })
+                    .is_ok()
                     && (continuous
                         || client
                             .tx

@@ -155,6 +155,15 @@ impl Client {
         self.ws.send(Message::Binary(bytes.into())).await.unwrap();
     }
 
+    /// Sends `messages` in one write, so the server reads them together.
+    pub async fn send_batch(&mut self, messages: &[Value]) {
+        for message in messages {
+            let bytes = rmp_serde::to_vec_named(message).unwrap();
+            self.ws.feed(Message::Binary(bytes.into())).await.unwrap();
+        }
+        self.ws.flush().await.unwrap();
+    }
+
     pub async fn send_raw(&mut self, message: Message) {
         self.ws.send(message).await.unwrap();
     }
