@@ -4,9 +4,10 @@
 //
 //   PARLOR_BIN      the server binary (default: target/debug/parlor)
 //   CHROMIUM        the browser (default: /usr/bin/chromium)
+//   SCREENSHOTS     where screenshots go (default: docs/screenshots/)
 //
 // Every wait is on a DOM state the page shows; nothing sleeps to
-// synchronise. Screenshots go to docs/screenshots/.
+// synchronise.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ import { chromium } from 'playwright-core';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = resolve(ROOT, process.env.PARLOR_BIN ?? 'target/debug/parlor');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'docs/screenshots');
+const SHOTS = resolve(ROOT, process.env.SCREENSHOTS ?? 'docs/screenshots');
 /** A guard against a hung wait; never a way to wait for something. */
 const PATIENCE = 20_000;
 /** A phone-sized viewport: the pages are made for Telegram's webview. */
