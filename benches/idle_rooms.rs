@@ -92,6 +92,7 @@ fn main() {
             let client = ClientHandle {
                 tx,
                 kick: Arc::new(Notify::new()),
+                stay: 0,
             };
             room.join(support::player(i), client).await.unwrap();
             queues.push(rx);

@@ -47,6 +47,7 @@ pub fn seated_room(
             client: ClientHandle {
                 tx,
                 kick: Arc::new(Notify::new()),
+                stay: 0,
             },
             resume: false,
             reply,

@@ -113,7 +113,11 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) 
     let kick = Arc::new(Notify::new());
     let mut session = Session {
         state,
-        client: ClientHandle { tx, kick: kick.clone() },
+        client: ClientHandle {
+            tx,
+            kick: kick.clone(),
+            stay: 0,
+        },
         player: None,
         chat_instance: None,
         room: None,
@@ -194,11 +198,11 @@ impl Session {
     fn outbound_frame(&mut self, item: Outbound) -> Option<Bytes> {
         match item {
             Outbound::Frame(frame) => Some(frame),
-            Outbound::RoomFrame { room, frame } => self.in_room(&room).then_some(frame),
-            Outbound::Patch { room, prefix, ack } => self.in_room(&room).then(|| patch_with_ack(&prefix, ack)),
-            Outbound::Left { room, reason } => {
+            Outbound::RoomFrame { stay, frame } => self.in_stay(stay).then_some(frame),
+            Outbound::Patch { stay, prefix, ack } => self.in_stay(stay).then(|| patch_with_ack(&prefix, ack)),
+            Outbound::Left { stay, reason } => {
                 // A room this client already left says nothing more to it.
-                if self.room.as_ref().is_some_and(|r| r.code == room) {
+                if self.in_stay(stay) {
                     self.room = None;
                     Some(ServerMessage::Left { reason }.encode())
                 } else {
@@ -208,9 +212,16 @@ impl Session {
         }
     }
 
-    /// Whether this client is (still) in room `code`.
-    fn in_room(&self, code: &str) -> bool {
-        self.room.as_ref().is_some_and(|r| &*r.code == code)
+    /// Whether this client is still in the room it entered as `stay`.
+    fn in_stay(&self, stay: u16) -> bool {
+        self.room.is_some() && self.client.stay == stay
+    }
+
+    /// A handle for the room about to be entered: a new stay, so frames
+    /// still queued by the room left before are recognised and dropped.
+    fn next_stay(&mut self) -> ClientHandle {
+        self.client.stay = self.client.stay.wrapping_add(1);
+        self.client.clone()
     }
 
     fn send(&self, frame: Bytes) {
@@ -413,7 +424,8 @@ impl Session {
         if let Some(room) = held {
             self.inputs = InputBudget::new(room.game.manifest().input_rate);
             self.room = Some(room.clone());
-            if room.resume(info, self.client.clone()).await.is_err() {
+            let client = self.next_stay();
+            if room.resume(info, client).await.is_err() {
                 // The grace ran out between the lookup and the resume.
                 self.room = None;
                 self.send(ServerMessage::Left { reason: "expired" }.encode());
@@ -430,6 +442,7 @@ impl Session {
 
     async fn enter(&mut self, player: PlayerInfo, request: Request) -> Next {
         self.leave_room();
+        let client = self.next_stay();
         let matchmaker = &self.state.matchmaker;
         // A quick match can lose its seat to another player, and a quick or
         // chat room can be closing (its last player just left), between the
@@ -446,7 +459,7 @@ impl Session {
                 Request::Chat(game, chat) => matchmaker.chat(game, chat),
             };
             outcome = match room {
-                Ok(room) => match room.join(player.clone(), self.client.clone()).await {
+                Ok(room) => match room.join(player.clone(), client.clone()).await {
                     Ok(()) => Ok(room),
                     Err(ErrorCode::NoSuchRoom) => {
                         // The room refused because it has closed: drop it

@@ -54,19 +54,22 @@ pub struct PlayerInfo {
 }
 
 /// What a room (or the session itself) queues for a client's socket.
-/// Rooms name themselves in what they queue: after a client leaves a room,
-/// frames the room queued before it saw the leave are dropped by the
-/// connection instead of reaching a client that is in another room now.
+///
+/// What a room queues carries the `stay` of the [`ClientHandle`] it was
+/// given: after a client leaves a room, frames that room queued before it
+/// saw the leave are dropped by the connection instead of reaching a client
+/// that is in another room now. A number rather than the room's code keeps
+/// every slot of every outbound queue at 40 bytes.
 #[derive(Debug)]
 pub enum Outbound {
     /// A complete frame from the session itself.
     Frame(Bytes),
-    /// A complete frame from room `room`.
-    RoomFrame { room: Arc<str>, frame: Bytes },
-    /// A patch shared by room `room`'s members; the connection appends `ack`.
-    Patch { room: Arc<str>, prefix: Bytes, ack: u32 },
-    /// The client is no longer in room `room`; sent as `left`.
-    Left { room: Arc<str>, reason: &'static str },
+    /// A complete frame from a room.
+    RoomFrame { stay: u16, frame: Bytes },
+    /// A patch shared by a room's members; the connection appends `ack`.
+    Patch { stay: u16, prefix: Bytes, ack: u32 },
+    /// The client is no longer in the room; sent as `left`.
+    Left { stay: u16, reason: &'static str },
 }
 
 /// A room's way to reach one client connection.
@@ -77,6 +80,9 @@ pub struct ClientHandle {
     /// Notified when the client fell so far behind that even messages that
     /// must not be dropped do not fit; the connection then closes.
     pub kick: Arc<Notify>,
+    /// Which of the connection's stays in rooms this handle is for; the
+    /// room tags what it queues with it.
+    pub stay: u16,
 }
 
 /// A request to a room.
@@ -185,5 +191,14 @@ impl RoomHandle {
     /// Whether the room's task has ended.
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+}
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    /// Every client's outbound queue holds these; the idle-room memory
+    /// figure in docs/benchmarks.md depends on their size.
+    #[test]
+    fn an_outbound_slot_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<super::Outbound>(), 40);
     }
 }

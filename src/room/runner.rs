@@ -241,10 +241,13 @@ impl Room {
             let member = &mut self.members[i];
             let old = std::mem::replace(&mut member.client, client);
             if member.offline_until.take().is_some() {
+                // Back by `join` or by `hello`: either way the directory
+                // no longer needs to remember the held seat.
+                self.ctx.directory.seat_released(&self.code, &player.id);
                 self.set_online(i, true);
             } else {
                 let _ = old.tx.try_send(Outbound::Left {
-                    room: self.code.clone(),
+                    stay: old.stay,
                     reason: "replaced",
                 });
             }
@@ -380,19 +383,18 @@ impl Room {
         w.finish()
     }
 
-    /// `frame`, from this room.
-    fn room_frame(&self, frame: Bytes) -> Outbound {
-        Outbound::RoomFrame {
-            room: self.code.clone(),
-            frame,
-        }
-    }
-
     /// Queues a frame that must arrive; a client too far behind for it is
     /// disconnected.
     fn send_or_kick(&self, i: usize, frame: Bytes) -> Result<(), ErrorCode> {
         let client = &self.members[i].client;
-        if client.tx.try_send(self.room_frame(frame)).is_err() {
+        if client
+            .tx
+            .try_send(Outbound::RoomFrame {
+                stay: client.stay,
+                frame,
+            })
+            .is_err()
+        {
             client.kick.notify_one();
             return Err(ErrorCode::Internal);
         }
@@ -482,13 +484,21 @@ impl Room {
             }
             if member.lagging {
                 let frame = self.joined_frame(self.members[i].entity);
-                if self.members[i].client.tx.try_send(self.room_frame(frame)).is_ok() {
+                let client = &self.members[i].client;
+                if client
+                    .tx
+                    .try_send(Outbound::RoomFrame {
+                        stay: client.stay,
+                        frame,
+                    })
+                    .is_ok()
+                {
                     self.members[i].lagging = false;
                 }
                 continue;
             }
             let _ = member.client.tx.try_send(Outbound::Patch {
-                room: self.code.clone(),
+                stay: member.client.stay,
                 prefix: prefix.clone(),
                 ack: member.ack,
             });
@@ -568,7 +578,7 @@ impl Room {
                 let sent = client
                     .tx
                     .try_send(Outbound::RoomFrame {
-                        room: room.clone(),
+                        stay: client.stay,
                         frame: frame.clone(),
                     })
                     .is_ok()
@@ -576,7 +586,7 @@ impl Room {
                         || client
                             .tx
                             .try_send(Outbound::Left {
-                                room: room.clone(),
+                                stay: client.stay,
                                 reason: if recorded.is_ok() { "finished" } else { "error" },
                             })
                             .is_ok());
@@ -596,7 +606,7 @@ impl Room {
                 self.ctx.directory.seat_released(&self.code, &member.info.id);
             }
             let _ = member.client.tx.try_send(Outbound::Left {
-                room: self.code.clone(),
+                stay: member.client.stay,
                 reason: "error",
             });
         }
