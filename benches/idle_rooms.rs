@@ -58,7 +58,7 @@ fn simulations(n: usize) -> (f64, Vec<parlor::room::Simulation>) {
     let mut all = Vec::with_capacity(n);
     for _ in 0..n {
         let mut sim = game.new_simulation();
-        sim.schedule.run(&mut sim.world);
+        sim.run_schedule();
         all.push(sim);
     }
     ((rss_bytes() - before) as f64 / n as f64, all)

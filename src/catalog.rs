@@ -72,7 +72,9 @@ impl<G: Game> GameType for Hosted<G> {
         // one thread, which is far cheaper per tick (see docs/benchmarks.md).
         schedule.set_executor(SingleThreadedExecutor::new());
         let mut replication = Replication::new();
-        world.insert_resource(Inputs::<G::Input>::default());
+        // `Inputs` is inserted when the match starts or the first input
+        // arrives: a resource costs a room 2-3 KiB, and most rooms waiting
+        // for players never get either.
         world.insert_resource(Clock::default());
         {
             let mut builder = RoomBuilder {
@@ -96,6 +98,8 @@ impl<G: Game> GameType for Hosted<G> {
             changes: Changes::default(),
             push_input: push_input::<G::Input>,
             finish_inputs: finish_inputs::<G::Input>,
+            start_inputs: start_inputs::<G::Input>,
+            inputs_started: false,
         }
     }
 
@@ -111,16 +115,25 @@ impl<G: Game> GameType for Hosted<G> {
 
 fn push_input<I: Send + Sync + 'static>(world: &mut World, player: Entity, seq: u32, data: AnyInput) {
     if let Ok(data) = data.downcast::<I>() {
-        world.resource_mut::<Inputs<I>>().queue.push(Input {
-            player,
-            seq,
-            data: *data,
-        });
+        world
+            .get_resource_or_insert_with(Inputs::<I>::default)
+            .queue
+            .push(Input {
+                player,
+                seq,
+                data: *data,
+            });
     }
 }
 
+fn start_inputs<I: Send + Sync + 'static>(world: &mut World) {
+    world.init_resource::<Inputs<I>>();
+}
+
 fn finish_inputs<I: Send + Sync + 'static>(world: &mut World) -> Vec<(Entity, Reject)> {
-    let mut inputs = world.resource_mut::<Inputs<I>>();
+    let Some(mut inputs) = world.get_resource_mut::<Inputs<I>>() else {
+        return Vec::new();
+    };
     inputs.queue.clear();
     std::mem::take(&mut inputs.rejected)
 }

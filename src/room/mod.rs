@@ -32,12 +32,24 @@ pub struct Simulation {
     pub changes: Changes,
     pub(crate) push_input: fn(&mut World, Entity, u32, AnyInput),
     pub(crate) finish_inputs: fn(&mut World) -> Vec<(Entity, Reject)>,
+    pub(crate) start_inputs: fn(&mut World),
+    pub(crate) inputs_started: bool,
 }
 
 impl Simulation {
     /// Queues an input for the next tick.
     pub fn push_input(&mut self, player: Entity, seq: u32, data: AnyInput) {
         (self.push_input)(&mut self.world, player, seq, data)
+    }
+
+    /// Runs the game's systems once (the room does so from the start of the
+    /// match on), with the game's `Inputs` resource in place.
+    pub fn run_schedule(&mut self) {
+        if !self.inputs_started {
+            (self.start_inputs)(&mut self.world);
+            self.inputs_started = true;
+        }
+        self.schedule.run(&mut self.world);
     }
 
     /// Empties the input queue after a tick and returns the refused inputs.

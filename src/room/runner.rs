@@ -428,7 +428,7 @@ impl Room {
         }
         // The game's systems run once its match has started.
         if self.sim.world.resource::<Clock>().match_number > 0 {
-            let ran = catch_unwind(AssertUnwindSafe(|| self.sim.schedule.run(&mut self.sim.world)));
+            let ran = catch_unwind(AssertUnwindSafe(|| self.sim.run_schedule()));
             if ran.is_err() {
                 self.fail();
                 return;
