@@ -93,6 +93,7 @@ fn main() {
                 tx,
                 kick: Arc::new(Notify::new()),
                 stay: 0,
+                compact: false,
             };
             room.join(support::player(i), client).await.unwrap();
             queues.push(rx);

@@ -56,6 +56,9 @@ struct LoadArgs {
     /// The game's patch rate, for the expected rate and jitter
     #[arg(long, default_value_t = 20.0)]
     tick_hz: f64,
+    /// Ask for protocol v1 `patch` messages instead of compact `p` patches
+    #[arg(long)]
+    plain_patches: bool,
     /// Print the summary as JSON on standard output
     #[arg(long)]
     json: bool,
@@ -138,6 +141,7 @@ async fn load(args: LoadArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         },
         input_hz: args.input_hz,
         tick_hz: args.tick_hz,
+        compact: !args.plain_patches,
         progress: !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
     let summary = parlor::load::run(&config).await;

@@ -31,6 +31,9 @@ pub enum ClientMessage {
         guest: Option<String>,
         #[serde(default)]
         session: Option<String>,
+        /// Extension: receive `p` (compact patches) instead of `patch`.
+        #[serde(default)]
+        compact: bool,
     },
     Quick {
         game: String,
@@ -210,5 +213,12 @@ pub fn event_frame(name: &str, data: &[u8]) -> Bytes {
 pub fn patch_with_ack(prefix: &[u8], ack: u32) -> Bytes {
     let mut w = FrameWriter::with_capacity(prefix.len() + 9);
     w.raw(prefix).str("ack").uint(ack as u64);
+    w.finish()
+}
+
+/// [`patch_with_ack`] for a compact patch (`p`), whose ack key is `a`.
+pub fn compact_patch_with_ack(prefix: &[u8], ack: u32) -> Bytes {
+    let mut w = FrameWriter::with_capacity(prefix.len() + 7);
+    w.raw(prefix).str("a").uint(ack as u64);
     w.finish()
 }

@@ -48,6 +48,7 @@ pub fn seated_room(
                 tx,
                 kick: Arc::new(Notify::new()),
                 stay: 0,
+                compact: false,
             },
             resume: false,
             reply,

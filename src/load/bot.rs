@@ -49,6 +49,9 @@ struct Peek<'a> {
     t: &'a str,
     #[serde(default)]
     ack: Option<u32>,
+    /// The ack of a compact patch.
+    #[serde(default)]
+    a: Option<u32>,
     #[serde(default)]
     room: Option<String>,
     #[serde(default)]
@@ -138,7 +141,11 @@ async fn play(
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), String> {
     let config = &shared.config;
-    send(socket, json!({"t": "hello", "v": 1, "guest": format!("bot{i}")})).await?;
+    send(
+        socket,
+        json!({"t": "hello", "v": 1, "guest": format!("bot{i}"), "compact": config.compact}),
+    )
+    .await?;
     expect(socket, "welcome", stop).await?;
     match groups.per_room {
         None => send(socket, json!({"t": "quick", "game": config.game})).await?,
@@ -206,13 +213,13 @@ async fn steady(
                     sample.bytes += b.len() as u64;
                     let peek: Peek = rmp_serde::from_slice(&b).map_err(|e| format!("undecodable frame: {e}"))?;
                     match peek.t {
-                        "patch" => {
+                        "patch" | "p" => {
                             sample.patches += 1;
                             if let Some(prev) = last_patch.replace(now) {
                                 let gap = now.duration_since(prev);
                                 sample.jitter_us.push(gap.abs_diff(period).as_micros() as u64);
                             }
-                            let ack = peek.ack.unwrap_or(0);
+                            let ack = peek.ack.or(peek.a).unwrap_or(0);
                             while in_flight.front().is_some_and(|(s, _)| *s <= ack) {
                                 let (_, sent) = in_flight.pop_front().expect("checked");
                                 sample.rtt_us.push(now.duration_since(sent).as_micros() as u64);

@@ -58,6 +58,8 @@ pub struct LoadConfig {
     pub input_hz: f64,
     /// The game's patch rate, for the expected rate and jitter.
     pub tick_hz: f64,
+    /// Ask for compact patches (`p`, the SDK's default) rather than `patch`.
+    pub compact: bool,
     /// Draw progress bars (on a terminal).
     pub progress: bool,
 }
@@ -73,6 +75,7 @@ impl Default for LoadConfig {
             grouping: Grouping::PerRoom(8),
             input_hz: 10.0,
             tick_hz: 20.0,
+            compact: true,
             progress: false,
         }
     }

@@ -18,7 +18,8 @@ use super::{AppState, ConnectionSlot};
 use crate::auth::SessionClaims;
 use crate::matchmaking::{is_room_code, random_code, Matchmaker};
 use crate::protocol::{
-    decode_client, error_frame, patch_with_ack, ClientMessage, ErrorCode, PlayerRef, ServerMessage, VERSION,
+    compact_patch_with_ack, decode_client, error_frame, patch_with_ack, ClientMessage, ErrorCode, PlayerRef,
+    ServerMessage, VERSION,
 };
 use crate::room::{ClientHandle, Directory, Outbound, PlayerInfo, RoomHandle};
 
@@ -117,6 +118,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) 
             tx,
             kick: kick.clone(),
             stay: 0,
+            compact: false,
         },
         player: None,
         chat_instance: None,
@@ -199,7 +201,15 @@ impl Session {
         match item {
             Outbound::Frame(frame) => Some(frame),
             Outbound::RoomFrame { stay, frame } => self.in_stay(stay).then_some(frame),
-            Outbound::Patch { stay, prefix, ack } => self.in_stay(stay).then(|| patch_with_ack(&prefix, ack)),
+            Outbound::Patch {
+                stay,
+                compact,
+                prefix,
+                ack,
+            } => self.in_stay(stay).then(|| match compact {
+                true => compact_patch_with_ack(&prefix, ack),
+                false => patch_with_ack(&prefix, ack),
+            }),
             Outbound::Left { stay, reason } => {
                 // A room this client already left says nothing more to it.
                 if self.in_stay(stay) {
@@ -257,7 +267,11 @@ impl Session {
                     init_data,
                     guest,
                     session,
-                } => self.hello(v, init_data, guest, session).await,
+                    compact,
+                } => {
+                    self.client.compact = compact;
+                    self.hello(v, init_data, guest, session).await
+                }
                 _ => self.bad_message("the first message must be hello"),
             };
         };

@@ -227,10 +227,8 @@ impl Changes {
         self.write_resources(w);
     }
 
-    /// Encodes the shared part of a `patch`: everything but `ack`, which
-    /// each client's connection appends ([`crate::protocol::patch_with_ack`]).
-    /// `world` tells removed components (entity alive) from despawns.
-    pub fn encode_patch_prefix(&mut self, tick: u64, world: &World) -> Bytes {
+    /// Removed components of live entities, and despawned entities.
+    fn removals(&self, world: &World) -> (Vec<(u64, u16)>, Vec<u64>) {
         let mut gone: Vec<u64> = Vec::new();
         let mut rm: Vec<(u64, u16)> = Vec::new();
         for &(entity, ty) in &self.removed {
@@ -243,6 +241,89 @@ impl Changes {
         gone.sort_unstable();
         gone.dedup();
         rm.sort_unstable();
+        (rm, gone)
+    }
+
+    /// Encodes the shared part of a compact patch (`p`, a protocol
+    /// extension, docs/protocol.md): everything but the ack, which each
+    /// client's connection appends ([`crate::protocol::compact_patch_with_ack`]).
+    /// Components are grouped by type, and a struct's fields are written
+    /// inline (the client knows their count from the schema), which saves
+    /// the array headers patch spends on every value.
+    pub fn encode_compact_prefix(&mut self, tick: u64, world: &World, replication: &Replication) -> Bytes {
+        let (rm, gone) = self.removals(world);
+        let keys = 2 + [
+            !self.components.is_empty(),
+            !rm.is_empty(),
+            !gone.is_empty(),
+            !self.resources.is_empty(),
+        ]
+        .iter()
+        .filter(|k| **k)
+        .count();
+        let mut w = FrameWriter::with_capacity(16 + self.bytes.len() + 4 * self.components.len());
+        w.map(keys as u32 + 1).str("t").str("p").str("k").uint(tick);
+        if !self.components.is_empty() {
+            self.components.sort_by_key(|v| (v.ty, v.entity));
+            let groups = self.components.chunk_by(|a, b| a.ty == b.ty);
+            // Every inline field is an element of the array.
+            let values = |ty: u16| replication.types[ty as usize].fields.as_ref().map_or(1, Vec::len);
+            let len: usize = groups.clone().map(|g| 2 + g.len() * (1 + values(g[0].ty))).sum();
+            w.str("c").array(len as u32);
+            for group in groups {
+                let ty = group[0].ty;
+                let fields = replication.types[ty as usize].fields.as_ref().map(Vec::len);
+                w.uint(ty as u64).uint(group.len() as u64);
+                for v in group {
+                    w.uint(v.entity);
+                    let value = self.value(v);
+                    match fields.map(|n| (n, inline_fields(value, n))) {
+                        None => w.raw(value),
+                        Some((_, Some(inline))) => w.raw(inline),
+                        Some((n, None)) => {
+                            // A game type whose Serialize does not match its
+                            // fields (a custom impl, skipped fields): the
+                            // schema cannot describe it. Nils keep the rest
+                            // of the patch aligned.
+                            tracing::error!(
+                                ty = replication.types[ty as usize].name,
+                                "a replicated struct did not encode as an array of its fields"
+                            );
+                            for _ in 0..n {
+                                w.nil();
+                            }
+                            &mut w
+                        }
+                    };
+                }
+            }
+        }
+        if !rm.is_empty() {
+            w.str("m").array(rm.len() as u32 * 2);
+            for (id, ty) in &rm {
+                w.uint(*id).uint(*ty as u64);
+            }
+        }
+        if !gone.is_empty() {
+            w.str("g").array(gone.len() as u32);
+            for id in &gone {
+                w.uint(*id);
+            }
+        }
+        if !self.resources.is_empty() {
+            w.str("r").array(self.resources.len() as u32 * 2);
+            for v in &self.resources {
+                w.uint(v.ty as u64).raw(self.value(v));
+            }
+        }
+        w.finish()
+    }
+
+    /// Encodes the shared part of a `patch`: everything but `ack`, which
+    /// each client's connection appends ([`crate::protocol::patch_with_ack`]).
+    /// `world` tells removed components (entity alive) from despawns.
+    pub fn encode_patch_prefix(&mut self, tick: u64, world: &World) -> Bytes {
+        let (rm, gone) = self.removals(world);
 
         let with_resources = !self.resources.is_empty();
         let mut w = FrameWriter::with_capacity(32 + self.bytes.len() + 12 * self.components.len());
@@ -271,6 +352,17 @@ impl Changes {
             self.write_resources(&mut w);
         }
         w.finish()
+    }
+}
+
+/// A struct value's fields without the array header around them, if it is
+/// an array of exactly the schema's field count; the count is checked so a
+/// mismatch cannot shift every value after it.
+fn inline_fields(value: &[u8], fields: usize) -> Option<&[u8]> {
+    let mut rest = value;
+    match rmp::decode::read_array_len(&mut rest) {
+        Ok(n) if n as usize == fields => Some(rest),
+        _ => None,
     }
 }
 

@@ -78,8 +78,14 @@ pub enum Outbound {
     Frame(Bytes),
     /// A complete frame from a room.
     RoomFrame { stay: u16, frame: Bytes },
-    /// A patch shared by a room's members; the connection appends `ack`.
-    Patch { stay: u16, prefix: Bytes, ack: u32 },
+    /// A patch (`p` if `compact`) shared by a room's members; the
+    /// connection appends the ack.
+    Patch {
+        stay: u16,
+        compact: bool,
+        prefix: Bytes,
+        ack: u32,
+    },
     /// The client is no longer in the room; sent as `left`.
     Left { stay: u16, reason: &'static str },
 }
@@ -95,6 +101,8 @@ pub struct ClientHandle {
     /// Which of the connection's stays in rooms this handle is for; the
     /// room tags what it queues with it.
     pub stay: u16,
+    /// The client asked for compact patches (`p`).
+    pub compact: bool,
 }
 
 /// A request to a room.

@@ -465,7 +465,12 @@ impl Room {
         let tick = self.sim.world.resource::<Clock>().tick;
         let sim = &mut self.sim;
         sim.replication.collect(&mut sim.world, &mut sim.changes);
-        let prefix = sim.changes.encode_patch_prefix(tick, &sim.world);
+        // Each format is encoded once per tick, and only if a member reads it.
+        let (plain, compact) = self.members.iter().fold((false, false), |(p, c), m| {
+            (p || !m.client.compact, c || m.client.compact)
+        });
+        let compact_prefix = compact.then(|| sim.changes.encode_compact_prefix(tick, &sim.world, &sim.replication));
+        let prefix = plain.then(|| sim.changes.encode_patch_prefix(tick, &sim.world));
         sim.changes.clear();
         // Collection compares change ticks with this point: from here on,
         // every change belongs to the next patch.
@@ -497,9 +502,14 @@ impl Room {
                 }
                 continue;
             }
+            let (compact, prefix) = match (member.client.compact, &compact_prefix, &prefix) {
+                (true, Some(p), _) | (false, _, Some(p)) => (member.client.compact, p.clone()),
+                _ => continue,
+            };
             let _ = member.client.tx.try_send(Outbound::Patch {
                 stay: member.client.stay,
-                prefix: prefix.clone(),
+                compact,
+                prefix,
                 ack: member.ack,
             });
         }

@@ -297,6 +297,45 @@ impl Mirror {
                     }
                 }
             }
+            Some("p") => {
+                // The compact patch: flat arrays, struct fields inline.
+                self.tick = m["k"].as_u64().unwrap();
+                let empty = Vec::new();
+                let list = |key: &str| m.get(key).map_or(&empty, |v| v.as_array().unwrap());
+                let c = list("c");
+                let mut i = 0;
+                while i < c.len() {
+                    let (ty, n) = (c[i].as_u64().unwrap(), c[i + 1].as_u64().unwrap());
+                    i += 2;
+                    let fields = self.schema[ty as usize][1].as_array().map(Vec::len);
+                    for _ in 0..n {
+                        let id = c[i].as_u64().unwrap();
+                        i += 1;
+                        let value = match fields {
+                            Some(f) => {
+                                i += f;
+                                Value::Array(c[i - f..i].to_vec())
+                            }
+                            None => {
+                                i += 1;
+                                c[i - 1].clone()
+                            }
+                        };
+                        self.entities.entry(id).or_default().insert(ty, value);
+                    }
+                }
+                for pair in list("m").chunks(2) {
+                    if let Some(comps) = self.entities.get_mut(&pair[0].as_u64().unwrap()) {
+                        comps.remove(&pair[1].as_u64().unwrap());
+                    }
+                }
+                for id in list("g") {
+                    self.entities.remove(&id.as_u64().unwrap());
+                }
+                for pair in list("r").chunks(2) {
+                    self.resources.insert(pair[0].as_u64().unwrap(), pair[1].clone());
+                }
+            }
             _ => {}
         }
     }
