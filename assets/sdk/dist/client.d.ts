@@ -40,6 +40,12 @@ export interface ConnectOptions {
     maxFrameBytes?: number;
     /** Inputs are dropped while the socket holds more unsent bytes than this; default 262144. */
     maxBufferedBytes?: number;
+    /**
+     * Ask for compact patches (`p` messages, fewer bytes; `hello.compact`);
+     * default `true`. A server without them ignores the request and sends
+     * `patch`, which the client applies all the same.
+     */
+    compact?: boolean;
 }
 /** `connecting` until the first `welcome`, then `open`; `reconnecting` while the socket is down; `closed` at the end. */
 export type ClientStatus = "connecting" | "open" | "reconnecting" | "closed";
@@ -95,6 +101,8 @@ export declare class Client extends Emitter<ClientEvents> {
     status: ClientStatus;
     /** The server's inbound frame limit this client keeps inputs under. */
     readonly maxFrameBytes: number;
+    /** Whether each `hello` asks for compact patches (the `compact` option). */
+    readonly compact: boolean;
     private readonly Socket;
     private readonly credentials;
     private readonly requestTimeout;
@@ -160,6 +168,8 @@ export declare class Client extends Emitter<ClientEvents> {
     private onJoined;
     private adopt;
     private onError;
+    /** An error about `room`: to the room's listeners, else to the client's. */
+    private roomError;
     private onSocketGone;
     private scheduleRetry;
     /** After a `welcome` on a new socket: get the room back, if there was one. */

@@ -11,7 +11,7 @@ export interface SchemaEntry {
     /** Field names of a struct type in wire order; `null` for any other type. */
     fields: string[] | null;
 }
-/** What one `joined` or `patch` did to the mirror (the `change` event). */
+/** What one `joined`, `patch` or `p` did to the mirror (the `change` event). */
 export interface StateChange {
     /** The server tick the state is at now. */
     tick: number;
@@ -60,11 +60,37 @@ export interface PatchMessage {
     gone: EntityId[];
     r?: WireValues;
 }
+/**
+ * A `p` message: a patch in the compact form a client gets after asking
+ * for it with `hello.compact` (docs/sdk.md, "Compact patches"). Keys other
+ * than `t`, `k` and `a` are present only when non-empty.
+ */
+export interface CompactPatchMessage {
+    t: "p";
+    /** The tick (`patch.tick`). */
+    k: number;
+    /** The ack (`patch.ack`). */
+    a: number;
+    /**
+     * Changed or spawned components, grouped by type:
+     * `[ty, n, id, ...value, id, ...value, ty, n, ...]`, where a struct value
+     * is its fields inline (as many values as the schema has fields) and any
+     * other value is one value.
+     */
+    c?: unknown[];
+    /** Removed components: `[id, ty, id, ty, ...]`. */
+    m?: unknown[];
+    /** Despawned entities. */
+    g?: EntityId[];
+    /** Changed resources: `[ty, value, ty, value, ...]`, values whole. */
+    r?: unknown[];
+}
 type WireValues = Array<[number, unknown]>;
 type WireEntities = Array<[EntityId, WireValues]>;
 /**
  * The client-side copy of a room's replicated state, kept equal to the
- * server's by applying `joined` and `patch` messages in order.
+ * server's by applying `joined` and `patch` (or `p`, the compact patch)
+ * messages in order.
  *
  * - `entities`: every entity with at least one replicated component, by id;
  *   each is an object of its components by name (`{Player: {...},
@@ -97,11 +123,28 @@ export declare class StateMirror<C extends object = Record<string, any>, R exten
     unsafeIds: boolean;
     private entry;
     private id;
+    /** Notes an id above 2^53 (`unsafeIds`). */
+    private flag;
     /** Turns a wire value of `entry`'s type into its JS form. */
     private value;
     /** Replaces the whole state with a `joined` message's. */
     applyJoined(message: JoinedMessage): StateChange;
-    /** Applies a `patch` message: `ch`, then `rm`, then `gone`, then `r`. */
+    /**
+     * Applies a `patch` message: `ch`, then `rm`, then `gone`, then `r`.
+     * Throws a `ParlorError` (`bad_frame`) for a malformed one, which is then
+     * not applied at all.
+     */
     applyPatch(message: PatchMessage): StateChange;
+    /**
+     * Applies a `p` message (a compact patch) exactly as the equivalent
+     * `patch`. Throws a `ParlorError` (`bad_frame`) for a malformed one
+     * (counts that do not add up, an unknown type index...), which is then
+     * not applied at all.
+     */
+    applyCompact(message: CompactPatchMessage): StateChange;
+    private parsePatch;
+    private parseCompact;
+    /** Applies a checked patch; nothing in it can fail. */
+    private applyDelta;
 }
 export {};

@@ -1521,6 +1521,27 @@ function list(value, what) {
   if (!Array.isArray(value)) bad(`${what} is not an array`);
   return value;
 }
+function show(value) {
+  let text;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+function optional(value, what) {
+  return value === void 0 || value === null ? [] : list(value, what);
+}
+function checked(kind, tick, parse) {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ParlorError)) throw error;
+    const what = error.message.replace(/^malformed frame: /, "");
+    throw new ParlorError("bad_frame", `malformed ${kind} at tick ${String(tick)}: ${what}; it was not applied`);
+  }
+}
 var StateMirror = class {
   constructor() {
     /** Entities by id. */
@@ -1538,13 +1559,18 @@ var StateMirror = class {
   }
   entry(index) {
     const entry = typeof index === "number" ? this.schema[index] : void 0;
-    if (entry === void 0) bad(`type index ${String(index)} is not in the schema`);
+    if (entry === void 0) {
+      bad(`type index ${show(index)} is not in the schema (${this.schema.length} types)`);
+    }
     return entry;
   }
   id(value) {
-    if (typeof value !== "number") bad("an entity id is not a number");
-    if (!Number.isSafeInteger(value)) this.unsafeIds = true;
+    if (typeof value !== "number") bad(`an entity id is not a number: ${show(value)}`);
     return value;
+  }
+  /** Notes an id above 2^53 (`unsafeIds`). */
+  flag(id) {
+    if (!Number.isSafeInteger(id)) this.unsafeIds = true;
   }
   /** Turns a wire value of `entry`'s type into its JS form. */
   value(entry, raw) {
@@ -1581,6 +1607,7 @@ var StateMirror = class {
     for (const item of wireEntities) {
       const [rawId, components] = list(item, "an entity");
       const id = this.id(rawId);
+      this.flag(id);
       const entity = {};
       const names = [];
       for (const pair of list(components, "components")) {
@@ -1614,22 +1641,129 @@ var StateMirror = class {
     this.loaded = true;
     return change;
   }
-  /** Applies a `patch` message: `ch`, then `rm`, then `gone`, then `r`. */
+  /**
+   * Applies a `patch` message: `ch`, then `rm`, then `gone`, then `r`.
+   * Throws a `ParlorError` (`bad_frame`) for a malformed one, which is then
+   * not applied at all.
+   */
   applyPatch(message) {
     if (!this.loaded) bad("a patch before joined");
-    const change = {
+    return this.applyDelta(checked("patch", message.tick, () => this.parsePatch(message)));
+  }
+  /**
+   * Applies a `p` message (a compact patch) exactly as the equivalent
+   * `patch`. Throws a `ParlorError` (`bad_frame`) for a malformed one
+   * (counts that do not add up, an unknown type index...), which is then
+   * not applied at all.
+   */
+  applyCompact(message) {
+    if (!this.loaded) bad("a p before joined");
+    return this.applyDelta(checked("p", message.k, () => this.parseCompact(message)));
+  }
+  parsePatch(message) {
+    const delta = {
       tick: Number(message.tick),
-      resync: false,
       ack: typeof message.ack === "number" ? message.ack : void 0,
+      ch: [],
+      rm: [],
+      gone: [],
+      r: []
+    };
+    for (const item of optional(message.ch, "ch")) {
+      const [rawId, components] = list(item, "an entity");
+      const values = [];
+      for (const pair of list(components, "components")) {
+        const [index, raw] = list(pair, "a component");
+        const entry = this.entry(index);
+        values.push([entry, this.value(entry, raw)]);
+      }
+      delta.ch.push([this.id(rawId), values]);
+    }
+    for (const item of optional(message.rm, "rm")) {
+      const [rawId, indices] = list(item, "a removal");
+      delta.rm.push([this.id(rawId), list(indices, "removed types").map((index) => this.entry(index))]);
+    }
+    for (const rawId of optional(message.gone, "gone")) delta.gone.push(this.id(rawId));
+    for (const pair of optional(message.r, "r")) {
+      const [index, raw] = list(pair, "a resource");
+      const entry = this.entry(index);
+      delta.r.push([entry, this.value(entry, raw)]);
+    }
+    return delta;
+  }
+  parseCompact(message) {
+    if (typeof message.k !== "number") bad("k (the tick) is not a number");
+    if (typeof message.a !== "number") bad("a (the ack) is not a number");
+    const delta = { tick: message.k, ack: message.a, ch: [], rm: [], gone: [], r: [] };
+    const c = optional(message.c, "c");
+    const byEntity = /* @__PURE__ */ new Map();
+    let at = 0;
+    while (at < c.length) {
+      const group = at;
+      const entry = this.entry(c[at]);
+      const n = c[at + 1];
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+        bad(`c[${group + 1}], the count of ${entry.name}, is not a count: ${show(n)}`);
+      }
+      at += 2;
+      const width = entry.fields === null ? 1 : entry.fields.length;
+      for (let i = 0; i < n; i++) {
+        if (at + 1 + width > c.length) {
+          bad(`c ends inside ${entry.name} ${i + 1} of ${n} (the group at c[${group}], ${c.length} items)`);
+        }
+        const id = this.id(c[at]);
+        let value;
+        if (entry.fields === null) {
+          value = c[at + 1];
+        } else {
+          const object = {};
+          for (let f = 0; f < width; f++) object[entry.fields[f]] = c[at + 1 + f];
+          value = object;
+        }
+        at += 1 + width;
+        let values = byEntity.get(id);
+        if (values === void 0) {
+          values = [];
+          byEntity.set(id, values);
+        }
+        values.push([entry, value]);
+      }
+    }
+    delta.ch = [...byEntity];
+    const m = optional(message.m, "m");
+    if (m.length % 2 !== 0) bad(`m has an odd length (${m.length}), not id and type pairs`);
+    const removed = /* @__PURE__ */ new Map();
+    for (let i = 0; i < m.length; i += 2) {
+      const id = this.id(m[i]);
+      const entry = this.entry(m[i + 1]);
+      const entries = removed.get(id);
+      if (entries === void 0) removed.set(id, [entry]);
+      else entries.push(entry);
+    }
+    delta.rm = [...removed];
+    for (const rawId of optional(message.g, "g")) delta.gone.push(this.id(rawId));
+    const r = optional(message.r, "r");
+    if (r.length % 2 !== 0) bad(`r has an odd length (${r.length}), not type and value pairs`);
+    for (let i = 0; i < r.length; i += 2) {
+      const entry = this.entry(r[i]);
+      delta.r.push([entry, this.value(entry, r[i + 1])]);
+    }
+    return delta;
+  }
+  /** Applies a checked patch; nothing in it can fail. */
+  applyDelta(delta) {
+    const change = {
+      tick: delta.tick,
+      resync: false,
+      ack: delta.ack,
       spawned: [],
       changed: /* @__PURE__ */ new Map(),
       removed: /* @__PURE__ */ new Map(),
       gone: [],
       resources: []
     };
-    for (const item of list(message.ch ?? [], "ch")) {
-      const [rawId, components] = list(item, "an entity");
-      const id = this.id(rawId);
+    for (const [id, values] of delta.ch) {
+      this.flag(id);
       let entity = this.entities.get(id);
       if (entity === void 0) {
         entity = {};
@@ -1637,36 +1771,29 @@ var StateMirror = class {
         change.spawned.push(id);
       }
       const names = [];
-      for (const pair of list(components, "components")) {
-        const [index, raw] = list(pair, "a component");
-        const entry = this.entry(index);
-        entity[entry.name] = this.value(entry, raw);
+      for (const [entry, value] of values) {
+        entity[entry.name] = value;
         names.push(entry.name);
       }
       change.changed.set(id, names);
     }
-    for (const item of list(message.rm ?? [], "rm")) {
-      const [rawId, indices] = list(item, "a removal");
-      const id = this.id(rawId);
+    for (const [id, entries] of delta.rm) {
+      this.flag(id);
       const entity = this.entities.get(id);
-      const names = list(indices, "removed types").map((index) => this.entry(index).name);
       if (entity === void 0) continue;
+      const names = entries.map((entry) => entry.name);
       for (const name of names) delete entity[name];
       change.removed.set(id, names);
       if (Object.keys(entity).length === 0) this.entities.delete(id);
     }
-    for (const rawId of list(message.gone ?? [], "gone")) {
-      const id = this.id(rawId);
+    for (const id of delta.gone) {
+      this.flag(id);
       if (this.entities.delete(id)) change.gone.push(id);
     }
-    if (message.r !== void 0 && message.r !== null) {
-      const resources = this.resources;
-      for (const pair of list(message.r, "r")) {
-        const [index, raw] = list(pair, "a resource");
-        const entry = this.entry(index);
-        resources[entry.name] = this.value(entry, raw);
-        change.resources.push(entry.name);
-      }
+    const resources = this.resources;
+    for (const [entry, value] of delta.r) {
+      resources[entry.name] = value;
+      change.resources.push(entry.name);
     }
     this.tick = change.tick;
     return change;
@@ -1746,9 +1873,12 @@ var Room = class extends Emitter {
     this.emit("change", change);
     return change;
   }
-  /** @internal */
+  /**
+   * @internal A `patch` or a `p`. Throws a `ParlorError` (`bad_frame`) for
+   * a malformed one, which leaves the state as it was.
+   */
   _patch(patch) {
-    const change = this.state.applyPatch(patch);
+    const change = patch.t === "p" ? this.state.applyCompact(patch) : this.state.applyPatch(patch);
     if (change.ack !== void 0) this.ack = change.ack;
     this.checkIds();
     this.emit("change", change);
@@ -1861,6 +1991,7 @@ var Client = class extends Emitter {
     this.requestTimeout = options.requestTimeout ?? 1e4;
     this.maxFrameBytes = options.maxFrameBytes ?? 16 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 256 * 1024;
+    this.compact = options.compact !== false;
     const retry = typeof options.reconnect === "object" ? options.reconnect : {};
     this.retry = {
       enabled: options.reconnect !== false,
@@ -2054,6 +2185,7 @@ var Client = class extends Emitter {
   hello(kind) {
     this.helloKind = kind;
     const message = kind === "session" ? { t: "hello", v: 1, session: this.session } : { t: "hello", v: 1, ...this.credentials };
+    if (this.compact) message.compact = true;
     this.write(encodeFrame(message), true);
   }
   onData(data) {
@@ -2085,8 +2217,14 @@ var Client = class extends Emitter {
         this.onJoined(message);
         break;
       case "patch":
+      case "p":
         if (room !== null && room.state.loaded && this.restoring === null) {
-          room._patch(message);
+          try {
+            room._patch(message);
+          } catch (error) {
+            if (!(error instanceof ParlorError)) throw error;
+            this.roomError(room, error);
+          }
         }
         break;
       case "event":
@@ -2236,11 +2374,16 @@ var Client = class extends Emitter {
     }
     if (error.code === "version") this.fatal = error;
     const room = this.room;
-    if (room !== null && room.status === "active" && ROOM_ERRORS.has(error.code) && room.listenerCount("error") > 0) {
-      room.emit("error", error);
+    if (room !== null && room.status === "active" && ROOM_ERRORS.has(error.code)) {
+      this.roomError(room, error);
     } else {
       this.emit("error", error);
     }
+  }
+  /** An error about `room`: to the room's listeners, else to the client's. */
+  roomError(room, error) {
+    if (room.listenerCount("error") > 0) room.emit("error", error);
+    else this.emit("error", error);
   }
   // ---- reconnection ----
   onSocketGone(code, reason) {

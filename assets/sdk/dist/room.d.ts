@@ -33,12 +33,15 @@ export interface LeftEvent {
 }
 /** The events of a room, for `room.on(name, fn)`. */
 export interface RoomEvents {
-    /** After each `joined` and `patch` is applied to `room.state`. */
+    /** After each `joined` and `patch` (or `p`) is applied to `room.state`. */
     change: StateChange;
     event: GameEvent;
     result: MatchResult;
     left: LeftEvent;
-    /** An error about this room's inputs (`illegal_input`, `rate_limited`, ...). */
+    /**
+     * An error about this room's inputs (`illegal_input`, `rate_limited`, ...),
+     * or a patch for it that was malformed and not applied (`bad_frame`).
+     */
     error: ParlorError;
 }
 /**

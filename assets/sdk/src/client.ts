@@ -2,7 +2,7 @@ import { decodeFrame, encodeFrame } from "./codec.js";
 import type { Message } from "./codec.js";
 import { Emitter } from "./emitter.js";
 import { ParlorError } from "./errors.js";
-import type { JoinedMessage, PatchMessage } from "./mirror.js";
+import type { CompactPatchMessage, JoinedMessage, PatchMessage } from "./mirror.js";
 import { Room } from "./room.js";
 import type { MatchResult, RoomLink } from "./room.js";
 import { guestName, isRoomCode, telegramLaunch } from "./telegram.js";
@@ -48,6 +48,12 @@ export interface ConnectOptions {
   maxFrameBytes?: number;
   /** Inputs are dropped while the socket holds more unsent bytes than this; default 262144. */
   maxBufferedBytes?: number;
+  /**
+   * Ask for compact patches (`p` messages, fewer bytes; `hello.compact`);
+   * default `true`. A server without them ignores the request and sends
+   * `patch`, which the client applies all the same.
+   */
+  compact?: boolean;
 }
 
 /** `connecting` until the first `welcome`, then `open`; `reconnecting` while the socket is down; `closed` at the end. */
@@ -159,6 +165,8 @@ export class Client extends Emitter<ClientEvents> {
   status: ClientStatus = "connecting";
   /** The server's inbound frame limit this client keeps inputs under. */
   readonly maxFrameBytes: number;
+  /** Whether each `hello` asks for compact patches (the `compact` option). */
+  readonly compact: boolean;
 
   private readonly Socket: new (url: string) => SocketLike;
   private readonly credentials: { init_data: string } | { guest: string };
@@ -203,6 +211,7 @@ export class Client extends Emitter<ClientEvents> {
     this.requestTimeout = options.requestTimeout ?? 10_000;
     this.maxFrameBytes = options.maxFrameBytes ?? 16 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 256 * 1024;
+    this.compact = options.compact !== false;
     const retry = typeof options.reconnect === "object" ? options.reconnect : {};
     this.retry = {
       enabled: options.reconnect !== false,
@@ -431,6 +440,7 @@ export class Client extends Emitter<ClientEvents> {
     this.helloKind = kind;
     const message: Message =
       kind === "session" ? { t: "hello", v: 1, session: this.session } : { t: "hello", v: 1, ...this.credentials };
+    if (this.compact) message.compact = true;
     this.write(encodeFrame(message), true);
   }
 
@@ -464,8 +474,16 @@ export class Client extends Emitter<ClientEvents> {
         this.onJoined(message as unknown as JoinedMessage);
         break;
       case "patch":
+      case "p":
         if (room !== null && room.state.loaded && this.restoring === null) {
-          room._patch(message as unknown as PatchMessage);
+          try {
+            room._patch(message as unknown as PatchMessage | CompactPatchMessage);
+          } catch (error) {
+            // A malformed patch was not applied: say so on the room (the
+            // state is a patch behind until the next joined), ask for nothing.
+            if (!(error instanceof ParlorError)) throw error;
+            this.roomError(room, error);
+          }
         }
         break;
       case "event":
@@ -632,11 +650,17 @@ export class Client extends Emitter<ClientEvents> {
     }
     if (error.code === "version") this.fatal = error;
     const room = this.room;
-    if (room !== null && room.status === "active" && ROOM_ERRORS.has(error.code) && room.listenerCount("error") > 0) {
-      room.emit("error", error);
+    if (room !== null && room.status === "active" && ROOM_ERRORS.has(error.code)) {
+      this.roomError(room, error);
     } else {
       this.emit("error", error);
     }
+  }
+
+  /** An error about `room`: to the room's listeners, else to the client's. */
+  private roomError(room: Room<any, any>, error: ParlorError): void {
+    if (room.listenerCount("error") > 0) room.emit("error", error);
+    else this.emit("error", error);
   }
 
   // ---- reconnection ----

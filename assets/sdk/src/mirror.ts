@@ -15,7 +15,7 @@ export interface SchemaEntry {
   fields: string[] | null;
 }
 
-/** What one `joined` or `patch` did to the mirror (the `change` event). */
+/** What one `joined`, `patch` or `p` did to the mirror (the `change` event). */
 export interface StateChange {
   /** The server tick the state is at now. */
   tick: number;
@@ -65,8 +65,47 @@ export interface PatchMessage {
   r?: WireValues;
 }
 
+/**
+ * A `p` message: a patch in the compact form a client gets after asking
+ * for it with `hello.compact` (docs/sdk.md, "Compact patches"). Keys other
+ * than `t`, `k` and `a` are present only when non-empty.
+ */
+export interface CompactPatchMessage {
+  t: "p";
+  /** The tick (`patch.tick`). */
+  k: number;
+  /** The ack (`patch.ack`). */
+  a: number;
+  /**
+   * Changed or spawned components, grouped by type:
+   * `[ty, n, id, ...value, id, ...value, ty, n, ...]`, where a struct value
+   * is its fields inline (as many values as the schema has fields) and any
+   * other value is one value.
+   */
+  c?: unknown[];
+  /** Removed components: `[id, ty, id, ty, ...]`. */
+  m?: unknown[];
+  /** Despawned entities. */
+  g?: EntityId[];
+  /** Changed resources: `[ty, value, ty, value, ...]`, values whole. */
+  r?: unknown[];
+}
+
 type WireValues = Array<[number, unknown]>;
 type WireEntities = Array<[EntityId, WireValues]>;
+
+/**
+ * A patch checked against the schema and turned into JS values, before
+ * any of it touches the mirror: what `patch` and `p` both come down to.
+ */
+interface Delta {
+  tick: number;
+  ack: number | undefined;
+  ch: Array<[EntityId, Array<[SchemaEntry, unknown]>]>;
+  rm: Array<[EntityId, SchemaEntry[]]>;
+  gone: EntityId[];
+  r: Array<[SchemaEntry, unknown]>;
+}
 
 function bad(what: string): never {
   throw new ParlorError("bad_frame", `malformed frame: ${what}`);
@@ -77,9 +116,37 @@ function list<T>(value: unknown, what: string): T[] {
   return value as T[];
 }
 
+/** A short printable form of a wire value, for error messages. */
+function show(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/** An optional array field: absent or nil is empty. */
+function optional(value: unknown, what: string): unknown[] {
+  return value === undefined || value === null ? [] : list<unknown>(value, what);
+}
+
+/** Runs `parse`, prefixing a malformed-frame error with which message it was. */
+function checked<T>(kind: string, tick: unknown, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ParlorError)) throw error;
+    const what = error.message.replace(/^malformed frame: /, "");
+    throw new ParlorError("bad_frame", `malformed ${kind} at tick ${String(tick)}: ${what}; it was not applied`);
+  }
+}
+
 /**
  * The client-side copy of a room's replicated state, kept equal to the
- * server's by applying `joined` and `patch` messages in order.
+ * server's by applying `joined` and `patch` (or `p`, the compact patch)
+ * messages in order.
  *
  * - `entities`: every entity with at least one replicated component, by id;
  *   each is an object of its components by name (`{Player: {...},
@@ -116,14 +183,20 @@ export class StateMirror<
 
   private entry(index: unknown): SchemaEntry {
     const entry = typeof index === "number" ? this.schema[index] : undefined;
-    if (entry === undefined) bad(`type index ${String(index)} is not in the schema`);
+    if (entry === undefined) {
+      bad(`type index ${show(index)} is not in the schema (${this.schema.length} types)`);
+    }
     return entry;
   }
 
   private id(value: unknown): EntityId {
-    if (typeof value !== "number") bad("an entity id is not a number");
-    if (!Number.isSafeInteger(value)) this.unsafeIds = true;
+    if (typeof value !== "number") bad(`an entity id is not a number: ${show(value)}`);
     return value;
+  }
+
+  /** Notes an id above 2^53 (`unsafeIds`). */
+  private flag(id: EntityId): void {
+    if (!Number.isSafeInteger(id)) this.unsafeIds = true;
   }
 
   /** Turns a wire value of `entry`'s type into its JS form. */
@@ -165,6 +238,7 @@ export class StateMirror<
     for (const item of wireEntities) {
       const [rawId, components] = list<unknown>(item, "an entity");
       const id = this.id(rawId);
+      this.flag(id);
       const entity: Components = {};
       const names: string[] = [];
       for (const pair of list<[number, unknown]>(components, "components")) {
@@ -201,13 +275,134 @@ export class StateMirror<
     return change;
   }
 
-  /** Applies a `patch` message: `ch`, then `rm`, then `gone`, then `r`. */
+  /**
+   * Applies a `patch` message: `ch`, then `rm`, then `gone`, then `r`.
+   * Throws a `ParlorError` (`bad_frame`) for a malformed one, which is then
+   * not applied at all.
+   */
   applyPatch(message: PatchMessage): StateChange {
     if (!this.loaded) bad("a patch before joined");
-    const change: StateChange = {
+    return this.applyDelta(checked("patch", message.tick, () => this.parsePatch(message)));
+  }
+
+  /**
+   * Applies a `p` message (a compact patch) exactly as the equivalent
+   * `patch`. Throws a `ParlorError` (`bad_frame`) for a malformed one
+   * (counts that do not add up, an unknown type index...), which is then
+   * not applied at all.
+   */
+  applyCompact(message: CompactPatchMessage): StateChange {
+    if (!this.loaded) bad("a p before joined");
+    return this.applyDelta(checked("p", message.k, () => this.parseCompact(message)));
+  }
+
+  private parsePatch(message: PatchMessage): Delta {
+    const delta: Delta = {
       tick: Number(message.tick),
-      resync: false,
       ack: typeof message.ack === "number" ? message.ack : undefined,
+      ch: [],
+      rm: [],
+      gone: [],
+      r: [],
+    };
+    for (const item of optional(message.ch, "ch")) {
+      const [rawId, components] = list<unknown>(item, "an entity");
+      const values: Array<[SchemaEntry, unknown]> = [];
+      for (const pair of list<unknown>(components, "components")) {
+        const [index, raw] = list<unknown>(pair, "a component");
+        const entry = this.entry(index);
+        values.push([entry, this.value(entry, raw)]);
+      }
+      delta.ch.push([this.id(rawId), values]);
+    }
+    for (const item of optional(message.rm, "rm")) {
+      const [rawId, indices] = list<unknown>(item, "a removal");
+      delta.rm.push([this.id(rawId), list<unknown>(indices, "removed types").map((index) => this.entry(index))]);
+    }
+    for (const rawId of optional(message.gone, "gone")) delta.gone.push(this.id(rawId));
+    for (const pair of optional(message.r, "r")) {
+      const [index, raw] = list<unknown>(pair, "a resource");
+      const entry = this.entry(index);
+      delta.r.push([entry, this.value(entry, raw)]);
+    }
+    return delta;
+  }
+
+  private parseCompact(message: CompactPatchMessage): Delta {
+    if (typeof message.k !== "number") bad("k (the tick) is not a number");
+    if (typeof message.a !== "number") bad("a (the ack) is not a number");
+    const delta: Delta = { tick: message.k, ack: message.a, ch: [], rm: [], gone: [], r: [] };
+
+    // c: [ty, n, id, value..., ty, n, ...], read as a stream against the
+    // schema. Entities are gathered in the order they first appear, each
+    // with its components in the order they came.
+    const c = optional(message.c, "c");
+    const byEntity = new Map<EntityId, Array<[SchemaEntry, unknown]>>();
+    let at = 0;
+    while (at < c.length) {
+      const group = at;
+      const entry = this.entry(c[at]);
+      const n = c[at + 1];
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+        bad(`c[${group + 1}], the count of ${entry.name}, is not a count: ${show(n)}`);
+      }
+      at += 2;
+      const width = entry.fields === null ? 1 : entry.fields.length;
+      for (let i = 0; i < n; i++) {
+        if (at + 1 + width > c.length) {
+          bad(`c ends inside ${entry.name} ${i + 1} of ${n} (the group at c[${group}], ${c.length} items)`);
+        }
+        const id = this.id(c[at]);
+        let value: unknown;
+        if (entry.fields === null) {
+          value = c[at + 1];
+        } else {
+          const object: Record<string, unknown> = {};
+          for (let f = 0; f < width; f++) object[entry.fields[f]!] = c[at + 1 + f];
+          value = object;
+        }
+        at += 1 + width;
+        let values = byEntity.get(id);
+        if (values === undefined) {
+          values = [];
+          byEntity.set(id, values);
+        }
+        values.push([entry, value]);
+      }
+    }
+    delta.ch = [...byEntity];
+
+    // m: [id, ty, id, ty, ...], gathered by entity like patch.rm.
+    const m = optional(message.m, "m");
+    if (m.length % 2 !== 0) bad(`m has an odd length (${m.length}), not id and type pairs`);
+    const removed = new Map<EntityId, SchemaEntry[]>();
+    for (let i = 0; i < m.length; i += 2) {
+      const id = this.id(m[i]);
+      const entry = this.entry(m[i + 1]);
+      const entries = removed.get(id);
+      if (entries === undefined) removed.set(id, [entry]);
+      else entries.push(entry);
+    }
+    delta.rm = [...removed];
+
+    for (const rawId of optional(message.g, "g")) delta.gone.push(this.id(rawId));
+
+    // r: [ty, value, ty, value, ...], values whole as in patch.r.
+    const r = optional(message.r, "r");
+    if (r.length % 2 !== 0) bad(`r has an odd length (${r.length}), not type and value pairs`);
+    for (let i = 0; i < r.length; i += 2) {
+      const entry = this.entry(r[i]);
+      delta.r.push([entry, this.value(entry, r[i + 1])]);
+    }
+    return delta;
+  }
+
+  /** Applies a checked patch; nothing in it can fail. */
+  private applyDelta(delta: Delta): StateChange {
+    const change: StateChange = {
+      tick: delta.tick,
+      resync: false,
+      ack: delta.ack,
       spawned: [],
       changed: new Map(),
       removed: new Map(),
@@ -215,9 +410,8 @@ export class StateMirror<
       resources: [],
     };
 
-    for (const item of list<[EntityId, WireValues]>(message.ch ?? [], "ch")) {
-      const [rawId, components] = list<unknown>(item, "an entity");
-      const id = this.id(rawId);
+    for (const [id, values] of delta.ch) {
+      this.flag(id);
       let entity = this.entities.get(id) as Components | undefined;
       if (entity === undefined) {
         entity = {};
@@ -225,39 +419,32 @@ export class StateMirror<
         change.spawned.push(id);
       }
       const names: string[] = [];
-      for (const pair of list<[number, unknown]>(components, "components")) {
-        const [index, raw] = list<unknown>(pair, "a component");
-        const entry = this.entry(index);
-        entity[entry.name] = this.value(entry, raw);
+      for (const [entry, value] of values) {
+        entity[entry.name] = value;
         names.push(entry.name);
       }
       change.changed.set(id, names);
     }
 
-    for (const item of list<[EntityId, number[]]>(message.rm ?? [], "rm")) {
-      const [rawId, indices] = list<unknown>(item, "a removal");
-      const id = this.id(rawId);
+    for (const [id, entries] of delta.rm) {
+      this.flag(id);
       const entity = this.entities.get(id) as Components | undefined;
-      const names = list<number>(indices, "removed types").map((index) => this.entry(index).name);
       if (entity === undefined) continue;
+      const names = entries.map((entry) => entry.name);
       for (const name of names) delete entity[name];
       change.removed.set(id, names);
       if (Object.keys(entity).length === 0) this.entities.delete(id);
     }
 
-    for (const rawId of list<EntityId>(message.gone ?? [], "gone")) {
-      const id = this.id(rawId);
+    for (const id of delta.gone) {
+      this.flag(id);
       if (this.entities.delete(id)) change.gone.push(id);
     }
 
-    if (message.r !== undefined && message.r !== null) {
-      const resources = this.resources as Record<string, unknown>;
-      for (const pair of list<[number, unknown]>(message.r, "r")) {
-        const [index, raw] = list<unknown>(pair, "a resource");
-        const entry = this.entry(index);
-        resources[entry.name] = this.value(entry, raw);
-        change.resources.push(entry.name);
-      }
+    const resources = this.resources as Record<string, unknown>;
+    for (const [entry, value] of delta.r) {
+      resources[entry.name] = value;
+      change.resources.push(entry.name);
     }
 
     this.tick = change.tick;

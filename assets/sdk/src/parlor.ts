@@ -26,7 +26,15 @@ export { Emitter } from "./emitter.js";
 export type { Listener } from "./emitter.js";
 export { ParlorError } from "./errors.js";
 export { StateMirror } from "./mirror.js";
-export type { Components, EntityId, JoinedMessage, PatchMessage, SchemaEntry, StateChange } from "./mirror.js";
+export type {
+  CompactPatchMessage,
+  Components,
+  EntityId,
+  JoinedMessage,
+  PatchMessage,
+  SchemaEntry,
+  StateChange,
+} from "./mirror.js";
 export { Room } from "./room.js";
 export type { GameEvent, LeftEvent, MatchResult, RankLine, RoomEvents } from "./room.js";
 export { ROOM_CODE_ALPHABET, isRoomCode, telegramLaunch } from "./telegram.js";

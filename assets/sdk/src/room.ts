@@ -1,7 +1,7 @@
 import { encodeFrame } from "./codec.js";
 import { Emitter } from "./emitter.js";
 import { ParlorError } from "./errors.js";
-import type { EntityId, JoinedMessage, PatchMessage, StateChange } from "./mirror.js";
+import type { CompactPatchMessage, EntityId, JoinedMessage, PatchMessage, StateChange } from "./mirror.js";
 import { StateMirror } from "./mirror.js";
 
 /** An `event` message: a one-off game event. */
@@ -39,12 +39,15 @@ export interface LeftEvent {
 
 /** The events of a room, for `room.on(name, fn)`. */
 export interface RoomEvents {
-  /** After each `joined` and `patch` is applied to `room.state`. */
+  /** After each `joined` and `patch` (or `p`) is applied to `room.state`. */
   change: StateChange;
   event: GameEvent;
   result: MatchResult;
   left: LeftEvent;
-  /** An error about this room's inputs (`illegal_input`, `rate_limited`, ...). */
+  /**
+   * An error about this room's inputs (`illegal_input`, `rate_limited`, ...),
+   * or a patch for it that was malformed and not applied (`bad_frame`).
+   */
   error: ParlorError;
 }
 
@@ -153,9 +156,12 @@ export class Room<
     return change;
   }
 
-  /** @internal */
-  _patch(patch: PatchMessage): void {
-    const change = this.state.applyPatch(patch);
+  /**
+   * @internal A `patch` or a `p`. Throws a `ParlorError` (`bad_frame`) for
+   * a malformed one, which leaves the state as it was.
+   */
+  _patch(patch: PatchMessage | CompactPatchMessage): void {
+    const change = patch.t === "p" ? this.state.applyCompact(patch) : this.state.applyPatch(patch);
     if (change.ack !== undefined) this.ack = change.ack;
     this.checkIds();
     this.emit("change", change);

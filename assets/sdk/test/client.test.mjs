@@ -87,7 +87,7 @@ describe("sign-in", () => {
     const named = await connect(server.url, { guest: "Zoe" });
     assert.equal(named.player.name, "Zoe");
     assert.equal(named.session, "tok-1");
-    assert.deepEqual(server.conns[0].got[0], { t: "hello", v: 1, guest: "Zoe" });
+    assert.deepEqual(server.conns[0].got[0], { t: "hello", v: 1, guest: "Zoe", compact: true });
     const anonymous = await connect(server.url);
     assert.match(anonymous.player.name, /^Guest \d{4}$/);
     assert.equal(anonymous.status, "open");
@@ -99,7 +99,12 @@ describe("sign-in", () => {
     };
     const server = await serve(standard());
     const client = await connect(server.url);
-    assert.deepEqual(server.conns[0].got[0], { t: "hello", v: 1, init_data: "query_id=1&user=%7B%7D&hash=abc" });
+    assert.deepEqual(server.conns[0].got[0], {
+      t: "hello",
+      v: 1,
+      init_data: "query_id=1&user=%7B%7D&hash=abc",
+      compact: true,
+    });
     assert.equal(client.startParam, "abcdef");
     assert.equal(client.startRoom, "ABCDEF");
     const room = await client.play("arena");
@@ -149,11 +154,11 @@ describe("sign-in", () => {
     );
     const good = await connect(server.url, { session: "good" });
     assert.equal(good.session, "next");
-    assert.deepEqual(server.conns[0].got, [{ t: "hello", v: 1, session: "good" }]);
+    assert.deepEqual(server.conns[0].got, [{ t: "hello", v: 1, session: "good", compact: true }]);
     const stale = await connect(server.url, { session: "stale", guest: "Ann" });
     assert.equal(stale.session, "tok-1");
-    assert.deepEqual(server.conns[1].got, [{ t: "hello", v: 1, session: "stale" }]);
-    assert.deepEqual(server.conns[2].got, [{ t: "hello", v: 1, guest: "Ann" }]);
+    assert.deepEqual(server.conns[1].got, [{ t: "hello", v: 1, session: "stale", compact: true }]);
+    assert.deepEqual(server.conns[2].got, [{ t: "hello", v: 1, guest: "Ann", compact: true }]);
   });
 
   test("a refused hello rejects connect", async () => {
@@ -306,6 +311,99 @@ describe("rooms", () => {
   });
 });
 
+describe("compact patches", () => {
+  test("every hello asks for them unless compact is false", async () => {
+    const server = await serve(standard());
+    const on = await connect(server.url, { guest: "Ann" });
+    assert.equal(on.compact, true);
+    assert.deepEqual(server.conns[0].got[0], { t: "hello", v: 1, guest: "Ann", compact: true });
+    const off = await connect(server.url, { guest: "Bob", compact: false });
+    assert.equal(off.compact, false);
+    assert.deepEqual(server.conns[1].got[0], { t: "hello", v: 1, guest: "Bob" });
+    // The session hello after a dropped connection too.
+    const room = await off.quick("arena");
+    const reconnected = next(off, "reconnected");
+    server.conns[1].ws.terminate();
+    assert.equal((await reconnected).room, room);
+    assert.deepEqual(server.conns[2].got[0], { t: "hello", v: 1, session: "tok-2" });
+  });
+
+  test("a p reaches the room like a patch: state, change, ack, tick", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    assert.ok(room.send({ dx: 1, dy: 0 }));
+    const changed = next(room, "change");
+    // Position {x, y} of this player inline, and a second player spawned.
+    server.conns[0].send({
+      t: "p",
+      k: 5,
+      a: 1,
+      c: [0, 1, 77, "guest:b", "Bob", 1, true, 1, 2, room.you, 5, 6, 77, 1, 2],
+    });
+    const change = await changed;
+    assert.equal(change.tick, 5);
+    assert.equal(change.ack, 1);
+    assert.equal(room.ack, 1);
+    assert.equal(room.state.tick, 5);
+    assert.deepEqual(change.spawned, [77]);
+    assert.deepEqual(change.changed.get(room.you), ["Position"]);
+    assert.deepEqual(change.changed.get(77), ["Player", "Position"]);
+    assert.deepEqual(room.me.Position, { x: 5, y: 6 });
+    assert.deepEqual(room.state.entities.get(77), {
+      Player: { id: "guest:b", name: "Bob", slot: 1, online: true },
+      Position: { x: 1, y: 2 },
+    });
+    // A plain patch still applies (a server that ignores hello.compact).
+    const again = next(room, "change");
+    server.conns[0].send({ t: "patch", tick: 6, ch: [], rm: [], gone: [77], ack: 1 });
+    assert.deepEqual((await again).gone, [77]);
+    const empty = next(room, "change");
+    server.conns[0].send({ t: "p", k: 7, a: 1 });
+    assert.equal((await empty).tick, 7);
+    assert.equal(room.state.tick, 7);
+  });
+
+  test("a malformed p is an error on the room; nothing is applied or asked for", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const clientErrors = [];
+    client.on("error", (e) => clientErrors.push(e));
+    const room = await client.quick("arena");
+    let changes = 0;
+    room.on("change", () => changes++);
+    const sent = server.conns[0].got.length;
+    const error = next(room, "error");
+    // Two Positions announced, one there; the first would move this player.
+    server.conns[0].send({ t: "p", k: 3, a: 0, c: [1, 2, room.you, 40, 50] });
+    const e = await error;
+    assert.equal(e.code, "bad_frame");
+    assert.match(e.message, /^malformed p at tick 3: c ends inside Position 2 of 2/);
+    assert.deepEqual(room.me.Position, { x: 0, y: 0 });
+    assert.equal(room.state.tick, 0);
+    assert.equal(changes, 0);
+    // The next good one applies; the client sent nothing in between.
+    const changed = next(room, "change");
+    server.conns[0].send({ t: "p", k: 4, a: 0, c: [1, 1, room.you, 8, 9] });
+    await changed;
+    assert.deepEqual(room.me.Position, { x: 8, y: 9 });
+    assert.equal(server.conns[0].got.length, sent);
+    assert.deepEqual(clientErrors, []);
+    assert.equal(client.status, "open");
+  });
+
+  test("without a room error listener the client gets it", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    await client.quick("arena");
+    const error = next(client, "error");
+    server.conns[0].send({ t: "p", k: 3, a: 0, c: [9, 1, 1, 1] });
+    const e = await error;
+    assert.equal(e.code, "bad_frame");
+    assert.match(e.message, /type index 9 is not in the schema \(2 types\)/);
+  });
+});
+
 describe("reconnection", () => {
   test("a session resume restores the same Room", async () => {
     let resumeWith = "ABCDEF";
@@ -332,7 +430,7 @@ describe("reconnection", () => {
     assert.equal(room.connected, false);
     assert.equal((await reconnected).room, room);
     assert.equal((await resynced).resync, true);
-    assert.deepEqual(server.conns[1].got[0], { t: "hello", v: 1, session: "tok-1" });
+    assert.deepEqual(server.conns[1].got[0], { t: "hello", v: 1, session: "tok-1", compact: true });
     assert.equal(client.room, room);
     assert.equal(room.status, "active");
     assert.deepEqual(room.me.Position, { x: 7, y: 0 });
@@ -405,9 +503,9 @@ describe("reconnection", () => {
     const reconnected = next(client, "reconnected");
     server.dropAll();
     assert.equal((await reconnected).room, room);
-    assert.deepEqual(server.conns[1].got, [{ t: "hello", v: 1, session: "tok-1" }]);
+    assert.deepEqual(server.conns[1].got, [{ t: "hello", v: 1, session: "tok-1", compact: true }]);
     assert.deepEqual(server.conns[2].got, [
-      { t: "hello", v: 1, guest: "Ann" },
+      { t: "hello", v: 1, guest: "Ann", compact: true },
       { t: "join", room: "ABCDEF" },
     ]);
     assert.equal(client.session, "tok-2");
@@ -496,7 +594,7 @@ describe("reconnection", () => {
     server.dropAll();
     assert.equal((await reconnected).room, room);
     assert.deepEqual(server.conns[1].got, [
-      { t: "hello", v: 1, guest: "Ann" },
+      { t: "hello", v: 1, guest: "Ann", compact: true },
       { t: "join", room: "ABCDEF" },
     ]);
     assert.equal(client.player.id, "guest:2");
