@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { Parlor } from "../dist/parlor.js";
 import { binary, haveBinary, startServer } from "../scripts/server.mjs";
-import { next, until } from "./helpers.mjs";
+import { decode, next, snapshot, until } from "./helpers.mjs";
 
 const skip = haveBinary() ? false : `no parlor binary at ${binary()} (cargo build, or set PARLOR_BIN)`;
 
@@ -127,5 +127,148 @@ describe("against parlor serve", { skip }, () => {
     assert.equal(again.room.code, kept.code);
     assert.equal(again.room.you, room.you);
     assert.equal(await again.play("arena"), again.room);
+  });
+});
+
+// An arena with short rounds on a small field, so that in a few seconds
+// orbs are collected (orb Position and Score changes), a round ends (the
+// Round resource, Scores reset) and a player comes and goes.
+const BUSY_ARENA = `
+name = "arena"
+title = "Orb Arena (compact live test)"
+min_players = 1
+max_players = 8
+tick_rate = 20
+match_seconds = 2
+continuous = true
+
+[settings]
+field = 300.0
+speed = 200.0
+orbs = 40
+reach = 40.0
+`;
+
+/** A WebSocket that counts the frames it receives by type tag. */
+function counting(counts) {
+  return class extends WebSocket {
+    constructor(url) {
+      super(url);
+      this.addEventListener("message", (event) => {
+        let t;
+        try {
+          t = decode(event.data).t;
+        } catch {
+          t = "undecodable";
+        }
+        counts[t] = (counts[t] ?? 0) + 1;
+      });
+    }
+  };
+}
+
+/** Steers `room`'s player toward the nearest orb. */
+function chase(room) {
+  const me = room.me?.Position;
+  if (me === undefined) return;
+  let best = null;
+  for (const e of room.state.entities.values()) {
+    if (!("Orb" in e) || e.Position === undefined) continue;
+    const d = (e.Position.x - me.x) ** 2 + (e.Position.y - me.y) ** 2;
+    if (best === null || d < best.d) best = { d, dx: e.Position.x - me.x, dy: e.Position.y - me.y };
+  }
+  if (best !== null) room.send({ dx: best.dx, dy: best.dy });
+}
+
+describe("compact patches against parlor serve", { skip }, () => {
+  let server;
+  const clients = [];
+  const connect = async (guest, counts, options = {}) => {
+    const client = await Parlor.connect(server.url, {
+      WebSocket: counting(counts),
+      guest,
+      reconnect: false,
+      ...options,
+    });
+    clients.push(client);
+    return client;
+  };
+
+  before(async () => {
+    server = await startServer({ arena: BUSY_ARENA });
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await server?.stop();
+  });
+
+  test("a compact and a non-compact client in one room keep identical mirrors", async () => {
+    const compactFrames = {};
+    const plainFrames = {};
+    const ada = await connect("Ada", compactFrames);
+    const ben = await connect("Ben", plainFrames, { compact: false });
+    assert.equal(ada.compact, true);
+    assert.equal(ben.compact, false);
+    const a = await ada.create("arena", { private: true });
+    const b = await ben.join(a.code);
+    assert.equal(b.code, a.code);
+
+    // The state after each tick's message, by tick, on both sides.
+    const seen = (room) => {
+      const states = new Map();
+      const changes = [];
+      room.on("change", (change) => {
+        states.set(change.tick, structuredClone(snapshot(room.state)));
+        changes.push(change);
+      });
+      return { states, changes };
+    };
+    const sa = seen(a);
+    const sb = seen(b);
+    const errors = [];
+    for (const target of [ada, ben, a, b]) target.on("error", (e) => errors.push(e));
+
+    const steering = setInterval(() => {
+      chase(a);
+      chase(b);
+    }, 100);
+    try {
+      // A third player comes and goes: a spawn in c, a despawn in g.
+      await until(() => a.ack >= 1 && b.ack >= 1, 5000);
+      const cid = await connect("Cid", {});
+      const c = await cid.join(a.code);
+      await until(() => a.state.entities.has(c.you) && b.state.entities.has(c.you), 5000);
+      await c.leave();
+      await until(() => !a.state.entities.has(c.you) && !b.state.entities.has(c.you), 5000);
+      // Orbs collected and a round over, on both sides.
+      const scored = (changes) => changes.some((ch) => [...ch.changed.values()].some((n) => n.includes("Score")));
+      const rounds = (changes) => changes.some((ch) => ch.resources.includes("Round"));
+      await until(() => scored(sa.changes) && scored(sb.changes) && rounds(sa.changes) && rounds(sb.changes), 15_000);
+    } finally {
+      clearInterval(steering);
+    }
+
+    // The end: both mirrors at one tick, equal.
+    let final = null;
+    await until(() => {
+      if (a.state.tick !== b.state.tick) return false;
+      final = { tick: a.state.tick, a: snapshot(a.state), b: snapshot(b.state) };
+      return true;
+    }, 5000);
+    assert.deepEqual(final.a, final.b, `the mirrors at tick ${final.tick}`);
+
+    // And after every tick both applied since Ben's first patch.
+    const from = sb.changes.find((ch) => !ch.resync && ch.ack !== undefined).tick;
+    const common = [...sb.states.keys()].filter((tick) => tick >= from && sa.states.has(tick));
+    assert.ok(common.length >= 20, `${common.length} ticks seen by both`);
+    for (const tick of common) assert.deepEqual(sa.states.get(tick), sb.states.get(tick), `the mirrors at tick ${tick}`);
+
+    // Ada got compact patches only, Ben plain ones only.
+    assert.ok((compactFrames.p ?? 0) >= 20, `Ada got ${compactFrames.p ?? 0} p frames`);
+    assert.equal(compactFrames.patch ?? 0, 0);
+    assert.ok((plainFrames.patch ?? 0) >= 20, `Ben got ${plainFrames.patch ?? 0} patch frames`);
+    assert.equal(plainFrames.p ?? 0, 0);
+    assert.equal(compactFrames.undecodable ?? 0, 0);
+    assert.deepEqual(errors, []);
   });
 });
