@@ -105,6 +105,14 @@ pub struct ClientHandle {
     pub compact: bool,
 }
 
+impl ClientHandle {
+    /// Queues a room's frame for this stay; false if the queue is full or
+    /// the connection gone.
+    pub fn send_frame(&self, frame: Bytes) -> bool {
+        self.tx.try_send(Outbound::RoomFrame { stay: self.stay, frame }).is_ok()
+    }
+}
+
 /// A request to a room.
 pub enum RoomCommand {
     /// Boxed: joins are rare, and the size of the largest variant sets the

@@ -387,14 +387,7 @@ impl Room {
     /// disconnected.
     fn send_or_kick(&self, i: usize, frame: Bytes) -> Result<(), ErrorCode> {
         let client = &self.members[i].client;
-        if client
-            .tx
-            .try_send(Outbound::RoomFrame {
-                stay: client.stay,
-                frame,
-            })
-            .is_err()
-        {
+        if !client.send_frame(frame) {
             client.kick.notify_one();
             return Err(ErrorCode::Internal);
         }
@@ -489,15 +482,7 @@ impl Room {
             }
             if member.lagging {
                 let frame = self.joined_frame(self.members[i].entity);
-                let client = &self.members[i].client;
-                if client
-                    .tx
-                    .try_send(Outbound::RoomFrame {
-                        stay: client.stay,
-                        frame,
-                    })
-                    .is_ok()
-                {
+                if self.members[i].client.send_frame(frame) {
                     self.members[i].lagging = false;
                 }
                 continue;
@@ -585,13 +570,7 @@ impl Room {
                 }
             };
             for client in recipients {
-                let sent = client
-                    .tx
-                    .try_send(Outbound::RoomFrame {
-                        stay: client.stay,
-                        frame: frame.clone(),
-                    })
-                    .is_ok()
+                let sent = client.send_frame(frame.clone())
                     && (continuous
                         || client
                             .tx
