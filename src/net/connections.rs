@@ -41,40 +41,30 @@ impl ConnectionLimiter {
         }
         *count += 1;
         Some(ConnectionSlot {
-            limiter: this.clone(),
-            ip: Some(ip),
+            counted: Some((this.clone(), ip)),
         })
-    }
-
-    /// Open connections from `ip`.
-    pub fn count(&self, ip: IpAddr) -> u32 {
-        self.open.get(&ip).map_or(0, |c| *c)
     }
 }
 
 /// One counted connection; dropping it releases the count.
 pub struct ConnectionSlot {
-    limiter: Arc<ConnectionLimiter>,
-    /// `None` for a connection that is not counted.
-    ip: Option<IpAddr>,
+    /// The limiter and address counted, or `None` for an exempt connection.
+    counted: Option<(Arc<ConnectionLimiter>, IpAddr)>,
 }
 
 impl ConnectionSlot {
     /// A slot for a connection exempt from the limit.
-    pub fn uncounted(limiter: &Arc<ConnectionLimiter>) -> ConnectionSlot {
-        ConnectionSlot {
-            limiter: limiter.clone(),
-            ip: None,
-        }
+    pub fn uncounted() -> ConnectionSlot {
+        ConnectionSlot { counted: None }
     }
 }
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
-        let Some(ip) = self.ip else { return };
+        let Some((limiter, ip)) = &self.counted else { return };
         // Addresses with no connection are removed, so the map holds only
         // addresses that are connected now.
-        self.limiter.open.remove_if_mut(&ip, |_, count| {
+        limiter.open.remove_if_mut(ip, |_, count| {
             *count -= 1;
             *count == 0
         });

@@ -82,7 +82,7 @@ async fn websocket(
     let slot = if counted {
         ConnectionLimiter::acquire(&state.connections, peer.ip())
     } else {
-        Some(ConnectionSlot::uncounted(&state.connections))
+        Some(ConnectionSlot::uncounted())
     };
     let Some(slot) = slot else {
         let limit = state.config.limits.connections_per_ip;

@@ -266,13 +266,16 @@ impl Changes {
         if !self.components.is_empty() {
             self.components.sort_by_key(|v| (v.ty, v.entity));
             let groups = self.components.chunk_by(|a, b| a.ty == b.ty);
+            let fields_of = |ty: u16| replication.types[ty as usize].fields.as_ref().map(Vec::len);
             // Every inline field is an element of the array.
-            let values = |ty: u16| replication.types[ty as usize].fields.as_ref().map_or(1, Vec::len);
-            let len: usize = groups.clone().map(|g| 2 + g.len() * (1 + values(g[0].ty))).sum();
+            let len: usize = groups
+                .clone()
+                .map(|g| 2 + g.len() * (1 + fields_of(g[0].ty).unwrap_or(1)))
+                .sum();
             w.str("c").array(len as u32);
             for group in groups {
                 let ty = group[0].ty;
-                let fields = replication.types[ty as usize].fields.as_ref().map(Vec::len);
+                let fields = fields_of(ty);
                 w.uint(ty as u64).uint(group.len() as u64);
                 for v in group {
                     w.uint(v.entity);
