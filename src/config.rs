@@ -107,6 +107,12 @@ pub struct Limits {
     pub limit_loopback: bool,
     /// Seconds a `welcome.session` token stays valid for resuming.
     pub session_ttl_secs: u64,
+    /// Seconds a new room waits for its first player before it closes.
+    pub unclaimed_room_secs: u64,
+    /// Seconds one write to a client's socket may take; a peer that does
+    /// not read for longer is disconnected, freeing its task, queue and
+    /// address slot.
+    pub write_timeout_secs: u64,
 }
 
 impl Default for Limits {
@@ -122,6 +128,8 @@ impl Default for Limits {
             connections_per_ip: 64,
             limit_loopback: false,
             session_ttl_secs: 24 * 60 * 60,
+            unclaimed_room_secs: 30,
+            write_timeout_secs: 10,
         }
     }
 }
@@ -130,6 +138,40 @@ impl Limits {
     /// The `hello` deadline.
     pub fn hello_timeout(&self) -> Duration {
         Duration::from_secs(self.hello_timeout_secs)
+    }
+
+    /// How long a room nobody joined stays open.
+    pub fn unclaimed_room_grace(&self) -> Duration {
+        Duration::from_secs(self.unclaimed_room_secs)
+    }
+
+    /// The bound on one socket write.
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_secs(self.write_timeout_secs)
+    }
+}
+
+/// What a stopping server does with the matches it runs (the `[shutdown]`
+/// table of the config file).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShutdownPolicy {
+    /// Seconds the running matches get to finish after the stop signal.
+    /// A match still running then is ended: recorded as aborted (with the
+    /// ranking its game would give now, or everyone level), never lost.
+    pub grace_secs: u64,
+}
+
+impl Default for ShutdownPolicy {
+    fn default() -> Self {
+        ShutdownPolicy { grace_secs: 10 }
+    }
+}
+
+impl ShutdownPolicy {
+    /// The grace as a duration.
+    pub fn grace(&self) -> Duration {
+        Duration::from_secs(self.grace_secs)
     }
 }
 
@@ -142,6 +184,7 @@ struct FileConfig {
     manifests: Option<PathBuf>,
     telegram: FileTelegram,
     limits: Limits,
+    shutdown: ShutdownPolicy,
 }
 
 /// The `[telegram]` table of a config file.
@@ -192,6 +235,7 @@ pub struct Config {
     /// Whether `hello` with `guest` is accepted.
     pub allow_guests: bool,
     pub limits: Limits,
+    pub shutdown: ShutdownPolicy,
 }
 
 impl Default for Config {
@@ -203,6 +247,7 @@ impl Default for Config {
             telegram: TelegramConfig::default(),
             allow_guests: true,
             limits: Limits::default(),
+            shutdown: ShutdownPolicy::default(),
         }
     }
 }
@@ -251,6 +296,7 @@ impl Config {
             allow_guests: args.allow_guests.or(t.allow_guests).unwrap_or(!telegram_configured),
             telegram,
             limits: file.limits,
+            shutdown: file.shutdown,
         };
         config.check()?;
         Ok(config)
@@ -274,10 +320,12 @@ impl Config {
             || l.hello_timeout_secs == 0
             || l.connections_per_ip == 0
             || l.session_ttl_secs == 0
+            || l.unclaimed_room_secs == 0
+            || l.write_timeout_secs == 0
         {
             return Err(ConfigError::Invalid(
-                "limits.room_inbox, limits.max_rooms, limits.hello_timeout_secs, limits.connections_per_ip and \
-                 limits.session_ttl_secs must be positive"
+                "limits.room_inbox, limits.max_rooms, limits.hello_timeout_secs, limits.connections_per_ip, \
+                 limits.session_ttl_secs, limits.unclaimed_room_secs and limits.write_timeout_secs must be positive"
                     .into(),
             ));
         }

@@ -20,6 +20,7 @@ pub fn context(rt: &tokio::runtime::Runtime, catalog: &Catalog) -> (RoomContext,
         directory: matchmaker,
         inbox: 1024,
         outbound_reserve: 8,
+        unclaimed_grace: std::time::Duration::from_secs(30),
     };
     (ctx, dir)
 }

@@ -154,6 +154,7 @@ impl Server {
             directory: matchmaker.clone(),
             inbox: config.limits.room_inbox,
             outbound_reserve: config.limits.outbound_reserve,
+            unclaimed_grace: config.limits.unclaimed_room_grace(),
         });
         let listener = TcpListener::bind(config.bind)
             .await

@@ -26,9 +26,6 @@ pub trait Directory: Send + Sync + 'static {
     fn seat_released(&self, code: &str, player: &str);
 }
 
-/// How long a new room waits for its first player before it closes.
-pub const UNCLAIMED_ROOM_GRACE: Duration = Duration::from_secs(30);
-
 /// Everything a room needs from the server around it.
 #[derive(Clone)]
 pub struct RoomContext {
@@ -40,6 +37,8 @@ pub struct RoomContext {
     /// (`result`, `left`, errors); patches stop being queued to a client
     /// with fewer free slots, and it is resynced with `joined` later.
     pub outbound_reserve: usize,
+    /// How long a new room waits for its first player before it closes.
+    pub unclaimed_grace: Duration,
 }
 
 /// Opens a room of `game` and starts its task.
@@ -119,7 +118,7 @@ impl Room {
     pub async fn run(mut self, mut rx: mpsc::Receiver<RoomCommand>) {
         // A room nobody ever joined (its creator's connection dropped
         // between `create` and the join) must not live forever.
-        let unclaimed = tokio::time::Instant::from_std(self.opened + UNCLAIMED_ROOM_GRACE);
+        let unclaimed = tokio::time::Instant::from_std(self.opened + self.ctx.unclaimed_grace);
         match self.tick_interval {
             Some(period) => self.run_real_time(&mut rx, period, unclaimed).await,
             None => self.run_turn_based(&mut rx, unclaimed).await,
