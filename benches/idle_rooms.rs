@@ -51,7 +51,7 @@ fn bare_worlds(n: usize) -> (f64, Vec<(World, Schedule)>) {
 }
 
 /// The game's own part of a room: its simulation, ticked once.
-fn simulations(n: usize) -> (f64, Vec<parlor::room::Simulation>) {
+fn simulations(n: usize) -> (f64, Vec<parlor::simulation::Simulation>) {
     let catalog = support::bundled();
     let game = catalog.get("tictactoe").unwrap();
     let before = rss_bytes();
@@ -95,7 +95,7 @@ fn main() {
                 stay: 0,
                 compact: false,
             };
-            room.join(support::player(i), client).await.unwrap();
+            room.join(support::player(i), client, None).await.unwrap();
             queues.push(rx);
         }
     });

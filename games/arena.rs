@@ -7,7 +7,8 @@ use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::game::{Clock, Game, Inputs, Outcome, Player, RoomBuilder};
+use crate::game::{Clock, Inputs, Outcome, Player};
+use crate::simulation::{Game, RoomBuilder};
 
 /// Where a player or an orb is, in field units.
 #[derive(Component, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Default)]

@@ -3,7 +3,8 @@
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::game::{Game, Inputs, Outcome, Placing, Player, Reject, RoomBuilder};
+use crate::game::{Inputs, Outcome, Placing, Player, Reject};
+use crate::simulation::{Game, RoomBuilder};
 
 /// The nine cells, row by row: 0 empty, 1 seat 0's mark, 2 seat 1's.
 #[derive(Resource, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]

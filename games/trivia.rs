@@ -18,8 +18,9 @@ use bevy_ecs::system::SystemParam;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::game::{entity_id, Clock, Game, GameEvents, Inputs, Outcome, Player, Reject, RoomBuilder};
+use crate::game::{entity_id, Clock, GameEvents, Inputs, Outcome, Player, Reject};
 use crate::manifest::Manifest;
+use crate::simulation::{Game, RoomBuilder};
 
 /// Choices every question has.
 pub const CHOICES: usize = 4;

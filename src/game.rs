@@ -1,15 +1,17 @@
-//! The publisher API: what a game writes to be hosted by Parlor.
+//! The game API's values: what a game's systems read and write. The
+//! lowest layer of the engine; it imports nothing else of Parlor's but the
+//! manifest.
 //!
 //! A game is a set of bevy_ecs components, resources and systems. It
-//! implements [`Game`], whose [`Game::build`] registers them on a
-//! [`RoomBuilder`] and marks which of them are replicated to clients. The
-//! engine spawns one entity with a [`Player`] component per seated player,
-//! hands each tick's inputs to the game as the [`Inputs`] resource, and ends a
-//! match when the game inserts an [`Outcome`].
+//! implements [`Game`](crate::simulation::Game), whose `build` registers
+//! them on a [`RoomBuilder`](crate::simulation::RoomBuilder) and marks which
+//! of them are replicated to clients. The engine spawns one entity with a
+//! [`Player`] component per seated player, hands each tick's inputs to the
+//! game as the [`Inputs`] resource, and ends a match when the game inserts
+//! an [`Outcome`]. A game file imports [`crate::prelude`].
 //!
 //! ```
-//! use bevy_ecs::prelude::*;
-//! use parlor::game::{Game, Inputs, Outcome, Player, RoomBuilder};
+//! use parlor::prelude::*;
 //! use serde::{Deserialize, Serialize};
 //!
 //! /// Replicated: how many times the button was pressed.
@@ -40,93 +42,7 @@
 use std::time::Duration;
 
 use bevy_ecs::prelude::*;
-use bevy_ecs::schedule::ScheduleLabel;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-
-use crate::manifest::Manifest;
-use crate::replication::Replication;
-
-/// A game title hosted by Parlor.
-///
-/// `NAME` must match the `name` of the game's manifest
-/// (assets/games/NAME.toml); the manifest gives seats, tick rate and match
-/// length, the implementation gives the rules.
-pub trait Game: Send + Sync + 'static {
-    /// What a client sends as `d` in an `input` message, decoded with
-    /// rmp-serde. Bad input never reaches the game: it is refused with
-    /// `bad_message` before it is queued.
-    type Input: DeserializeOwned + Send + Sync + 'static;
-    /// The game's name, as in its manifest and in `quick`/`create`.
-    const NAME: &'static str;
-    /// Registers the game's resources, replicated types and systems.
-    /// Called once per room, on a fresh `World`.
-    fn build(room: &mut RoomBuilder);
-
-    /// Checks the game's manifest (e.g. its `[settings]`) when the game is
-    /// added to a catalog, before any room is built. An `Err` stops the
-    /// server at start-up with the message, naming the manifest file.
-    /// Every manifest is accepted by default.
-    fn check_manifest(manifest: &Manifest) -> Result<(), String> {
-        let _ = manifest;
-        Ok(())
-    }
-}
-
-/// The schedule a game's systems run in, once per tick.
-#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Tick;
-
-/// Sets up one room's `World` and `Schedule` for a game.
-pub struct RoomBuilder<'a> {
-    pub(crate) world: &'a mut World,
-    pub(crate) schedule: &'a mut Schedule,
-    pub(crate) replication: &'a mut Replication,
-    pub(crate) manifest: &'a Manifest,
-}
-
-impl<'a> RoomBuilder<'a> {
-    /// The game's manifest, e.g. to read `settings` the game defines.
-    pub fn manifest(&self) -> &Manifest {
-        self.manifest
-    }
-
-    /// Direct access to the room's world, for setup that needs it.
-    pub fn world_mut(&mut self) -> &mut World {
-        self.world
-    }
-
-    /// Adds a resource that is not replicated.
-    pub fn insert_resource<R: Resource>(&mut self, value: R) -> &mut Self {
-        self.world.insert_resource(value);
-        self
-    }
-
-    /// Adds a resource and replicates it to every client of the room.
-    pub fn replicate_resource<R>(&mut self, value: R) -> &mut Self
-    where
-        R: Resource + Serialize + DeserializeOwned,
-    {
-        self.world.insert_resource(value);
-        self.replication.add_resource::<R>();
-        self
-    }
-
-    /// Replicates component `C` on every entity that carries it.
-    pub fn replicate<C>(&mut self) -> &mut Self
-    where
-        C: Component + Serialize + DeserializeOwned,
-    {
-        self.replication.add_component::<C>();
-        self
-    }
-
-    /// Adds systems to the game's [`Tick`] schedule.
-    pub fn add_systems<M>(&mut self, systems: impl IntoScheduleConfigs<ScheduleSystem, M>) -> &mut Self {
-        self.schedule.add_systems(systems);
-        self
-    }
-}
 
 pub use bevy_ecs::system::ScheduleSystem;
 

@@ -5,17 +5,28 @@
 //! simulation, keeps every client in sync over a websocket (protocol v1,
 //! docs/protocol.md), and records each match's result in a [`ledger`].
 
+//!
+//! Layers, each importing only those before it: [`protocol`] (the wire
+//! messages), [`game`] (the values a game's systems use) <- [`replication`]
+//! <- [`simulation`] (`Game`, the bevy parts of a room) <- [`room`] (the
+//! room task) <- [`matchmaking`] <- [`net`]. [`client`] is a protocol
+//! client over the same message types. docs/architecture.md is the map.
+
 pub mod auth;
 pub mod catalog;
+pub mod client;
 pub mod config;
 pub mod game;
 #[path = "../games/mod.rs"]
 pub mod games;
 pub mod ledger;
+pub mod lifecycle;
 pub mod load;
 pub mod manifest;
 pub mod matchmaking;
 pub mod net;
+pub mod prelude;
 pub mod protocol;
 pub mod replication;
 pub mod room;
+pub mod simulation;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use parlor::catalog::{Catalog, ManifestSource};
 use parlor::config::{Config, ServeArgs};
 use parlor::load::{Grouping, LoadConfig};
-use parlor::net::Server;
+use parlor::net::{Server, Stopped};
 use tracing_subscriber::EnvFilter;
 
 /// Parlor: a game server for chat mini-apps.
@@ -109,9 +109,16 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> 
     let server = Server::start(config, catalog).await?;
     tracing::info!(data_dir = %data_dir.display(), "ledger ready");
     tracing::info!("serving on http://{}/", server.addr());
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("shutting down");
-    server.shutdown().await;
+    let signal = parlor::lifecycle::signal().await;
+    tracing::info!(
+        signal,
+        bound = ?server.stop_bound(),
+        "stopping: no new connections; running matches get the shutdown grace"
+    );
+    match server.shutdown().await {
+        Stopped::Clean => tracing::info!("stopped: every session, room and ledger write finished"),
+        Stopped::TimedOut => tracing::warn!("stopped at the bound with work still going"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -15,15 +15,15 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
 use rand::RngExt;
 use serde::Serialize;
 
 use crate::catalog::Catalog;
-use crate::protocol::ErrorCode;
-use crate::room::{spawn_room, Directory, RoomContext, RoomHandle};
+use crate::protocol::{ErrorCode, Rid};
+use crate::room::{spawn_room, ClientHandle, Directory, PlayerInfo, RoomContext, RoomHandle};
 
 /// The characters of room codes: digits and capitals without 0, O, 1, I.
 pub const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -68,11 +68,12 @@ pub trait Matchmaker: Send + Sync + 'static {
     /// The room of `game` for the Telegram chat `chat` (its `chat_instance`),
     /// opened as a private room on first use or when the last one closed.
     fn chat(&self, game: &str, chat: &str) -> Result<RoomHandle, ErrorCode>;
-    /// Remembers that `player`'s dropped connection left a held seat in `room`.
-    fn hold_seat(&self, player: &str, room: &RoomHandle);
     /// The room where `player` holds a seat since a dropped connection, if
-    /// it is still open; forgets it.
-    fn take_held_seat(&self, player: &str) -> Option<RoomHandle>;
+    /// it is still open. Rooms record and release held seats themselves.
+    fn held_seat(&self, player: &str) -> Option<RoomHandle>;
+    /// Drops a room that refused a join because it has closed, before its
+    /// task tells the directory, so the next pick does not return it.
+    fn evict(&self, room: &RoomHandle);
     /// Public rooms, fullest first.
     fn public_rooms(&self) -> Vec<RoomSummary>;
     /// Number of open rooms.
@@ -92,9 +93,10 @@ struct Entry {
 /// A game and a Telegram `chat_instance`.
 type ChatKey = (String, String);
 
-/// The room directory of one process.
-pub struct LocalMatchmaker {
-    catalog: Catalog,
+/// The room directory of one process: what rooms report, and what
+/// matchmaking reads.
+#[derive(Default)]
+pub struct LocalDirectory {
     rooms: DashMap<Arc<str>, Entry>,
     /// Per game: public rooms with a free seat, fullest first.
     open: Mutex<HashMap<String, OpenRooms>>,
@@ -104,29 +106,30 @@ pub struct LocalMatchmaker {
     /// Bounded by the seats of open rooms: rooms release entries as seats
     /// are released and when they close.
     held: DashMap<Arc<str>, Arc<str>>,
+}
+
+/// Matchmaking on one process: opens rooms of `catalog`'s games with a
+/// [`RoomContext`] whose directory is its [`LocalDirectory`].
+pub struct LocalMatchmaker {
+    catalog: Catalog,
+    directory: Arc<LocalDirectory>,
+    context: RoomContext,
     max_rooms: usize,
-    context: OnceLock<RoomContext>,
 }
 
 impl LocalMatchmaker {
-    /// A directory for `catalog`'s games holding at most `max_rooms` rooms.
-    /// Rooms need a [`RoomContext`] whose directory is this matchmaker, so
-    /// it is given afterwards with [`LocalMatchmaker::start`].
-    pub fn new(catalog: Catalog, max_rooms: usize) -> Arc<Self> {
-        Arc::new(LocalMatchmaker {
+    /// Matchmaking for `catalog`'s games, holding at most `max_rooms`
+    /// rooms; `context` makes the rooms' context around the directory
+    /// they report to.
+    pub fn new(catalog: Catalog, max_rooms: usize, context: impl FnOnce(Arc<dyn Directory>) -> RoomContext) -> Self {
+        let directory = Arc::new(LocalDirectory::default());
+        let context = context(directory.clone());
+        LocalMatchmaker {
             catalog,
-            rooms: DashMap::new(),
-            open: Mutex::new(HashMap::new()),
-            chats: DashMap::new(),
-            held: DashMap::new(),
+            directory,
+            context,
             max_rooms,
-            context: OnceLock::new(),
-        })
-    }
-
-    /// Sets the context rooms are opened with.
-    pub fn start(&self, context: RoomContext) {
-        let _ = self.context.set(context);
+        }
     }
 
     fn open_room(&self, game: &str, private: bool) -> Result<RoomHandle, ErrorCode> {
@@ -135,23 +138,22 @@ impl LocalMatchmaker {
 
     fn open_room_for(&self, game: &str, private: bool, chat: Option<ChatKey>) -> Result<RoomHandle, ErrorCode> {
         let game = self.catalog.get(game).ok_or(ErrorCode::NoSuchGame)?.clone();
-        if self.rooms.len() >= self.max_rooms {
+        if self.directory.rooms.len() >= self.max_rooms || self.context.lifecycle.is_stopping() {
             return Err(ErrorCode::ServerFull);
         }
-        let context = self.context.get().ok_or(ErrorCode::Internal)?.clone();
         loop {
             let code: Arc<str> = new_room_code().into();
-            let dashmap::Entry::Vacant(slot) = self.rooms.entry(code.clone()) else {
+            let dashmap::Entry::Vacant(slot) = self.directory.rooms.entry(code.clone()) else {
                 continue;
             };
-            let handle = spawn_room(context, game, code.clone(), private);
+            let handle = spawn_room(self.context.clone(), game, code.clone(), private);
             slot.insert(Entry {
                 handle: handle.clone(),
                 players: 0,
                 chat,
             });
             if !private {
-                self.index_update(
+                self.directory.index_update(
                     &handle.game.manifest().name,
                     &code,
                     None,
@@ -162,7 +164,9 @@ impl LocalMatchmaker {
             return Ok(handle);
         }
     }
+}
 
+impl LocalDirectory {
     fn index_update(&self, game: &str, code: &Arc<str>, old: Option<u32>, new: Option<u32>, max: u32) {
         let mut open = self.open.lock().expect("matchmaking index lock");
         let set = open.entry(game.to_owned()).or_default();
@@ -181,12 +185,12 @@ impl Matchmaker for LocalMatchmaker {
             return Err(ErrorCode::NoSuchGame);
         }
         let candidate = {
-            let open = self.open.lock().expect("matchmaking index lock");
+            let open = self.directory.open.lock().expect("matchmaking index lock");
             open.get(game)
                 .and_then(|set| set.iter().next().map(|(_, code)| code.clone()))
         };
         if let Some(code) = candidate {
-            if let Some(entry) = self.rooms.get(&code) {
+            if let Some(entry) = self.directory.rooms.get(&code) {
                 if !entry.handle.is_closed() {
                     return Ok(entry.handle.clone());
                 }
@@ -201,7 +205,8 @@ impl Matchmaker for LocalMatchmaker {
 
     fn find(&self, code: &str) -> Result<RoomHandle, ErrorCode> {
         let code = code.to_ascii_uppercase();
-        self.rooms
+        self.directory
+            .rooms
             .get(code.as_str())
             .map(|e| e.handle.clone())
             .ok_or(ErrorCode::NoSuchRoom)
@@ -214,8 +219,9 @@ impl Matchmaker for LocalMatchmaker {
         let key: ChatKey = (game.to_owned(), chat.to_owned());
         // The entry stays locked while a room is opened, so two players of
         // one chat arriving together get the same room.
-        let mut slot = self.chats.entry(key.clone()).or_insert_with(|| Arc::from(""));
-        if let Some(entry) = self.rooms.get(slot.value()) {
+        let chats = &self.directory.chats;
+        let mut slot = chats.entry(key.clone()).or_insert_with(|| Arc::from(""));
+        if let Some(entry) = self.directory.rooms.get(slot.value()) {
             if !entry.handle.is_closed() {
                 return Ok(entry.handle.clone());
             }
@@ -227,25 +233,25 @@ impl Matchmaker for LocalMatchmaker {
             }
             Err(code) => {
                 drop(slot);
-                self.chats
-                    .remove_if(&(game.to_owned(), chat.to_owned()), |_, code| code.is_empty());
+                chats.remove_if(&(game.to_owned(), chat.to_owned()), |_, code| code.is_empty());
                 Err(code)
             }
         }
     }
 
-    fn hold_seat(&self, player: &str, room: &RoomHandle) {
-        self.held.insert(player.into(), room.code.clone());
+    fn held_seat(&self, player: &str) -> Option<RoomHandle> {
+        let code = self.directory.held.get(player)?.clone();
+        let entry = self.directory.rooms.get(&code)?;
+        (!entry.handle.is_closed()).then(|| entry.handle.clone())
     }
 
-    fn take_held_seat(&self, player: &str) -> Option<RoomHandle> {
-        let (_, code) = self.held.remove(player)?;
-        let entry = self.rooms.get(&code)?;
-        (!entry.handle.is_closed()).then(|| entry.handle.clone())
+    fn evict(&self, room: &RoomHandle) {
+        self.directory.closed(&room.code);
     }
 
     fn public_rooms(&self) -> Vec<RoomSummary> {
         let mut rooms: Vec<RoomSummary> = self
+            .directory
             .rooms
             .iter()
             .filter(|e| !e.handle.private)
@@ -261,11 +267,11 @@ impl Matchmaker for LocalMatchmaker {
     }
 
     fn room_count(&self) -> usize {
-        self.rooms.len()
+        self.directory.rooms.len()
     }
 }
 
-impl Directory for LocalMatchmaker {
+impl Directory for LocalDirectory {
     fn seats_changed(&self, code: &str, players: u32) {
         let Some(mut entry) = self.rooms.get_mut(code) else {
             return;
@@ -276,6 +282,12 @@ impl Directory for LocalMatchmaker {
             let (game, max, code) = (manifest.name.clone(), manifest.max_players, entry.handle.code.clone());
             drop(entry);
             self.index_update(&game, &code, Some(old), Some(players), max);
+        }
+    }
+
+    fn seat_held(&self, code: &str, player: &str) {
+        if let Some(entry) = self.rooms.get(code) {
+            self.held.insert(player.into(), entry.handle.code.clone());
         }
     }
 
@@ -294,4 +306,79 @@ impl Directory for LocalMatchmaker {
             }
         }
     }
+}
+
+/// What a player asked to be seated in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeatRequest {
+    Quick {
+        game: String,
+    },
+    Create {
+        game: String,
+        private: bool,
+    },
+    Join {
+        code: String,
+    },
+    /// A game and the chat's `chat_instance`.
+    Chat {
+        game: String,
+        chat: String,
+    },
+}
+
+/// How many times `quick` and `chat` pick again after losing a race.
+const SEAT_ATTEMPTS: usize = 3;
+
+/// Seats `player` as `request` asks: picks or opens the room and joins it
+/// (the room queues `joined`, echoing `rid`, to `client`). A quick match
+/// can lose its seat to another player, and a quick or chat room can be
+/// closing (its last player just left) between the pick and the join; both
+/// pick again a few times. The error carries the message for the client.
+pub async fn seat<M: Matchmaker + ?Sized>(
+    matchmaker: &M,
+    request: &SeatRequest,
+    player: &PlayerInfo,
+    client: &ClientHandle,
+    rid: Option<Rid>,
+) -> Result<RoomHandle, (ErrorCode, String)> {
+    let retries = matches!(request, SeatRequest::Quick { .. } | SeatRequest::Chat { .. });
+    let mut outcome = Err(ErrorCode::Internal);
+    for _ in 0..if retries { SEAT_ATTEMPTS } else { 1 } {
+        let room = match request {
+            SeatRequest::Quick { game } => matchmaker.quick(game),
+            SeatRequest::Create { game, private } => matchmaker.create(game, *private),
+            SeatRequest::Join { code } if !is_room_code(code) => Err(ErrorCode::NoSuchRoom),
+            SeatRequest::Join { code } => matchmaker.find(code),
+            SeatRequest::Chat { game, chat } => matchmaker.chat(game, chat),
+        };
+        outcome = match room {
+            Ok(room) => match room.join(player.clone(), client.clone(), rid).await {
+                Ok(()) => Ok(room),
+                Err(ErrorCode::NoSuchRoom) => {
+                    matchmaker.evict(&room);
+                    Err(ErrorCode::NoSuchRoom)
+                }
+                Err(code) => Err(code),
+            },
+            Err(code) => Err(code),
+        };
+        if !(retries && matches!(outcome, Err(ErrorCode::RoomFull | ErrorCode::NoSuchRoom))) {
+            break;
+        }
+    }
+    outcome.map_err(|code| {
+        let message = match (request, code) {
+            (
+                SeatRequest::Quick { game } | SeatRequest::Create { game, .. } | SeatRequest::Chat { game, .. },
+                ErrorCode::NoSuchGame,
+            ) => format!("no game named {game:?}"),
+            (SeatRequest::Join { code }, ErrorCode::NoSuchRoom) => format!("no room with code {code:?}"),
+            (_, ErrorCode::RoomFull) => "the room is full".to_owned(),
+            (_, ErrorCode::ServerFull) => "this server holds as many rooms as it may, or is stopping".to_owned(),
+            _ => "could not join the room".to_owned(),
+        };
+        (code, message)
+    })
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 use bevy_ecs::prelude::*;
 use common::{get_json, Client, Mirror, TestServer};
 use parlor::catalog::{Catalog, ManifestSource};
-use parlor::game::{Clock, Game, GameEvents, Inputs, RoomBuilder};
+use parlor::game::{Clock, GameEvents, Inputs};
 use parlor::manifest::Manifest;
+use parlor::simulation::{Game, RoomBuilder};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

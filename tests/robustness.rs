@@ -7,8 +7,9 @@ use bevy_ecs::prelude::*;
 use common::{get_json, Client, Closed, Mirror, TestServer};
 use futures_util::SinkExt;
 use parlor::catalog::{Catalog, ManifestSource};
-use parlor::game::{Game, Inputs, RoomBuilder};
+use parlor::game::Inputs;
 use parlor::manifest::Manifest;
+use parlor::simulation::{Game, RoomBuilder};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use common::{get_json, Client, TestServer};
 use parlor::catalog::{Catalog, ManifestSource};
-use parlor::game::{Game, RoomBuilder};
 use parlor::manifest::Manifest;
+use parlor::simulation::{Game, RoomBuilder};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

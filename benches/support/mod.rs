@@ -6,21 +6,26 @@ use std::sync::Arc;
 
 use parlor::catalog::{Catalog, ManifestSource};
 use parlor::ledger::SqliteLedger;
-use parlor::matchmaking::LocalMatchmaker;
+use parlor::lifecycle::Lifecycle;
+use parlor::matchmaking::LocalDirectory;
+use parlor::protocol::ClientMessage;
 use parlor::room::{ClientHandle, Join, Outbound, PlayerInfo, Room, RoomCommand, RoomContext};
+use parlor::simulation::AnyInput;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 /// A room context with a SQLite ledger in a temporary directory.
 pub fn context(rt: &tokio::runtime::Runtime, catalog: &Catalog) -> (RoomContext, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let ledger = rt.block_on(SqliteLedger::open(dir.path())).unwrap();
-    let matchmaker = LocalMatchmaker::new(catalog.clone(), 1_000_000);
+    let _ = catalog;
     let ctx = RoomContext {
         ledger: Arc::new(ledger),
-        directory: matchmaker,
+        directory: Arc::new(LocalDirectory::default()),
+        lifecycle: Lifecycle::new(),
         inbox: 1024,
         outbound_reserve: 8,
         unclaimed_grace: std::time::Duration::from_secs(30),
+        shutdown_grace: std::time::Duration::from_secs(10),
     };
     (ctx, dir)
 }
@@ -52,6 +57,7 @@ pub fn seated_room(
                 compact: false,
             },
             resume: false,
+            rid: None,
             reply,
         })));
         queues.push(rx);
@@ -88,11 +94,19 @@ pub fn steer(catalog: &Catalog, player: usize, seq: u32) -> RoomCommand {
         "t": "input", "seq": seq, "d": {"dx": angle.cos(), "dy": angle.sin()}
     }))
     .unwrap();
-    let (seq, data) = catalog.get("arena").unwrap().decode_input(&frame).unwrap();
+    let (seq, data) = decode_input(catalog, "arena", &frame);
     RoomCommand::Input {
         player: self::player(player).id,
         seq,
         data,
+    }
+}
+
+/// An `input` frame decoded as the session does, for `game`'s room.
+pub fn decode_input(catalog: &Catalog, game: &str, frame: &[u8]) -> (u32, AnyInput) {
+    match catalog.get(game).unwrap().decode_client(frame).unwrap() {
+        ClientMessage::Input { seq, d, .. } => (seq, d),
+        _ => panic!("not an input"),
     }
 }
 

@@ -26,6 +26,9 @@ pub struct MatchRecord {
     pub started_at: i64,
     pub ended_at: i64,
     pub ranking: Vec<RankLine>,
+    /// The server stopped the match before it ended (docs/operations.md,
+    /// `[shutdown]`); its ranking is everyone level. Leaderboards skip it.
+    pub aborted: bool,
 }
 
 /// One line of a game's leaderboard: a player's best score.

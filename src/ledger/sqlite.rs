@@ -49,14 +49,17 @@ impl Ledger for SqliteLedger {
     fn record<'a>(&'a self, record: &'a MatchRecord) -> BoxFuture<'a, Result<(), LedgerError>> {
         Box::pin(async move {
             let mut tx = self.pool.begin().await?;
-            sqlx::query("INSERT INTO matches (id, game, room, started_at, ended_at) VALUES (?, ?, ?, ?, ?)")
-                .bind(&record.id)
-                .bind(&record.game)
-                .bind(&record.room)
-                .bind(record.started_at)
-                .bind(record.ended_at)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO matches (id, game, room, started_at, ended_at, aborted) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&record.id)
+            .bind(&record.game)
+            .bind(&record.room)
+            .bind(record.started_at)
+            .bind(record.ended_at)
+            .bind(record.aborted)
+            .execute(&mut *tx)
+            .await?;
             for line in &record.ranking {
                 sqlx::query(
                     "INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES (?, ?, ?, ?, ?)",
@@ -84,7 +87,7 @@ impl Ledger for SqliteLedger {
             let rows = sqlx::query(
                 "SELECT p.player_id, p.name, MAX(p.score) AS best, COUNT(*) AS matches \
                  FROM match_players p JOIN matches m ON m.id = p.match_id \
-                 WHERE m.game = ? GROUP BY p.player_id ORDER BY best DESC, p.player_id LIMIT ?",
+                 WHERE m.game = ? AND m.aborted = 0 GROUP BY p.player_id ORDER BY best DESC, p.player_id LIMIT ?",
             )
             .bind(game)
             .bind(limit as i64)

@@ -16,8 +16,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use std::time::Duration;
+
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use connections::{ConnectionLimiter, ConnectionSlot};
@@ -26,6 +27,7 @@ use crate::auth::{SessionKey, TelegramAuth};
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::ledger::{Ledger, LedgerError, SqliteLedger};
+use crate::lifecycle::Lifecycle;
 use crate::matchmaking::LocalMatchmaker;
 use crate::room::RoomContext;
 
@@ -44,6 +46,8 @@ pub struct Shared {
     /// Signs and checks `welcome.session` tokens.
     pub sessions: SessionKey,
     pub connections: Arc<ConnectionLimiter>,
+    /// The stop signal every session and room watches.
+    pub lifecycle: Lifecycle,
 }
 
 impl Deref for AppState {
@@ -118,8 +122,17 @@ pub enum StartError {
 pub struct Server {
     addr: SocketAddr,
     state: AppState,
-    shutdown: Option<oneshot::Sender<()>>,
+    /// The listener: axum's accept loop, which stops at the stop signal.
     task: JoinHandle<()>,
+}
+
+/// How a stop went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Every session, room and ledger write finished.
+    Clean,
+    /// The bound ran out with work still going; what was left is dropped.
+    TimedOut,
 }
 
 impl Server {
@@ -131,6 +144,7 @@ impl Server {
     /// let catalog = Catalog::bundled(&ManifestSource::Bundled).expect("bundled games build");
     /// let server = parlor::net::Server::start(parlor::config::Config::default(), catalog).await?;
     /// println!("serving on http://{}", server.addr());
+    /// parlor::lifecycle::signal().await; // Ctrl-C or SIGTERM
     /// server.shutdown().await;
     /// # Ok(()) }
     /// ```
@@ -148,14 +162,20 @@ impl Server {
             t.test_environment,
         );
         let connections = Arc::new(ConnectionLimiter::new(config.limits.connections_per_ip));
-        let matchmaker = LocalMatchmaker::new(catalog.clone(), config.limits.max_rooms);
-        matchmaker.start(RoomContext {
-            ledger: ledger.clone(),
-            directory: matchmaker.clone(),
-            inbox: config.limits.room_inbox,
-            outbound_reserve: config.limits.outbound_reserve,
-            unclaimed_grace: config.limits.unclaimed_room_grace(),
-        });
+        let lifecycle = Lifecycle::new();
+        let matchmaker = Arc::new(LocalMatchmaker::new(
+            catalog.clone(),
+            config.limits.max_rooms,
+            |directory| RoomContext {
+                ledger: ledger.clone(),
+                directory,
+                lifecycle: lifecycle.clone(),
+                inbox: config.limits.room_inbox,
+                outbound_reserve: config.limits.outbound_reserve,
+                unclaimed_grace: config.limits.unclaimed_room_grace(),
+                shutdown_grace: config.shutdown.grace(),
+            },
+        ));
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartError::Bind {
@@ -174,29 +194,23 @@ impl Server {
             telegram,
             sessions,
             connections,
+            lifecycle: lifecycle.clone(),
         }));
-        let (shutdown, stop) = oneshot::channel::<()>();
         let app = router(state.clone());
+        let stop = lifecycle.stopping();
         let task = tokio::spawn(async move {
             // Game frames are small and latency-bound: no Nagle delay.
             let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
                 let _ = stream.set_nodelay(true);
             });
             let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = stop.await;
-                })
+                .with_graceful_shutdown(stop)
                 .await;
             if let Err(e) = served {
                 tracing::error!(error = %e, "server stopped with an error");
             }
         });
-        Ok(Server {
-            addr,
-            state,
-            shutdown: Some(shutdown),
-            task,
-        })
+        Ok(Server { addr, state, task })
     }
 
     /// The address the server listens on.
@@ -209,16 +223,34 @@ impl Server {
         &self.state
     }
 
-    /// Waits until the server stops (it stops only through `shutdown`).
-    pub async fn wait(mut self) {
-        let _ = (&mut self.task).await;
+    /// The longest a stop waits: the running matches' grace, a stuck
+    /// peer's write timeout and the close handshake, and a margin for the
+    /// last ledger writes.
+    pub fn stop_bound(&self) -> Duration {
+        let config = &self.state.config;
+        config.shutdown.grace() + config.limits.write_timeout() + Duration::from_secs(5)
     }
 
-    /// Stops accepting connections and waits for open ones to close.
-    pub async fn shutdown(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
+    /// Stops the server: no new connections or rooms; rooms without a
+    /// running match close at once, running matches get the `[shutdown]`
+    /// grace to finish and are then recorded as aborted; every client in a
+    /// room gets `left` with reason `shutdown` (or the match's own end), and
+    /// every socket closes with 1001. Waits, within [`Server::stop_bound`],
+    /// until every session, room and ledger write has finished.
+    pub async fn shutdown(self) -> Stopped {
+        let bound = self.stop_bound();
+        let lifecycle = self.state.lifecycle.clone();
+        lifecycle.stop();
+        let finished = async {
+            let _ = self.task.await;
+            lifecycle.finished().await;
+        };
+        match tokio::time::timeout(bound, finished).await {
+            Ok(()) => Stopped::Clean,
+            Err(_) => {
+                tracing::warn!(bound = ?bound, "the stop bound ran out with sessions, rooms or ledger writes still going");
+                Stopped::TimedOut
+            }
         }
-        let _ = (&mut self.task).await;
     }
 }

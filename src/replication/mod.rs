@@ -1,5 +1,6 @@
 //! Replication: bevy change detection on the types a game marked replicated,
-//! turned into one `patch` per room per tick and into full `joined` states.
+//! turned into the lists of one `patch` per room per tick and into full
+//! `joined` states; [`crate::protocol::frames`] writes the frames around them.
 //!
 //! After the game's systems have run, [`Replication::collect`] reads, for
 //! each replicated type, what changed since the previous collection (bevy's
@@ -23,7 +24,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::game::{entity_id, Player};
-use crate::protocol::FrameWriter;
+use crate::protocol::{frames, FrameWriter};
 pub use schema::field_names;
 
 /// Per-room state of one type's collector (its cached query).
@@ -219,12 +220,14 @@ impl Changes {
         }
     }
 
-    /// Writes the `state` map of a `joined` message.
-    pub fn write_state(&mut self, w: &mut FrameWriter) {
+    /// The encoded `state` map of a `joined` message.
+    pub fn encode_state(&mut self) -> Vec<u8> {
+        let mut w = FrameWriter::with_capacity(16 + self.bytes.len() + 12 * self.components.len());
         w.map(2).str("e");
-        self.write_entities(w);
+        self.write_entities(&mut w);
         w.str("r");
-        self.write_resources(w);
+        self.write_resources(&mut w);
+        w.buf
     }
 
     /// Removed components of live entities, and despawned entities.
@@ -246,23 +249,13 @@ impl Changes {
 
     /// Encodes the shared part of a compact patch (`p`, a protocol
     /// extension, docs/protocol.md): everything but the ack, which each
-    /// client's connection appends ([`crate::protocol::compact_patch_with_ack`]).
-    /// Components are grouped by type, and a struct's fields are written
-    /// inline (the client knows their count from the schema), which saves
-    /// the array headers patch spends on every value.
+    /// client's connection appends. Components are grouped by type, and a
+    /// struct's fields are written inline (the client knows their count from
+    /// the schema), which saves the array headers patch spends on every
+    /// value.
     pub fn encode_compact_prefix(&mut self, tick: u64, world: &World, replication: &Replication) -> Bytes {
         let (rm, gone) = self.removals(world);
-        let keys = 2 + [
-            !self.components.is_empty(),
-            !rm.is_empty(),
-            !gone.is_empty(),
-            !self.resources.is_empty(),
-        ]
-        .iter()
-        .filter(|k| **k)
-        .count();
-        let mut w = FrameWriter::with_capacity(16 + self.bytes.len() + 4 * self.components.len());
-        w.map(keys as u32 + 1).str("t").str("p").str("k").uint(tick);
+        let mut c = FrameWriter::default();
         if !self.components.is_empty() {
             self.components.sort_by_key(|v| (v.ty, v.entity));
             let groups = self.components.chunk_by(|a, b| a.ty == b.ty);
@@ -272,17 +265,18 @@ impl Changes {
                 .clone()
                 .map(|g| 2 + g.len() * (1 + fields_of(g[0].ty).unwrap_or(1)))
                 .sum();
-            w.str("c").array(len as u32);
+            c.buf.reserve(8 + self.bytes.len() + 4 * self.components.len());
+            c.array(len as u32);
             for group in groups {
                 let ty = group[0].ty;
                 let fields = fields_of(ty);
-                w.uint(ty as u64).uint(group.len() as u64);
+                c.uint(ty as u64).uint(group.len() as u64);
                 for v in group {
-                    w.uint(v.entity);
+                    c.uint(v.entity);
                     let value = self.value(v);
                     match fields.map(|n| (n, inline_fields(value, n))) {
-                        None => w.raw(value),
-                        Some((_, Some(inline))) => w.raw(inline),
+                        None => c.raw(value),
+                        Some((_, Some(inline))) => c.raw(inline),
                         Some((n, None)) => {
                             // A game type whose Serialize does not match its
                             // fields (a custom impl, skipped fields): the
@@ -293,68 +287,83 @@ impl Changes {
                                 "a replicated struct did not encode as an array of its fields"
                             );
                             for _ in 0..n {
-                                w.nil();
+                                c.nil();
                             }
-                            &mut w
+                            &mut c
                         }
                     };
                 }
             }
         }
+        let mut m = FrameWriter::default();
         if !rm.is_empty() {
-            w.str("m").array(rm.len() as u32 * 2);
+            m.array(rm.len() as u32 * 2);
             for (id, ty) in &rm {
-                w.uint(*id).uint(*ty as u64);
+                m.uint(*id).uint(*ty as u64);
             }
         }
+        let mut g = FrameWriter::default();
         if !gone.is_empty() {
-            w.str("g").array(gone.len() as u32);
+            g.array(gone.len() as u32);
             for id in &gone {
-                w.uint(*id);
+                g.uint(*id);
             }
         }
+        let mut r = FrameWriter::default();
         if !self.resources.is_empty() {
-            w.str("r").array(self.resources.len() as u32 * 2);
+            r.array(self.resources.len() as u32 * 2);
             for v in &self.resources {
-                w.uint(v.ty as u64).raw(self.value(v));
+                r.uint(v.ty as u64).raw(self.value(v));
             }
         }
-        w.finish()
+        fn present(w: &FrameWriter) -> Option<&[u8]> {
+            (!w.buf.is_empty()).then_some(&w.buf[..])
+        }
+        frames::compact_patch_prefix(
+            tick,
+            &frames::CompactLists {
+                c: present(&c),
+                m: present(&m),
+                g: present(&g),
+                r: present(&r),
+            },
+        )
     }
 
     /// Encodes the shared part of a `patch`: everything but `ack`, which
-    /// each client's connection appends ([`crate::protocol::patch_with_ack`]).
-    /// `world` tells removed components (entity alive) from despawns.
+    /// each client's connection appends. `world` tells removed components
+    /// (entity alive) from despawns.
     pub fn encode_patch_prefix(&mut self, tick: u64, world: &World) -> Bytes {
         let (rm, gone) = self.removals(world);
-
-        let with_resources = !self.resources.is_empty();
-        let mut w = FrameWriter::with_capacity(32 + self.bytes.len() + 12 * self.components.len());
-        w.map(if with_resources { 7 } else { 6 })
-            .str("t")
-            .str("patch")
-            .str("tick")
-            .uint(tick)
-            .str("ch");
-        self.write_entities(&mut w);
-        w.str("rm");
+        let mut ch = FrameWriter::with_capacity(8 + self.bytes.len() + 12 * self.components.len());
+        self.write_entities(&mut ch);
+        let mut rm_list = FrameWriter::default();
         let groups = rm.chunk_by(|a, b| a.0 == b.0);
-        w.array(groups.clone().count() as u32);
+        rm_list.array(groups.clone().count() as u32);
         for group in groups {
-            w.array(2).uint(group[0].0).array(group.len() as u32);
+            rm_list.array(2).uint(group[0].0).array(group.len() as u32);
             for (_, ty) in group {
-                w.uint(*ty as u64);
+                rm_list.uint(*ty as u64);
             }
         }
-        w.str("gone").array(gone.len() as u32);
+        let mut gone_list = FrameWriter::default();
+        gone_list.array(gone.len() as u32);
         for id in &gone {
-            w.uint(*id);
+            gone_list.uint(*id);
         }
-        if with_resources {
-            w.str("r");
-            self.write_resources(&mut w);
+        let mut r = FrameWriter::default();
+        if !self.resources.is_empty() {
+            self.write_resources(&mut r);
         }
-        w.finish()
+        frames::patch_prefix(
+            tick,
+            &frames::PatchLists {
+                ch: &ch.buf,
+                rm: &rm_list.buf,
+                gone: &gone_list.buf,
+                r: (!r.buf.is_empty()).then_some(&r.buf[..]),
+            },
+        )
     }
 }
 

@@ -8,55 +8,24 @@
 //! encodes one patch and pushes the same bytes to every member's bounded
 //! outbound queue. Why a task per room rather than shards of rooms per
 //! thread: docs/architecture.md, measured in benches/room_driving.rs.
+//!
+//! The room is split by job: [`task`] schedules ticks and stops the room
+//! (`task.rs`), `membership.rs` seats and releases players, `outbox.rs`
+//! queues frames to members, `outcome.rs` ranks and records a match.
 
-mod runner;
+mod membership;
+mod outbox;
+mod outcome;
+mod task;
 
 use std::sync::Arc;
 
-use bevy_ecs::prelude::*;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use crate::catalog::{AnyInput, GameType};
-use crate::game::Reject;
-use crate::protocol::ErrorCode;
-use crate::replication::{Changes, Replication};
-pub use runner::{spawn_room, Directory, Room, RoomContext};
-
-/// The parts of a room that bevy runs: built by the game's `GameType`.
-pub struct Simulation {
-    pub world: World,
-    pub schedule: Schedule,
-    pub replication: Replication,
-    /// What the tick being run changed, filled by replication.
-    pub changes: Changes,
-    pub(crate) push_input: fn(&mut World, Entity, u32, AnyInput),
-    pub(crate) finish_inputs: fn(&mut World) -> Vec<(Entity, Reject)>,
-    pub(crate) start_inputs: fn(&mut World),
-    pub(crate) inputs_started: bool,
-}
-
-impl Simulation {
-    /// Queues an input for the next tick.
-    pub fn push_input(&mut self, player: Entity, seq: u32, data: AnyInput) {
-        (self.push_input)(&mut self.world, player, seq, data)
-    }
-
-    /// Runs the game's systems once (the room does so from the start of the
-    /// match on), with the game's `Inputs` resource in place.
-    pub fn run_schedule(&mut self) {
-        if !self.inputs_started {
-            (self.start_inputs)(&mut self.world);
-            self.inputs_started = true;
-        }
-        self.schedule.run(&mut self.world);
-    }
-
-    /// Empties the input queue after a tick and returns the refused inputs.
-    pub fn finish_inputs(&mut self) -> Vec<(Entity, Reject)> {
-        (self.finish_inputs)(&mut self.world)
-    }
-}
+use crate::protocol::{ErrorCode, LeftReason, Rid};
+use crate::simulation::{AnyInput, GameType};
+pub use task::{spawn_room, Directory, Room, RoomContext};
 
 /// Who a connection authenticated as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +56,7 @@ pub enum Outbound {
         ack: u32,
     },
     /// The client is no longer in the room; sent as `left`.
-    Left { stay: u16, reason: &'static str },
+    Left { stay: u16, reason: LeftReason },
 }
 
 /// A room's way to reach one client connection.
@@ -110,6 +79,17 @@ impl ClientHandle {
     /// the connection gone.
     pub fn send_frame(&self, frame: Bytes) -> bool {
         self.tx.try_send(Outbound::RoomFrame { stay: self.stay, frame }).is_ok()
+    }
+
+    /// Queues `left` for this stay; false if the queue is full or the
+    /// connection gone.
+    pub fn send_left(&self, reason: LeftReason) -> bool {
+        self.tx
+            .try_send(Outbound::Left {
+                stay: self.stay,
+                reason,
+            })
+            .is_ok()
     }
 }
 
@@ -141,6 +121,8 @@ pub struct Join {
     pub client: ClientHandle,
     /// Only take back a seat the player still holds; never open a new one.
     pub resume: bool,
+    /// The request id to echo on `joined`.
+    pub rid: Option<Rid>,
     pub reply: oneshot::Sender<Result<(), ErrorCode>>,
 }
 
@@ -155,24 +137,31 @@ pub struct RoomHandle {
 
 impl RoomHandle {
     /// Seats `player`; on success the room has queued `joined` for `client`.
-    pub async fn join(&self, player: PlayerInfo, client: ClientHandle) -> Result<(), ErrorCode> {
-        self.request_seat(player, client, false).await
+    pub async fn join(&self, player: PlayerInfo, client: ClientHandle, rid: Option<Rid>) -> Result<(), ErrorCode> {
+        self.request_seat(player, client, false, rid).await
     }
 
     /// Gives `player` back the seat they hold since a dropped connection;
     /// `no_such_room` if the seat was released. On success the room has
     /// queued a fresh `joined` for `client`.
     pub async fn resume(&self, player: PlayerInfo, client: ClientHandle) -> Result<(), ErrorCode> {
-        self.request_seat(player, client, true).await
+        self.request_seat(player, client, true, None).await
     }
 
-    async fn request_seat(&self, player: PlayerInfo, client: ClientHandle, resume: bool) -> Result<(), ErrorCode> {
+    async fn request_seat(
+        &self,
+        player: PlayerInfo,
+        client: ClientHandle,
+        resume: bool,
+        rid: Option<Rid>,
+    ) -> Result<(), ErrorCode> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(RoomCommand::Join(Box::new(Join {
                 player,
                 client,
                 resume,
+                rid,
                 reply,
             })))
             .await

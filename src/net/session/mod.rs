@@ -1,0 +1,446 @@
+//! One websocket connection: the socket loop (this file), sign-in
+//! (`signin.rs`) and per-connection budgets (`budget.rs`).
+//!
+//! The loop reads client frames, writes what the rooms and the session
+//! queue for this client, and ends the connection: on a kick (the client
+//! fell too far behind), a write that does not finish within
+//! `limits.write_timeout_secs` (a peer that stopped reading), or the
+//! server's stop (after the room said `left`, with close code 1001).
+//!
+//! A connection that drops while its player is in a room does not leave
+//! it: the room holds the seat for the game's reconnection grace, and a
+//! `hello` with the `session` token from `welcome` takes it back.
+
+mod budget;
+mod signin;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use serde::de::IgnoredAny;
+use tokio::sync::{mpsc, Notify};
+use tokio::time::{sleep, timeout};
+
+use super::{AppState, ConnectionSlot};
+use crate::auth::SessionClaims;
+use crate::matchmaking::{seat, Matchmaker, SeatRequest};
+use crate::protocol::{frames, ClientMessage, ErrorCode, LeftReason, Rid};
+use crate::room::{ClientHandle, Outbound, PlayerInfo, RoomHandle};
+use crate::simulation::{AnyInput, DecodeError};
+use budget::{BadMessages, InputBudget};
+pub use signin::MAX_NAME_CHARS;
+use signin::{Credentials, Refusal};
+
+/// Close codes this server uses.
+mod close {
+    pub const GOING_AWAY: u16 = 1001;
+    pub const UNSUPPORTED_DATA: u16 = 1003;
+    pub const POLICY: u16 = 1008;
+    pub const TOO_BIG: u16 = 1009;
+}
+
+/// Frames written before one flush: batches a burst into few syscalls.
+const WRITE_BATCH: usize = 32;
+/// How long the close frame may take to go out; a peer that does not read
+/// is dropped without it.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What the reader decided about the connection.
+enum Next {
+    Continue,
+    Close(u16, &'static str),
+}
+
+/// How a batch of writes ended, when it did not succeed.
+enum WriteEnd {
+    /// The socket failed (the peer is gone).
+    Failed,
+    /// The peer did not take the frames within the write timeout.
+    TimedOut,
+    /// The room kicked the client while the write waited.
+    Kicked,
+}
+
+/// A client message whose `input.d`, if any, was decoded for the room the
+/// client is in (`None` outside a room).
+type Request = ClientMessage<Option<AnyInput>>;
+
+/// The state of one connection.
+struct Session {
+    state: AppState,
+    client: ClientHandle,
+    player: Option<PlayerInfo>,
+    /// The chat the Mini App was opened from, for `chat`.
+    chat_instance: Option<String>,
+    room: Option<RoomHandle>,
+    inputs: InputBudget,
+    bad_messages: BadMessages,
+    /// The server is stopping: the connection closes once out of a room.
+    stopping: bool,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Serves one upgraded websocket until it closes. `_slot` counts the
+/// connection against its IP address's limit until it is dropped; the
+/// lifecycle guard makes the server's stop wait for it.
+pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) {
+    let _alive = state.lifecycle.guard();
+    let limits = state.config.limits.clone();
+    let (tx, mut outbound) = mpsc::channel(limits.outbound_queue);
+    let kick = Arc::new(Notify::new());
+    let stopping = state.lifecycle.stopping();
+    tokio::pin!(stopping);
+    let mut session = Session {
+        bad_messages: BadMessages::new(limits.max_bad_messages),
+        state,
+        client: ClientHandle {
+            tx,
+            kick: kick.clone(),
+            stay: 0,
+            compact: false,
+        },
+        player: None,
+        chat_instance: None,
+        room: None,
+        inputs: InputBudget::new(1),
+        stopping: false,
+    };
+    let hello_deadline = sleep(limits.hello_timeout());
+    tokio::pin!(hello_deadline);
+    // Registered once: re-creating it every pass of the loop showed up in
+    // profiles (a kick happens at most once, then the connection closes).
+    let kicked = kick.notified();
+    tokio::pin!(kicked);
+
+    let closing = loop {
+        // A stopping server's client that is in no room (any more) and has
+        // been sent everything is done.
+        if session.stopping && session.room.is_none() && outbound.is_empty() {
+            break Some((close::GOING_AWAY, "the server is stopping"));
+        }
+        tokio::select! {
+            _ = &mut kicked => break Some((close::POLICY, "too far behind")),
+            _ = &mut stopping, if !session.stopping => session.stopping = true,
+            Some(first) = outbound.recv() => {
+                let batch = write_batch(&mut socket, &mut session, &mut outbound, first);
+                let written = tokio::select! {
+                    written = timeout(limits.write_timeout(), batch) => written.unwrap_or(Err(WriteEnd::TimedOut)),
+                    _ = &mut kicked => Err(WriteEnd::Kicked),
+                };
+                match written {
+                    Ok(()) => {}
+                    Err(WriteEnd::Kicked) => break Some((close::POLICY, "too far behind")),
+                    Err(WriteEnd::TimedOut) => {
+                        tracing::debug!("a client did not read within the write timeout; dropped");
+                        break None;
+                    }
+                    Err(WriteEnd::Failed) => break None,
+                }
+            }
+            message = socket.next() => match message {
+                None => break None,
+                Some(Err(error)) => break read_error(error),
+                Some(Ok(Message::Binary(frame))) => {
+                    if let Next::Close(code, reason) = session.on_frame(&frame).await {
+                        // Let the error that explains the close go out first.
+                        let _ = timeout(CLOSE_TIMEOUT, async {
+                            while let Ok(item) = outbound.try_recv() {
+                                if let Some(frame) = session.outbound_frame(item) {
+                                    let _ = socket.feed(Message::Binary(frame)).await;
+                                }
+                            }
+                        })
+                        .await;
+                        break Some((code, reason));
+                    }
+                }
+                Some(Ok(Message::Text(_))) => break Some((close::UNSUPPORTED_DATA, "text frames are not part of the protocol; send binary MessagePack")),
+                Some(Ok(Message::Close(_))) => break None,
+                Some(Ok(_)) => {} // ping/pong: tungstenite answers pings itself
+            },
+            _ = &mut hello_deadline, if session.player.is_none() => break Some((close::POLICY, "no hello in time")),
+        }
+    };
+    if let Some((code, reason)) = closing {
+        let frame = Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }));
+        let _ = timeout(CLOSE_TIMEOUT, socket.send(frame)).await;
+    }
+    session.disconnected();
+}
+
+/// Writes `first` and whatever else is queued (up to a batch), then
+/// flushes once.
+async fn write_batch(
+    socket: &mut WebSocket,
+    session: &mut Session,
+    outbound: &mut mpsc::Receiver<Outbound>,
+    first: Outbound,
+) -> Result<(), WriteEnd> {
+    let mut next = Some(first);
+    let mut written = 0;
+    while let Some(item) = next.take() {
+        if let Some(frame) = session.outbound_frame(item) {
+            socket
+                .feed(Message::Binary(frame))
+                .await
+                .map_err(|_| WriteEnd::Failed)?;
+        }
+        written += 1;
+        if written < WRITE_BATCH {
+            next = outbound.try_recv().ok();
+        }
+    }
+    socket.flush().await.map_err(|_| WriteEnd::Failed)
+}
+
+/// The close to send after a read error: 1009 for an oversize message.
+fn read_error(error: axum::Error) -> Option<(u16, &'static str)> {
+    match error.into_inner().downcast::<tungstenite::Error>() {
+        Ok(e) if matches!(*e, tungstenite::Error::Capacity(_)) => Some((close::TOO_BIG, "message too big")),
+        _ => None,
+    }
+}
+
+impl Session {
+    /// Turns a queued item into a frame, or `None` if it is stale.
+    fn outbound_frame(&mut self, item: Outbound) -> Option<Bytes> {
+        match item {
+            Outbound::Frame(frame) => Some(frame),
+            Outbound::RoomFrame { stay, frame } => self.in_stay(stay).then_some(frame),
+            Outbound::Patch {
+                stay,
+                compact,
+                prefix,
+                ack,
+            } => self.in_stay(stay).then(|| match compact {
+                true => frames::compact_patch_with_ack(&prefix, ack),
+                false => frames::patch_with_ack(&prefix, ack),
+            }),
+            Outbound::Left { stay, reason } => {
+                // A room this client already left says nothing more to it.
+                if self.in_stay(stay) {
+                    self.room = None;
+                    Some(frames::left(reason, None))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Whether this client is still in the room it entered as `stay`.
+    fn in_stay(&self, stay: u16) -> bool {
+        self.room.is_some() && self.client.stay == stay
+    }
+
+    /// A handle for the room about to be entered: a new stay, so frames
+    /// still queued by the room left before are recognised and dropped.
+    fn next_stay(&mut self) -> ClientHandle {
+        self.client.stay = self.client.stay.wrapping_add(1);
+        self.client.clone()
+    }
+
+    fn send(&self, frame: Bytes) {
+        // Replies share the bounded queue; under overload they are dropped
+        // like patches, and the client is resynced by its room.
+        let _ = self.client.tx.try_send(Outbound::Frame(frame));
+    }
+
+    fn error(&self, code: ErrorCode, message: &str, rid: Option<Rid>) -> Next {
+        self.send(frames::error(code, message, rid));
+        Next::Continue
+    }
+
+    fn bad_message(&mut self, message: &str, rid: Option<Rid>) -> Next {
+        self.send(frames::error(ErrorCode::BadMessage, message, rid));
+        if self.bad_messages.count() {
+            Next::Close(close::POLICY, "too many bad messages")
+        } else {
+            Next::Continue
+        }
+    }
+
+    /// Decodes a frame once: for the room's game when in a room (so an
+    /// input's `d` is its game's type), else the envelope alone.
+    fn decode(&self, frame: &[u8]) -> Result<Request, (String, Option<Rid>)> {
+        match &self.room {
+            Some(room) => match room.game.decode_client(frame) {
+                Ok(message) => Ok(message.map_input(Some)),
+                Err(DecodeError::Input { message, rid }) => Err((
+                    format!("input d does not fit game {}: {message}", room.game.manifest().name),
+                    rid,
+                )),
+                Err(DecodeError::Frame(e)) => Err((format!("undecodable message: {e}"), None)),
+            },
+            None => ClientMessage::<IgnoredAny>::decode(frame)
+                .map(|message| message.map_input(|_| None))
+                .map_err(|e| (format!("undecodable message: {e}"), None)),
+        }
+    }
+
+    async fn on_frame(&mut self, frame: &[u8]) -> Next {
+        let message = match self.decode(frame) {
+            Ok(message) => message,
+            Err((message, rid)) => return self.bad_message(&message, rid),
+        };
+        let rid = message.rid();
+        let Some(player) = self.player.clone() else {
+            return match message {
+                ClientMessage::Hello {
+                    v,
+                    init_data,
+                    guest,
+                    session,
+                    compact,
+                    rid,
+                } => {
+                    self.client.compact = compact;
+                    let credentials = Credentials {
+                        v,
+                        init_data,
+                        guest,
+                        session,
+                    };
+                    self.hello(credentials, rid).await
+                }
+                _ => self.bad_message("the first message must be hello", rid),
+            };
+        };
+        match message {
+            ClientMessage::Hello { .. } => self.bad_message("hello was already sent on this connection", rid),
+            ClientMessage::Quick { game, .. } => self.enter(player, SeatRequest::Quick { game }, rid).await,
+            ClientMessage::Create { game, private, .. } => {
+                self.enter(player, SeatRequest::Create { game, private }, rid).await
+            }
+            ClientMessage::Join { room, .. } => self.enter(player, SeatRequest::Join { code: room }, rid).await,
+            ClientMessage::Chat { game, .. } => match self.chat_instance.clone() {
+                Some(chat) => self.enter(player, SeatRequest::Chat { game, chat }, rid).await,
+                None => self.error(
+                    ErrorCode::NoSuchRoom,
+                    "chat needs Telegram sign-in from a Mini App opened in a chat (init_data with chat_instance)",
+                    rid,
+                ),
+            },
+            ClientMessage::Input { seq, d, .. } => self.input(player, seq, d, rid),
+            ClientMessage::Leave { .. } => {
+                if self.room.is_none() {
+                    return self.error(ErrorCode::NotInRoom, "not in a room", rid);
+                }
+                self.leave_room();
+                self.send(frames::left(LeftReason::Leave, rid));
+                Next::Continue
+            }
+            ClientMessage::Ping { n, .. } => {
+                self.send(frames::pong(n, rid));
+                Next::Continue
+            }
+        }
+    }
+
+    fn input(&mut self, player: PlayerInfo, seq: u32, d: Option<AnyInput>, rid: Option<Rid>) -> Next {
+        let (Some(room), Some(d)) = (&self.room, d) else {
+            return self.error(ErrorCode::NotInRoom, "input outside a room", rid);
+        };
+        if !self.inputs.take() {
+            if self.inputs.should_warn() {
+                let rate = self.inputs.rate;
+                return self.error(
+                    ErrorCode::RateLimited,
+                    &format!("more than {rate} inputs per second; inputs over the rate are dropped"),
+                    rid,
+                );
+            }
+            return Next::Continue;
+        }
+        match room.input(player.id, seq, d) {
+            Ok(()) => Next::Continue,
+            Err(ErrorCode::RateLimited) => self.error(
+                ErrorCode::RateLimited,
+                "the room's input queue is full; input dropped",
+                rid,
+            ),
+            Err(code) => self.error(code, "the room has closed", rid),
+        }
+    }
+
+    async fn hello(&mut self, credentials: Credentials, rid: Option<Rid>) -> Next {
+        let now = unix_now();
+        let signed_in = match signin::sign_in(&self.state, credentials, now) {
+            Ok(signed_in) => signed_in,
+            Err(Refusal::Malformed(message)) => return self.bad_message(&message, rid),
+            Err(Refusal::Refused(code, message)) => {
+                self.send(frames::error(code, &message, rid));
+                let reason = if code == ErrorCode::Version {
+                    "unsupported protocol version"
+                } else {
+                    "sign-in refused"
+                };
+                return Next::Close(close::POLICY, reason);
+            }
+        };
+        let player = signed_in.player;
+        let token = self.state.sessions.issue(&SessionClaims {
+            player_id: player.id.clone(),
+            name: player.name.clone(),
+            expires: now + self.state.config.limits.session_ttl_secs,
+            chat_instance: signed_in.chat_instance.clone(),
+        });
+        let info = PlayerInfo {
+            id: player.id.as_str().into(),
+            name: player.name.as_str().into(),
+        };
+        // A seat held since a dropped connection is given back at once.
+        let held = self.state.matchmaker.held_seat(&info.id);
+        self.send(frames::welcome(&player, &token, held.as_ref().map(|r| &*r.code), rid));
+        self.player = Some(info.clone());
+        self.chat_instance = signed_in.chat_instance;
+        if let Some(room) = held {
+            self.inputs = InputBudget::new(room.game.manifest().input_rate);
+            self.room = Some(room.clone());
+            let client = self.next_stay();
+            if room.resume(info, client).await.is_err() {
+                // The grace ran out between the lookup and the resume.
+                self.room = None;
+                self.send(frames::left(LeftReason::Expired, None));
+            }
+        }
+        Next::Continue
+    }
+
+    async fn enter(&mut self, player: PlayerInfo, request: SeatRequest, rid: Option<Rid>) -> Next {
+        self.leave_room();
+        let client = self.next_stay();
+        match seat(&*self.state.matchmaker, &request, &player, &client, rid).await {
+            Ok(room) => {
+                self.inputs = InputBudget::new(room.game.manifest().input_rate);
+                self.room = Some(room);
+                Next::Continue
+            }
+            Err((code, message)) => self.error(code, &message, rid),
+        }
+    }
+
+    fn leave_room(&mut self) {
+        if let (Some(room), Some(player)) = (self.room.take(), &self.player) {
+            room.leave(player.id.clone());
+        }
+    }
+
+    /// The socket is gone without a `leave`: the room decides whether it
+    /// holds the seat for the game's grace (a `hello` with the session
+    /// takes it back) or releases it.
+    fn disconnected(&mut self) {
+        if let (Some(room), Some(player)) = (self.room.take(), &self.player) {
+            room.disconnect(player.id.clone(), &self.client);
+        }
+    }
+}

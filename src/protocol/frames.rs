@@ -1,0 +1,361 @@
+//! Every frame the server sends, assembled in one place.
+//!
+//! Plain messages are [`ServerMessage`]s serialized as they are. `joined`,
+//! `patch`, `p` and `event` carry game values that replication encoded once
+//! per tick; their envelopes are written here around those bytes with
+//! [`FrameWriter`] instead of decoding and encoding the values again. A
+//! patch is shared by a room's members up to its last entry, the ack, which
+//! each client's connection appends ([`patch_with_ack`]).
+
+use bytes::Bytes;
+
+use super::{ErrorCode, LeftReason, PlayerRef, RankLine, Rid, ServerMessage, Value};
+
+/// Appends MessagePack values to a buffer. Writing to a `Vec` cannot fail,
+/// so the methods do not return errors.
+#[derive(Default)]
+pub struct FrameWriter {
+    pub buf: Vec<u8>,
+}
+
+impl FrameWriter {
+    pub fn with_capacity(n: usize) -> Self {
+        FrameWriter {
+            buf: Vec::with_capacity(n),
+        }
+    }
+
+    pub fn map(&mut self, len: u32) -> &mut Self {
+        let _ = rmp::encode::write_map_len(&mut self.buf, len);
+        self
+    }
+
+    pub fn array(&mut self, len: u32) -> &mut Self {
+        let _ = rmp::encode::write_array_len(&mut self.buf, len);
+        self
+    }
+
+    pub fn str(&mut self, s: &str) -> &mut Self {
+        let _ = rmp::encode::write_str(&mut self.buf, s);
+        self
+    }
+
+    pub fn uint(&mut self, v: u64) -> &mut Self {
+        let _ = rmp::encode::write_uint(&mut self.buf, v);
+        self
+    }
+
+    pub fn nil(&mut self) -> &mut Self {
+        let _ = rmp::encode::write_nil(&mut self.buf);
+        self
+    }
+
+    /// Appends bytes that already hold one encoded value (or, inside an
+    /// array whose length counts them, several).
+    pub fn raw(&mut self, encoded: &[u8]) -> &mut Self {
+        self.buf.extend_from_slice(encoded);
+        self
+    }
+
+    pub fn finish(self) -> Bytes {
+        Bytes::from(self.buf)
+    }
+}
+
+fn plain(message: &ServerMessage<Value>) -> Bytes {
+    Bytes::from(rmp_serde::to_vec_named(message).expect("server messages serialize"))
+}
+
+/// `welcome`: signed in as `player`; `room` names a held seat.
+pub fn welcome(player: &PlayerRef, session: &str, room: Option<&str>, rid: Option<Rid>) -> Bytes {
+    plain(&ServerMessage::Welcome {
+        player: player.clone(),
+        session: session.to_owned(),
+        room: room.map(str::to_owned),
+        rid,
+    })
+}
+
+/// `error`, echoing `rid` when it answers a request that carried one.
+pub fn error(code: ErrorCode, message: &str, rid: Option<Rid>) -> Bytes {
+    plain(&ServerMessage::Error {
+        code,
+        message: message.to_owned(),
+        rid,
+    })
+}
+
+/// `left`.
+pub fn left(reason: LeftReason, rid: Option<Rid>) -> Bytes {
+    plain(&ServerMessage::Left { reason, rid })
+}
+
+/// `pong`.
+pub fn pong(n: u32, rid: Option<Rid>) -> Bytes {
+    plain(&ServerMessage::Pong { n, rid })
+}
+
+/// `result` of a recorded match.
+pub fn result(match_id: &str, ranking: &[RankLine], aborted: bool) -> Bytes {
+    plain(&ServerMessage::Result {
+        match_id: match_id.to_owned(),
+        ranking: ranking.to_vec(),
+        aborted,
+    })
+}
+
+/// The parts of a `joined` that are not plain values.
+pub struct Joined<'a> {
+    pub room: &'a str,
+    pub game: &'a str,
+    pub you: u64,
+    pub tick: u64,
+    /// The encoded `schema` array, the same for every room of a game.
+    pub schema: &'a [u8],
+    /// The encoded `state` map.
+    pub state: &'a [u8],
+    pub rid: Option<Rid>,
+}
+
+/// `joined` around an encoded schema and state.
+pub fn joined(j: &Joined) -> Bytes {
+    let mut w = FrameWriter::with_capacity(64 + j.room.len() + j.game.len() + j.schema.len() + j.state.len());
+    w.map(if j.rid.is_some() { 8 } else { 7 })
+        .str("t")
+        .str("joined")
+        .str("room")
+        .str(j.room)
+        .str("game")
+        .str(j.game)
+        .str("you")
+        .uint(j.you)
+        .str("tick")
+        .uint(j.tick)
+        .str("schema")
+        .raw(j.schema)
+        .str("state")
+        .raw(j.state);
+    if let Some(rid) = j.rid {
+        w.str("rid").uint(rid.0 as u64);
+    }
+    w.finish()
+}
+
+/// `event` around an encoded value.
+pub fn event(name: &str, data: &[u8]) -> Bytes {
+    let mut w = FrameWriter::with_capacity(16 + name.len() + data.len());
+    w.map(3).str("t").str("event").str("name").str(name).str("d").raw(data);
+    w.finish()
+}
+
+/// The lists of a `patch`, each one encoded array.
+pub struct PatchLists<'a> {
+    pub ch: &'a [u8],
+    pub rm: &'a [u8],
+    pub gone: &'a [u8],
+    /// Changed resources, when there are any.
+    pub r: Option<&'a [u8]>,
+}
+
+/// The shared part of a `patch`: everything but the `ack`, its last entry.
+pub fn patch_prefix(tick: u64, lists: &PatchLists) -> Bytes {
+    let r_len = lists.r.map_or(0, <[u8]>::len);
+    let mut w = FrameWriter::with_capacity(40 + lists.ch.len() + lists.rm.len() + lists.gone.len() + r_len);
+    w.map(if lists.r.is_some() { 7 } else { 6 })
+        .str("t")
+        .str("patch")
+        .str("tick")
+        .uint(tick)
+        .str("ch")
+        .raw(lists.ch)
+        .str("rm")
+        .raw(lists.rm)
+        .str("gone")
+        .raw(lists.gone);
+    if let Some(r) = lists.r {
+        w.str("r").raw(r);
+    }
+    w.finish()
+}
+
+/// The lists of a compact patch (`p`), each one encoded array, present
+/// only when not empty.
+#[derive(Default)]
+pub struct CompactLists<'a> {
+    pub c: Option<&'a [u8]>,
+    pub m: Option<&'a [u8]>,
+    pub g: Option<&'a [u8]>,
+    pub r: Option<&'a [u8]>,
+}
+
+/// The shared part of a compact patch: everything but the ack `a`, its
+/// last entry.
+pub fn compact_patch_prefix(tick: u64, lists: &CompactLists) -> Bytes {
+    let parts = [("c", lists.c), ("m", lists.m), ("g", lists.g), ("r", lists.r)];
+    let present = parts.iter().filter(|(_, l)| l.is_some()).count() as u32;
+    let len: usize = parts.iter().filter_map(|(_, l)| l.map(<[u8]>::len)).sum();
+    let mut w = FrameWriter::with_capacity(16 + len);
+    w.map(present + 3).str("t").str("p").str("k").uint(tick);
+    for (key, list) in parts {
+        if let Some(list) = list {
+            w.str(key).raw(list);
+        }
+    }
+    w.finish()
+}
+
+/// Completes a shared `patch` prefix with one client's `ack`.
+pub fn patch_with_ack(prefix: &[u8], ack: u32) -> Bytes {
+    let mut w = FrameWriter::with_capacity(prefix.len() + 9);
+    w.raw(prefix).str("ack").uint(ack as u64);
+    w.finish()
+}
+
+/// [`patch_with_ack`] for a compact patch (`p`), whose ack key is `a`.
+pub fn compact_patch_with_ack(prefix: &[u8], ack: u32) -> Bytes {
+    let mut w = FrameWriter::with_capacity(prefix.len() + 7);
+    w.raw(prefix).str("a").uint(ack as u64);
+    w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every frame written here decodes as the [`ServerMessage`] a client
+    //! expects: the typed definitions and the hand-assembled envelopes
+    //! cannot drift apart.
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn encoded(v: serde_json::Value) -> Vec<u8> {
+        rmp_serde::to_vec(&v).unwrap()
+    }
+
+    fn decode(frame: &[u8]) -> ServerMessage {
+        ServerMessage::decode(frame).unwrap()
+    }
+
+    #[test]
+    fn joined_decodes_with_and_without_rid() {
+        let schema = encoded(json!([["Player", ["id", "name", "slot", "online"]], ["Score", null]]));
+        let state =
+            rmp_serde::to_vec_named(&json!({"e": [[5, [[0, ["guest:a", "Ann", 0, true]]]]], "r": [[1, 3]]})).unwrap();
+        for rid in [None, Some(Rid(9))] {
+            let frame = joined(&Joined {
+                room: "ABCDEF",
+                game: "clicker",
+                you: 5,
+                tick: 2,
+                schema: &schema,
+                state: &state,
+                rid,
+            });
+            let ServerMessage::Joined {
+                room,
+                you,
+                schema,
+                state,
+                rid: echoed,
+                ..
+            } = decode(&frame)
+            else {
+                panic!("not joined");
+            };
+            assert_eq!((room.as_str(), you, echoed), ("ABCDEF", 5, rid));
+            assert_eq!(schema[1], ("Score".to_owned(), None));
+            assert_eq!(state.r, vec![(1, json!(3))]);
+            assert_eq!(state.e[0].1[0].1, json!(["guest:a", "Ann", 0, true]));
+        }
+    }
+
+    #[test]
+    fn patches_decode_with_their_ack_last() {
+        let ch = encoded(json!([[5, [[1, 7]]]]));
+        let rm = encoded(json!([[5, [2]]]));
+        let gone = encoded(json!([6]));
+        let r = encoded(json!([[3, "x"]]));
+        let prefix = patch_prefix(
+            9,
+            &PatchLists {
+                ch: &ch,
+                rm: &rm,
+                gone: &gone,
+                r: Some(&r),
+            },
+        );
+        let message = decode(&patch_with_ack(&prefix, 41));
+        assert_eq!(
+            message,
+            ServerMessage::Patch {
+                tick: 9,
+                ch: vec![(5, vec![(1, json!(7))])],
+                rm: vec![(5, vec![2])],
+                gone: vec![6],
+                r: Some(vec![(3, json!("x"))]),
+                ack: 41,
+            }
+        );
+        let c = encoded(json!([1, 1, 5, 7]));
+        let prefix = compact_patch_prefix(
+            9,
+            &CompactLists {
+                c: Some(&c),
+                ..CompactLists::default()
+            },
+        );
+        assert_eq!(
+            decode(&compact_patch_with_ack(&prefix, 41)),
+            ServerMessage::CompactPatch {
+                k: 9,
+                c: vec![json!(1), json!(1), json!(5), json!(7)],
+                m: vec![],
+                g: vec![],
+                r: vec![],
+                a: 41,
+            }
+        );
+    }
+
+    #[test]
+    fn plain_frames_decode() {
+        let player = PlayerRef {
+            id: "guest:a".into(),
+            name: "Ann".into(),
+        };
+        assert_eq!(decode(&welcome(&player, "tok", None, Some(Rid(1)))).rid(), Some(Rid(1)));
+        assert_eq!(
+            decode(&error(ErrorCode::RoomFull, "full", None)),
+            ServerMessage::Error {
+                code: ErrorCode::RoomFull,
+                message: "full".into(),
+                rid: None
+            }
+        );
+        assert_eq!(
+            decode(&left(LeftReason::Shutdown, None)),
+            ServerMessage::Left {
+                reason: LeftReason::Shutdown,
+                rid: None
+            }
+        );
+        assert_eq!(decode(&pong(3, Some(Rid(4)))).rid(), Some(Rid(4)));
+        assert_eq!(decode(&event("boom", &encoded(json!({"x": 1})))).kind(), "event");
+        let ranking = [RankLine {
+            player: "guest:a".into(),
+            name: "Ann".into(),
+            rank: 1,
+            score: 10,
+        }];
+        assert!(
+            matches!(decode(&result("m1", &ranking, false)), ServerMessage::Result { ranking: r, .. } if r == ranking)
+        );
+    }
+
+    #[test]
+    fn a_frame_without_rid_has_no_rid_key() {
+        let frame = left(LeftReason::Leave, None);
+        let value: serde_json::Value = rmp_serde::from_slice(&frame).unwrap();
+        assert_eq!(value, json!({"t": "left", "reason": "leave"}));
+    }
+}

@@ -1,0 +1,478 @@
+//! Wire messages of protocol version 1 (docs/protocol.md), one `serde`
+//! definition each, used by the server and by [`crate::client`] alike.
+//!
+//! Every frame is one MessagePack map tagged by `t`. [`ClientMessage`] is
+//! what clients send; [`ServerMessage`] is what the server sends, in the
+//! form a client decodes it. The server writes its frames through
+//! [`frames`], the one place that assembles them: the plain ones by
+//! serializing these types, and `joined`, `patch`, `p` and `event` around
+//! game values that were encoded once per tick. A unit test decodes every
+//! frame [`frames`] writes as a [`ServerMessage`], so the two cannot drift.
+//!
+//! Protocol 1.1 adds request ids: a request may carry `rid`, and the reply
+//! to it (and only the reply) echoes it. A client that sends none sees
+//! protocol 1.0 exactly.
+//!
+//! ```
+//! use parlor::protocol::{ClientMessage, Rid};
+//! let ping: ClientMessage<()> = ClientMessage::Ping { n: 7, rid: Some(Rid(3)) };
+//! let frame = ping.encode();
+//! let back: ClientMessage<()> = ClientMessage::decode(&frame).unwrap();
+//! assert_eq!(back, ping);
+//! ```
+
+pub mod frames;
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Serialize};
+
+pub use frames::FrameWriter;
+
+/// The protocol version `hello.v` carries.
+pub const VERSION: u32 = 1;
+/// The server's default inbound frame limit, in bytes (`limits.max_frame_bytes`).
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 16 * 1024;
+
+/// A request id (protocol 1.1): any u32 the client picks, echoed on the
+/// reply to that request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Rid(pub u32);
+
+/// A message from a client. `D` is the type of an `input`'s `d`: the
+/// room's game input on the server, whatever the client serializes on a
+/// client, and [`IgnoredAny`] where only the envelope matters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum ClientMessage<D = IgnoredAny> {
+    /// Sign in; exactly one of `init_data`, `guest`, `session`.
+    Hello {
+        v: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        init_data: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        guest: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<String>,
+        /// Extension: receive `p` (compact patches) instead of `patch`.
+        #[serde(default, skip_serializing_if = "is_false")]
+        compact: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+    /// A public room of `game` with a free seat, or a new one.
+    Quick {
+        game: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+    /// A new room of `game`.
+    Create {
+        game: String,
+        #[serde(default)]
+        private: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+    /// The room with this code.
+    Join {
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+    /// The room of `game` for the chat the Mini App was opened from.
+    Chat {
+        game: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+    /// A player input for the next tick.
+    Input {
+        seq: u32,
+        d: D,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+    /// Leave the room.
+    Leave {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+    /// Latency probe.
+    Ping {
+        n: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl<D> ClientMessage<D> {
+    /// The request id the message carries, if any.
+    pub fn rid(&self) -> Option<Rid> {
+        match self {
+            ClientMessage::Hello { rid, .. }
+            | ClientMessage::Quick { rid, .. }
+            | ClientMessage::Create { rid, .. }
+            | ClientMessage::Join { rid, .. }
+            | ClientMessage::Chat { rid, .. }
+            | ClientMessage::Input { rid, .. }
+            | ClientMessage::Leave { rid }
+            | ClientMessage::Ping { rid, .. } => *rid,
+        }
+    }
+}
+
+impl<D> ClientMessage<D> {
+    /// The same message with an `input`'s `d` turned by `f`.
+    pub fn map_input<E>(self, f: impl FnOnce(D) -> E) -> ClientMessage<E> {
+        match self {
+            ClientMessage::Input { seq, d, rid } => ClientMessage::Input { seq, d: f(d), rid },
+            ClientMessage::Hello {
+                v,
+                init_data,
+                guest,
+                session,
+                compact,
+                rid,
+            } => ClientMessage::Hello {
+                v,
+                init_data,
+                guest,
+                session,
+                compact,
+                rid,
+            },
+            ClientMessage::Quick { game, rid } => ClientMessage::Quick { game, rid },
+            ClientMessage::Create { game, private, rid } => ClientMessage::Create { game, private, rid },
+            ClientMessage::Join { room, rid } => ClientMessage::Join { room, rid },
+            ClientMessage::Chat { game, rid } => ClientMessage::Chat { game, rid },
+            ClientMessage::Leave { rid } => ClientMessage::Leave { rid },
+            ClientMessage::Ping { n, rid } => ClientMessage::Ping { n, rid },
+        }
+    }
+}
+
+impl<D: Serialize> ClientMessage<D> {
+    /// The encoded frame.
+    pub fn encode(&self) -> Vec<u8> {
+        rmp_serde::to_vec_named(self).expect("client messages serialize")
+    }
+}
+
+impl<D: DeserializeOwned> ClientMessage<D> {
+    /// Decodes one client frame, `input.d` as a `D`.
+    pub fn decode(frame: &[u8]) -> Result<Self, String> {
+        rmp_serde::from_slice(frame).map_err(|e| e.to_string())
+    }
+}
+
+/// The `code` of an `error` message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadMessage,
+    AuthFailed,
+    AuthExpired,
+    GuestDisabled,
+    NoSuchGame,
+    NoSuchRoom,
+    RoomFull,
+    NotInRoom,
+    RateLimited,
+    Version,
+    Internal,
+    /// Extension: a game refused an input (the state is unchanged).
+    IllegalInput,
+    /// Extension: the server holds as many rooms as it is configured for.
+    ServerFull,
+    /// Extension: a message this server does not offer yet.
+    Unsupported,
+}
+
+impl ErrorCode {
+    /// Every code, in the order docs/protocol.md lists them.
+    pub const ALL: [ErrorCode; 14] = [
+        ErrorCode::BadMessage,
+        ErrorCode::AuthFailed,
+        ErrorCode::AuthExpired,
+        ErrorCode::GuestDisabled,
+        ErrorCode::NoSuchGame,
+        ErrorCode::NoSuchRoom,
+        ErrorCode::RoomFull,
+        ErrorCode::NotInRoom,
+        ErrorCode::RateLimited,
+        ErrorCode::Version,
+        ErrorCode::Internal,
+        ErrorCode::IllegalInput,
+        ErrorCode::ServerFull,
+        ErrorCode::Unsupported,
+    ];
+
+    /// The code as it travels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadMessage => "bad_message",
+            ErrorCode::AuthFailed => "auth_failed",
+            ErrorCode::AuthExpired => "auth_expired",
+            ErrorCode::GuestDisabled => "guest_disabled",
+            ErrorCode::NoSuchGame => "no_such_game",
+            ErrorCode::NoSuchRoom => "no_such_room",
+            ErrorCode::RoomFull => "room_full",
+            ErrorCode::NotInRoom => "not_in_room",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Version => "version",
+            ErrorCode::Internal => "internal",
+            ErrorCode::IllegalInput => "illegal_input",
+            ErrorCode::ServerFull => "server_full",
+            ErrorCode::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// Why a client is no longer in a room (`left.reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeftReason {
+    /// The client asked (`leave`).
+    Leave,
+    /// The match ended and the room closed (right after `result`).
+    Finished,
+    /// The game failed, or the result could not be recorded.
+    Error,
+    /// The same player joined the room from another connection.
+    Replaced,
+    /// The held seat was released before the player came back.
+    Expired,
+    /// The server is stopping; the socket closes next (1001).
+    Shutdown,
+}
+
+impl LeftReason {
+    /// Every reason.
+    pub const ALL: [LeftReason; 6] = [
+        LeftReason::Leave,
+        LeftReason::Finished,
+        LeftReason::Error,
+        LeftReason::Replaced,
+        LeftReason::Expired,
+        LeftReason::Shutdown,
+    ];
+
+    /// The reason as it travels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeftReason::Leave => "leave",
+            LeftReason::Finished => "finished",
+            LeftReason::Error => "error",
+            LeftReason::Replaced => "replaced",
+            LeftReason::Expired => "expired",
+            LeftReason::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// One player's line in a `result`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RankLine {
+    pub player: String,
+    pub name: String,
+    pub rank: u32,
+    pub score: i64,
+}
+
+/// The `player` of a `welcome`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlayerRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A game value as a client decodes it without knowing the game's types.
+pub type Value = serde_json::Value;
+
+/// One `schema` entry: a type's name and, for a struct, its field names.
+pub type SchemaEntry = (String, Option<Vec<String>>);
+
+/// The `state` of a `joined`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomState<V = Value> {
+    /// `[entity id, [[type index, value], ...]]` for every replicated entity.
+    pub e: Vec<(u64, Vec<(u16, V)>)>,
+    /// `[type index, value]` for every replicated resource.
+    pub r: Vec<(u16, V)>,
+}
+
+/// A message from the server, as a client decodes it. The server writes
+/// these through [`frames`]; `V` is how a client holds game values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case", bound(deserialize = "V: Deserialize<'de>"))]
+pub enum ServerMessage<V = Value> {
+    /// Signed in.
+    Welcome {
+        player: PlayerRef,
+        session: String,
+        /// Extension: the room whose seat this player still holds from a
+        /// dropped connection; a fresh `joined` of it follows.
+        #[serde(default)]
+        room: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+    /// The full state of the room just entered (or a resync).
+    Joined {
+        room: String,
+        game: String,
+        you: u64,
+        tick: u64,
+        schema: Vec<SchemaEntry>,
+        state: RoomState<V>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+    /// Changes since the previous patch.
+    Patch {
+        tick: u64,
+        ch: Vec<(u64, Vec<(u16, V)>)>,
+        rm: Vec<(u64, Vec<u16>)>,
+        gone: Vec<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        r: Option<Vec<(u16, V)>>,
+        ack: u32,
+    },
+    /// Extension: a compact patch (docs/protocol.md); the lists are flat.
+    #[serde(rename = "p")]
+    CompactPatch {
+        k: u64,
+        #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
+        c: Vec<V>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        m: Vec<u64>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        g: Vec<u64>,
+        #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
+        r: Vec<V>,
+        a: u32,
+    },
+    /// A one-off game event.
+    Event { name: String, d: V },
+    /// The match ended and is recorded.
+    Result {
+        #[serde(rename = "match")]
+        match_id: String,
+        ranking: Vec<RankLine>,
+        /// Extension: the server stopped the match before its end
+        /// (`[shutdown]` grace); everyone seated is ranked level.
+        #[serde(default, skip_serializing_if = "is_false")]
+        aborted: bool,
+    },
+    /// The client is no longer in a room.
+    Left {
+        reason: LeftReason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+    /// The room lives on another node (never sent by this server yet).
+    Redirect { url: String, room: String },
+    /// A request was refused, or something went wrong.
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+    /// The answer to `ping`.
+    Pong {
+        n: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
+}
+
+impl<V: DeserializeOwned> ServerMessage<V> {
+    /// Decodes one server frame.
+    pub fn decode(frame: &[u8]) -> Result<Self, String> {
+        rmp_serde::from_slice(frame).map_err(|e| e.to_string())
+    }
+}
+
+impl<V> ServerMessage<V> {
+    /// The request id this message answers, if it is a reply.
+    pub fn rid(&self) -> Option<Rid> {
+        match self {
+            ServerMessage::Welcome { rid, .. }
+            | ServerMessage::Joined { rid, .. }
+            | ServerMessage::Left { rid, .. }
+            | ServerMessage::Error { rid, .. }
+            | ServerMessage::Pong { rid, .. } => *rid,
+            _ => None,
+        }
+    }
+
+    /// The message's `t`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServerMessage::Welcome { .. } => "welcome",
+            ServerMessage::Joined { .. } => "joined",
+            ServerMessage::Patch { .. } => "patch",
+            ServerMessage::CompactPatch { .. } => "p",
+            ServerMessage::Event { .. } => "event",
+            ServerMessage::Result { .. } => "result",
+            ServerMessage::Left { .. } => "left",
+            ServerMessage::Redirect { .. } => "redirect",
+            ServerMessage::Error { .. } => "error",
+            ServerMessage::Pong { .. } => "pong",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_reasons_travel_as_their_names() {
+        for code in ErrorCode::ALL {
+            let encoded = serde_json::to_value(code).unwrap();
+            assert_eq!(encoded, code.as_str());
+        }
+        for reason in LeftReason::ALL {
+            assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
+        }
+    }
+
+    #[test]
+    fn a_v1_client_message_without_rid_decodes_and_encodes_without_one() {
+        let v1 = rmp_serde::to_vec_named(&serde_json::json!({"t": "join", "room": "ABCDEF"})).unwrap();
+        let message: ClientMessage<Value> = ClientMessage::decode(&v1).unwrap();
+        assert_eq!(message.rid(), None);
+        assert_eq!(ClientMessage::<Value>::decode(&message.encode()).unwrap(), message);
+        let leave = rmp_serde::to_vec_named(&serde_json::json!({"t": "leave"})).unwrap();
+        assert!(matches!(
+            ClientMessage::<IgnoredAny>::decode(&leave),
+            Ok(ClientMessage::Leave { rid: None })
+        ));
+    }
+
+    #[test]
+    fn input_d_decodes_as_the_type_asked_for() {
+        #[derive(Debug, Serialize, Deserialize, PartialEq)]
+        struct Steer {
+            dx: f32,
+        }
+        let frame = ClientMessage::Input {
+            seq: 4,
+            d: Steer { dx: 0.5 },
+            rid: None,
+        }
+        .encode();
+        let typed: ClientMessage<Steer> = ClientMessage::decode(&frame).unwrap();
+        assert!(matches!(typed, ClientMessage::Input { seq: 4, d: Steer { dx }, .. } if dx == 0.5));
+        let wrong = ClientMessage::<u8>::decode(&frame);
+        assert!(wrong.is_err());
+        assert!(ClientMessage::<IgnoredAny>::decode(&frame).is_ok());
+    }
+}
