@@ -118,7 +118,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_frame_bytes: 16 * 1024,
+            max_frame_bytes: crate::protocol::DEFAULT_MAX_FRAME_BYTES,
             hello_timeout_secs: 5,
             max_bad_messages: 8,
             max_rooms: 200_000,

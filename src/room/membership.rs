@@ -108,16 +108,26 @@ impl Room {
             .iter()
             .position(|m| &*m.info.id == player && m.client.tx.same_channel(client))
         else {
+            // Not this connection's seat (any more): the held seat the
+            // handle recorded is not held, unless the player's seat is
+            // held already from an earlier drop.
+            let held = self
+                .members
+                .iter()
+                .any(|m| &*m.info.id == player && m.offline_until.is_some());
+            if !held {
+                self.ctx.directory.seat_released(&self.code, player);
+            }
             return;
         };
         let grace = self.game.manifest().reconnect_grace();
         if grace.is_zero() || self.stop_deadline.is_some() {
             self.leave(player);
+            self.ctx.directory.seat_released(&self.code, player);
             return;
         }
         self.members[i].offline_until = Some(Instant::now() + grace);
         self.set_online(i, false);
-        self.ctx.directory.seat_held(&self.code, player);
     }
 
     /// Sets `Player.online` of member `i`; the game sees the change next tick.

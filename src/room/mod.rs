@@ -133,6 +133,8 @@ pub struct RoomHandle {
     pub game: Arc<dyn GameType>,
     pub private: bool,
     tx: mpsc::Sender<RoomCommand>,
+    /// Where the room records held seats; see [`RoomHandle::disconnect`].
+    directory: Arc<dyn Directory>,
 }
 
 impl RoomHandle {
@@ -170,8 +172,12 @@ impl RoomHandle {
     }
 
     /// Tells the room `player`'s connection `client` dropped; the seat is
-    /// held for the game's reconnection grace.
+    /// held for the game's reconnection grace. The held seat is recorded
+    /// here, at once, so a page reloading faster than the room's next tick
+    /// finds it; the room itself releases it if it does not hold the seat
+    /// (no grace, a newer connection has it, the server is stopping).
     pub fn disconnect(&self, player: Arc<str>, client: &ClientHandle) {
+        self.directory.seat_held(&self.code, &player);
         let command = RoomCommand::Disconnect {
             player,
             client: client.tx.clone(),

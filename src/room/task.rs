@@ -16,15 +16,16 @@ use crate::ledger::Ledger;
 use crate::lifecycle::Lifecycle;
 use crate::simulation::{GameType, Simulation};
 
-/// What rooms tell the room directory (the matchmaker). The room is the
-/// only writer of its own entries.
+/// What rooms tell the room directory (the matchmaker). Only the room (its
+/// task and its handle) writes its entries.
 pub trait Directory: Send + Sync + 'static {
     /// The room now has `players` seated.
     fn seats_changed(&self, code: &str, players: u32);
     /// The room has closed; forget it.
     fn closed(&self, code: &str);
-    /// `player`'s connection dropped and room `code` holds the seat for
-    /// the game's reconnection grace.
+    /// `player`'s connection dropped and room `code` holds (or, until it
+    /// says otherwise with `seat_released`, is about to hold) the seat for
+    /// the game's reconnection grace. Written by the room's handle.
     fn seat_held(&self, code: &str, player: &str);
     /// The seat `player` held in room `code` after a dropped connection is
     /// no longer held (taken back, released after the grace, or the room
@@ -61,6 +62,7 @@ pub fn spawn_room(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>, pri
         game: game.clone(),
         private,
         tx,
+        directory: ctx.directory.clone(),
     };
     let lifecycle = ctx.lifecycle.clone();
     let room = Room::new(ctx, game, code);

@@ -36,7 +36,7 @@ export interface ConnectOptions {
     reconnect?: boolean | ReconnectOptions;
     /** How long a request (join, ping, the handshake) may wait for its answer, in ms; default 10000. */
     requestTimeout?: number;
-    /** The server's inbound frame limit in bytes; default 16384. */
+    /** The server's inbound frame limit in bytes; default `MAX_FRAME_BYTES` (16384). */
     maxFrameBytes?: number;
     /** Inputs are dropped while the socket holds more unsent bytes than this; default 262144. */
     maxBufferedBytes?: number;
@@ -114,10 +114,23 @@ export declare class Client extends Emitter<ClientEvents> {
     private handshakeTimer;
     private retryTimer;
     private attempt;
+    /** The last request id sent; each request gets the next one (a u32, wrapping). */
+    private ridCounter;
+    /** The request id of this socket's `hello`. */
+    private helloRid;
+    /**
+     * Whether the server echoes request ids on this socket (protocol 1.1), as
+     * its `welcome` tells. If not, answers are matched to requests in order.
+     */
+    private echoes;
+    /** Room requests waiting, by request id, oldest first. */
     private pending;
+    /** Pings waiting, by request id (also their `n`). */
     private pings;
-    private pingCounter;
+    /** Leaves waiting, by request id. */
+    private leaves;
     private restoring;
+    /** A restoring `join` whose room the app left meanwhile: its `joined` is answered with `leave`. */
     private abandoned;
     private fatal;
     private startUsed;
@@ -151,9 +164,17 @@ export declare class Client extends Emitter<ClientEvents> {
     /** Closes the connection for good; the room, if any, emits `left` with reason `closed`. */
     close(): void;
     private request;
+    /** The next request id: every request the client sends carries a fresh one. */
+    private nextRid;
+    /** The oldest room request waiting, taken out: the answer by order, from a server that does not echo request ids. */
+    private takeOldest;
     private canSend;
     private write;
     private leaveRoom;
+    /** Whether a `leave` for `room` is already waiting for its answer (it is not sent twice). */
+    private leaveWaiting;
+    /** Sends `leave` with a fresh request id; its answer is waited for at most `requestTimeout`. */
+    private sendLeave;
     private ready;
     private openSocket;
     /** Closes `socket` and handles it as gone now, without waiting for its close event. */
@@ -166,6 +187,18 @@ export declare class Client extends Emitter<ClientEvents> {
     /** The held seat's `joined` came, or `left`, or neither in time: connect resolves. */
     private endHeld;
     private onJoined;
+    /**
+     * Whether a message without a matching request id may answer the oldest
+     * request waiting: only without an id, from a server that does not echo
+     * ids (protocol 1.0). From one that does, a message without an id is
+     * never an answer.
+     */
+    private inOrder;
+    /** The `joined` that restores the room being restored. */
+    private restored;
+    private onLeft;
+    /** `room` (if any, and still active) is left, answering its `leave`. */
+    private leftBy;
     private adopt;
     private onError;
     /** An error about `room`: to the room's listeners, else to the client's. */
@@ -175,6 +208,7 @@ export declare class Client extends Emitter<ClientEvents> {
     /** After a `welcome` on a new socket: get the room back, if there was one. */
     private resume;
     private restoreByJoin;
+    /** The room being restored is not got back: it is left (`expired`, or `shutdown`). */
     private expire;
     private rejectWaiting;
     private shutdown;

@@ -1,3 +1,6 @@
+import type { ERROR_CODES } from "./constants.js";
+/** An error code the server sends: one of `ERROR_CODES`. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 /**
  * An error with a machine-readable `code`.
  *
@@ -5,6 +8,8 @@
  * `room_full`, `server_full`, `illegal_input`, `rate_limited`, `not_in_room`,
  * `bad_message`, `auth_failed`, `auth_expired`, `guest_disabled`,
  * `unsupported`, `version`, `internal`, and any code a newer server adds.
+ * `ERROR_CODES` lists them as this SDK was built (generated from the
+ * server's definitions), and `ErrorCode` is their union type.
  *
  * Codes the SDK itself uses: `disconnected` (the socket dropped or was not
  * open), `closed` (the app closed the client), `timeout` (no answer in
@@ -13,7 +18,7 @@
  * decode), `unsafe_id` (an entity id above 2^53, see docs/sdk.md).
  */
 export declare class ParlorError extends Error {
-    /** The server's error code, or one of the SDK's own. */
+    /** The server's error code (see `ErrorCode`), or one of the SDK's own. */
     readonly code: string;
     constructor(code: string, message: string);
 }

@@ -13,6 +13,7 @@
  */
 import { Client } from "./client.js";
 import type { ConnectOptions } from "./client.js";
+import { ERROR_CODES, LEFT_REASONS, PROTOCOL_VERSION } from "./constants.js";
 import { ParlorError } from "./errors.js";
 import { StateMirror } from "./mirror.js";
 import { Room } from "./room.js";
@@ -24,14 +25,19 @@ export type { ClientEvents, ClientStatus, ConnectOptions, Player, ReconnectOptio
 export { Emitter } from "./emitter.js";
 export type { Listener } from "./emitter.js";
 export { ParlorError } from "./errors.js";
+export type { ErrorCode } from "./errors.js";
 export { StateMirror } from "./mirror.js";
 export type { CompactPatchMessage, Components, EntityId, JoinedMessage, PatchMessage, SchemaEntry, StateChange, } from "./mirror.js";
 export { Room } from "./room.js";
-export type { GameEvent, LeftEvent, MatchResult, RankLine, RoomEvents } from "./room.js";
+export type { GameEvent, LeftEvent, LeftReason, MatchResult, RankLine, RoomEvents } from "./room.js";
 export { ROOM_CODE_ALPHABET, isRoomCode, telegramLaunch } from "./telegram.js";
 export type { TelegramLaunch } from "./telegram.js";
-/** The protocol version this SDK speaks. */
-export declare const PROTOCOL_VERSION = 1;
+/**
+ * From the server's definitions: the protocol version this SDK speaks
+ * (`hello.v`), every `error.code` (`ERROR_CODES`) and `left.reason`
+ * (`LEFT_REASONS`) the server sends.
+ */
+export { ERROR_CODES, LEFT_REASONS, PROTOCOL_VERSION };
 /**
  * Connects and signs in. Resolves with the client once the server's
  * `welcome` arrives; rejects with a `ParlorError` if the socket cannot open
@@ -55,5 +61,7 @@ export declare const Parlor: {
     ParlorError: typeof ParlorError;
     ROOM_CODE_ALPHABET: string;
     PROTOCOL_VERSION: number;
+    ERROR_CODES: readonly ["bad_message", "auth_failed", "auth_expired", "guest_disabled", "no_such_game", "no_such_room", "room_full", "not_in_room", "rate_limited", "version", "internal", "illegal_input", "server_full", "unsupported"];
+    LEFT_REASONS: readonly ["leave", "finished", "error", "replaced", "expired", "shutdown"];
 };
 export default Parlor;

@@ -1457,6 +1457,29 @@ function encodeFrame(message) {
   return encoder.encode(message);
 }
 
+// src/constants.ts
+var PROTOCOL_VERSION = 1;
+var ROOM_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+var ROOM_CODE_LENGTH = 6;
+var MAX_FRAME_BYTES = 16384;
+var ERROR_CODES = [
+  "bad_message",
+  "auth_failed",
+  "auth_expired",
+  "guest_disabled",
+  "no_such_game",
+  "no_such_room",
+  "room_full",
+  "not_in_room",
+  "rate_limited",
+  "version",
+  "internal",
+  "illegal_input",
+  "server_full",
+  "unsupported"
+];
+var LEFT_REASONS = ["leave", "finished", "error", "replaced", "expired", "shutdown"];
+
 // src/emitter.ts
 var Emitter = class {
   constructor() {
@@ -1841,7 +1864,7 @@ var Room = class extends Emitter {
   send(input) {
     if (!this.connected) return false;
     const seq = this.seq + 1;
-    const frame = encodeFrame({ t: "input", seq, d: input });
+    const frame = encodeFrame({ t: "input", seq, d: input, rid: this.link.nextRid() });
     if (frame.byteLength > this.link.maxFrameBytes) {
       throw new ParlorError(
         "too_big",
@@ -1902,8 +1925,10 @@ var Room = class extends Emitter {
 };
 
 // src/telegram.ts
-var ROOM_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-var ROOM_CODE = /^[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{6}$/i;
+var ROOM_CODE = new RegExp(
+  `^[${ROOM_CODE_ALPHABET.replace(/[\\\]^-]/g, "\\$&")}]{${ROOM_CODE_LENGTH}}$`,
+  "i"
+);
 function isRoomCode(value) {
   return typeof value === "string" && ROOM_CODE.test(value);
 }
@@ -1929,7 +1954,8 @@ function guestName() {
 var OPEN = 1;
 var MAX_PENDING = 8;
 var MAX_PINGS = 16;
-var REQUEST_ERRORS = /* @__PURE__ */ new Set([
+var codes = (...list2) => new Set(list2);
+var REQUEST_ERRORS = codes(
   "no_such_game",
   "no_such_room",
   "room_full",
@@ -1937,10 +1963,10 @@ var REQUEST_ERRORS = /* @__PURE__ */ new Set([
   "unsupported",
   "internal",
   "guest_disabled"
-]);
-var SESSION_REFUSALS = /* @__PURE__ */ new Set(["auth_expired", "auth_failed", "guest_disabled"]);
-var FATAL_HELLO = /* @__PURE__ */ new Set(["auth_failed", "auth_expired", "guest_disabled", "version", "bad_message"]);
-var ROOM_ERRORS = /* @__PURE__ */ new Set(["illegal_input", "rate_limited", "not_in_room", "bad_message"]);
+);
+var SESSION_REFUSALS = codes("auth_expired", "auth_failed", "guest_disabled");
+var FATAL_HELLO = codes("auth_failed", "auth_expired", "guest_disabled", "version", "bad_message");
+var ROOM_ERRORS = codes("illegal_input", "rate_limited", "not_in_room", "bad_message");
 var now = typeof performance !== "undefined" && typeof performance.now === "function" ? () => performance.now() : () => Date.now();
 function resolveUrl(url) {
   const location = globalThis.location;
@@ -1966,10 +1992,23 @@ var Client = class extends Emitter {
     this.welcomed = false;
     this.helloKind = "fresh";
     this.attempt = 0;
-    this.pending = [];
+    /** The last request id sent; each request gets the next one (a u32, wrapping). */
+    this.ridCounter = 0;
+    /** The request id of this socket's `hello`. */
+    this.helloRid = -1;
+    /**
+     * Whether the server echoes request ids on this socket (protocol 1.1), as
+     * its `welcome` tells. If not, answers are matched to requests in order.
+     */
+    this.echoes = false;
+    /** Room requests waiting, by request id, oldest first. */
+    this.pending = /* @__PURE__ */ new Map();
+    /** Pings waiting, by request id (also their `n`). */
     this.pings = /* @__PURE__ */ new Map();
-    this.pingCounter = 0;
+    /** Leaves waiting, by request id. */
+    this.leaves = /* @__PURE__ */ new Map();
     this.restoring = null;
+    /** A restoring `join` whose room the app left meanwhile: its `joined` is answered with `leave`. */
     this.abandoned = null;
     this.fatal = null;
     this.startUsed = false;
@@ -1989,7 +2028,7 @@ var Client = class extends Emitter {
     this.startParam = startParam || null;
     this.startRoom = isRoomCode(this.startParam) ? this.startParam.toUpperCase() : null;
     this.requestTimeout = options.requestTimeout ?? 1e4;
-    this.maxFrameBytes = options.maxFrameBytes ?? 16 * 1024;
+    this.maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 256 * 1024;
     this.compact = options.compact !== false;
     const retry = typeof options.reconnect === "object" ? options.reconnect : {};
@@ -2004,6 +2043,7 @@ var Client = class extends Emitter {
       write: (frame) => this.write(frame),
       leaveRoom: (room) => this.leaveRoom(room),
       ping: () => this.ping(),
+      nextRid: () => this.nextRid(),
       maxFrameBytes: this.maxFrameBytes
     };
   }
@@ -2063,16 +2103,19 @@ var Client = class extends Emitter {
   ping() {
     if (!this.ready()) return Promise.reject(new ParlorError("disconnected", "not connected"));
     if (this.pings.size >= MAX_PINGS) return Promise.reject(new ParlorError("busy", "too many pings waiting"));
-    this.pingCounter = this.pingCounter + 1 >>> 0;
-    const n = this.pingCounter;
+    const rid = this.nextRid();
     const sent = now();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pings.delete(n);
-        reject(new ParlorError("timeout", "no pong in time"));
-      }, this.requestTimeout);
-      this.pings.set(n, { resolve: () => resolve(now() - sent), reject, timer });
-      this.write(encodeFrame({ t: "ping", n }), true);
+      const entry = {
+        resolve: () => resolve(now() - sent),
+        reject,
+        timer: setTimeout(() => {
+          if (this.pings.get(rid) === entry) this.pings.delete(rid);
+          reject(new ParlorError("timeout", "no pong in time"));
+        }, this.requestTimeout)
+      };
+      this.pings.set(rid, entry);
+      this.write(encodeFrame({ t: "ping", n: rid, rid }), true);
     });
   }
   /** Closes the connection for good; the room, if any, emits `left` with reason `closed`. */
@@ -2081,22 +2124,35 @@ var Client = class extends Emitter {
   }
   request(message) {
     if (!this.ready()) return Promise.reject(new ParlorError("disconnected", "not connected"));
-    if (this.pending.length >= MAX_PENDING) {
+    if (this.pending.size >= MAX_PENDING) {
       return Promise.reject(new ParlorError("busy", "too many room requests waiting"));
     }
+    const rid = this.nextRid();
     return new Promise((resolve, reject) => {
       const entry = {
         resolve,
         reject,
         timer: setTimeout(() => {
-          const at = this.pending.indexOf(entry);
-          if (at >= 0) this.pending.splice(at, 1);
+          if (this.pending.get(rid) === entry) this.pending.delete(rid);
           reject(new ParlorError("timeout", `no answer to ${message.t} in time`));
         }, this.requestTimeout)
       };
-      this.pending.push(entry);
-      this.write(encodeFrame(message), true);
+      this.pending.set(rid, entry);
+      this.write(encodeFrame({ ...message, rid }), true);
     });
+  }
+  /** The next request id: every request the client sends carries a fresh one. */
+  nextRid() {
+    this.ridCounter = this.ridCounter + 1 >>> 0;
+    return this.ridCounter;
+  }
+  /** The oldest room request waiting, taken out: the answer by order, from a server that does not echo request ids. */
+  takeOldest() {
+    for (const [rid, entry] of this.pending) {
+      this.pending.delete(rid);
+      return entry;
+    }
+    return void 0;
   }
   // ---- what rooms use ----
   canSend(room) {
@@ -2118,10 +2174,11 @@ var Client = class extends Emitter {
     room.leaving = true;
     if (this.restoring?.room === room) {
       clearTimeout(this.restoring.timer);
-      if (this.restoring.via === "join") this.abandoned = room.code;
+      if (this.restoring.via === "join") this.abandoned = { code: room.code, rid: this.restoring.rid ?? -1 };
       this.restoring = null;
     }
-    if (this.room !== room || !this.ready() || !this.write(encodeFrame({ t: "leave" }), true)) {
+    const waiting = this.room === room && this.ready() && (this.leaveWaiting(room) || this.sendLeave(room));
+    if (!waiting) {
       if (this.room === room) this.room = null;
       room._left("leave");
       return Promise.resolve();
@@ -2136,6 +2193,18 @@ var Client = class extends Emitter {
         resolve();
       });
     });
+  }
+  /** Whether a `leave` for `room` is already waiting for its answer (it is not sent twice). */
+  leaveWaiting(room) {
+    for (const leave of this.leaves.values()) if (leave.room === room) return true;
+    return false;
+  }
+  /** Sends `leave` with a fresh request id; its answer is waited for at most `requestTimeout`. */
+  sendLeave(room) {
+    const rid = this.nextRid();
+    if (!this.write(encodeFrame({ t: "leave", rid }), true)) return false;
+    this.leaves.set(rid, { room, timer: setTimeout(() => this.leaves.delete(rid), this.requestTimeout) });
+    return true;
   }
   // ---- the socket ----
   ready() {
@@ -2152,6 +2221,7 @@ var Client = class extends Emitter {
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     this.welcomed = false;
+    this.echoes = false;
     this.handshakeTimer = setTimeout(() => {
       if (this.socket === socket) this.drop(socket, 4e3, "no welcome in time");
     }, this.requestTimeout);
@@ -2184,8 +2254,11 @@ var Client = class extends Emitter {
   }
   hello(kind) {
     this.helloKind = kind;
-    const message = kind === "session" ? { t: "hello", v: 1, session: this.session } : { t: "hello", v: 1, ...this.credentials };
+    const v = PROTOCOL_VERSION;
+    const message = kind === "session" ? { t: "hello", v, session: this.session } : { t: "hello", v, ...this.credentials };
     if (this.compact) message.compact = true;
+    this.helloRid = this.nextRid();
+    message.rid = this.helloRid;
     this.write(encodeFrame(message), true);
   }
   onData(data) {
@@ -2212,9 +2285,10 @@ var Client = class extends Emitter {
       return;
     }
     const room = this.room !== null && this.room.status === "active" ? this.room : null;
+    const rid = ridOf(message);
     switch (message.t) {
       case "joined":
-        this.onJoined(message);
+        this.onJoined(message, rid);
         break;
       case "patch":
       case "p":
@@ -2234,22 +2308,16 @@ var Client = class extends Emitter {
         room?.emit("result", { match: message.match, ranking: message.ranking });
         break;
       case "left":
-        if (this.held !== null) {
-          this.endHeld();
-        } else if (this.restoring !== null) {
-          if (this.restoring.via === "session") this.restoreByJoin();
-        } else if (room !== null) {
-          this.room = null;
-          room._left(String(message.reason));
-        }
+        this.onLeft(String(message.reason), room, rid);
         break;
       case "error":
-        this.onError(new ParlorError(String(message.code), String(message.message ?? "")));
+        this.onError(new ParlorError(String(message.code), String(message.message ?? "")), rid);
         break;
       case "pong": {
-        const ping = this.pings.get(message.n);
+        const key = rid ?? message.n;
+        const ping = this.pings.get(key);
         if (ping !== void 0) {
-          this.pings.delete(message.n);
+          this.pings.delete(key);
           clearTimeout(ping.timer);
           ping.resolve();
         }
@@ -2268,6 +2336,7 @@ var Client = class extends Emitter {
       this.player = { id: String(player.id ?? ""), name: String(player.name ?? "") };
       this.session = typeof message.session === "string" ? message.session : "";
       this.welcomed = true;
+      this.echoes = ridOf(message) === this.helloRid;
       const reconnecting = this.status === "reconnecting";
       this.status = "open";
       this.attempt = 0;
@@ -2310,23 +2379,36 @@ var Client = class extends Emitter {
     this.held = null;
     this.finishOpening();
   }
-  onJoined(joined) {
+  onJoined(joined, rid) {
     if (typeof joined.room !== "string" || typeof joined.game !== "string" || typeof joined.you !== "number") {
       throw new ParlorError("bad_frame", "malformed frame: joined without room, game or you");
     }
     const code = joined.room;
+    if (rid !== void 0) {
+      const answer = this.pending.get(rid);
+      if (answer !== void 0) {
+        this.pending.delete(rid);
+        clearTimeout(answer.timer);
+        answer.resolve(this.adopt(joined));
+        return;
+      }
+      if (this.restoring !== null && this.restoring.rid === rid) {
+        this.restored(joined);
+        return;
+      }
+      if (this.abandoned !== null && this.abandoned.rid === rid) {
+        this.abandoned = null;
+        this.sendLeave(null);
+        return;
+      }
+    }
     if (this.held === code) {
       this.adopt(joined);
       this.endHeld();
       return;
     }
-    const restoring = this.restoring;
-    if (restoring !== null && code === restoring.room.code) {
-      clearTimeout(restoring.timer);
-      this.restoring = null;
-      this.room = restoring.room;
-      restoring.room._load(joined);
-      this.emit("reconnected", { room: restoring.room });
+    if (this.restoring !== null && code === this.restoring.room.code) {
+      this.restored(joined);
       return;
     }
     const current = this.room;
@@ -2334,18 +2416,66 @@ var Client = class extends Emitter {
       current._load(joined);
       return;
     }
-    const answer = this.pending.shift();
-    if (answer !== void 0) {
-      clearTimeout(answer.timer);
-      answer.resolve(this.adopt(joined));
-      return;
-    }
-    if (this.abandoned === code) {
-      this.abandoned = null;
-      this.write(encodeFrame({ t: "leave" }), true);
-      return;
+    if (this.inOrder(rid)) {
+      const answer = this.takeOldest();
+      if (answer !== void 0) {
+        clearTimeout(answer.timer);
+        answer.resolve(this.adopt(joined));
+        return;
+      }
+      if (this.abandoned !== null && this.abandoned.code === code) {
+        this.abandoned = null;
+        this.sendLeave(null);
+        return;
+      }
     }
     this.emit("room", this.adopt(joined));
+  }
+  /**
+   * Whether a message without a matching request id may answer the oldest
+   * request waiting: only without an id, from a server that does not echo
+   * ids (protocol 1.0). From one that does, a message without an id is
+   * never an answer.
+   */
+  inOrder(rid) {
+    return rid === void 0 && !this.echoes;
+  }
+  /** The `joined` that restores the room being restored. */
+  restored(joined) {
+    const restoring = this.restoring;
+    if (restoring === null) return;
+    clearTimeout(restoring.timer);
+    this.restoring = null;
+    this.room = restoring.room;
+    restoring.room._load(joined);
+    this.emit("reconnected", { room: restoring.room });
+  }
+  onLeft(reason, room, rid) {
+    const leave = rid === void 0 ? void 0 : this.leaves.get(rid);
+    if (leave !== void 0) {
+      this.leaves.delete(rid);
+      clearTimeout(leave.timer);
+      this.leftBy(leave.room, reason);
+      return;
+    }
+    if (this.held !== null) {
+      this.endHeld();
+    } else if (this.restoring !== null) {
+      if (reason === "shutdown") {
+        this.expire("shutdown");
+      } else if (this.restoring.via === "session") {
+        this.restoreByJoin();
+      }
+    } else if (room !== null) {
+      this.room = null;
+      room._left(reason);
+    }
+  }
+  /** `room` (if any, and still active) is left, answering its `leave`. */
+  leftBy(room, reason) {
+    if (room === null || room.status !== "active") return;
+    if (this.room === room) this.room = null;
+    room._left(reason);
   }
   adopt(joined) {
     const old = this.room;
@@ -2358,18 +2488,44 @@ var Client = class extends Emitter {
     room._load(joined);
     return room;
   }
-  onError(error) {
-    const restoring = this.restoring;
-    if (restoring !== null && restoring.via === "join" && REQUEST_ERRORS.has(error.code)) {
-      this.expire();
-      return;
-    }
-    if (REQUEST_ERRORS.has(error.code)) {
-      const answer = this.pending.shift();
+  onError(error, rid) {
+    if (rid !== void 0) {
+      const answer = this.pending.get(rid);
       if (answer !== void 0) {
+        this.pending.delete(rid);
         clearTimeout(answer.timer);
         answer.reject(error);
         return;
+      }
+      if (this.restoring !== null && this.restoring.rid === rid) {
+        this.expire();
+        return;
+      }
+      if (this.abandoned !== null && this.abandoned.rid === rid) {
+        this.abandoned = null;
+        return;
+      }
+      const leave = this.leaves.get(rid);
+      if (leave !== void 0) {
+        this.leaves.delete(rid);
+        clearTimeout(leave.timer);
+        this.leftBy(leave.room, "leave");
+        return;
+      }
+    }
+    if (this.inOrder(rid)) {
+      const restoring = this.restoring;
+      if (restoring !== null && restoring.via === "join" && REQUEST_ERRORS.has(error.code)) {
+        this.expire();
+        return;
+      }
+      if (REQUEST_ERRORS.has(error.code)) {
+        const answer = this.takeOldest();
+        if (answer !== void 0) {
+          clearTimeout(answer.timer);
+          answer.reject(error);
+          return;
+        }
       }
     }
     if (error.code === "version") this.fatal = error;
@@ -2401,6 +2557,7 @@ var Client = class extends Emitter {
       return;
     }
     this.signInAfresh = false;
+    this.abandoned = null;
     if (this.fatal !== null || !this.retry.enabled) {
       this.shutdown(code, reason || "the connection closed", "disconnected", this.fatal ?? void 0);
       return;
@@ -2456,25 +2613,29 @@ var Client = class extends Emitter {
     const room = this.restoring?.room ?? this.room;
     if (this.restoring !== null) clearTimeout(this.restoring.timer);
     if (room === null) return;
-    this.restoring = { room, via: "join", timer: setTimeout(() => this.expire(), this.requestTimeout) };
-    this.write(encodeFrame({ t: "join", room: room.code }), true);
+    const rid = this.nextRid();
+    this.restoring = { room, via: "join", rid, timer: setTimeout(() => this.expire(), this.requestTimeout) };
+    this.write(encodeFrame({ t: "join", room: room.code, rid }), true);
   }
-  expire() {
+  /** The room being restored is not got back: it is left (`expired`, or `shutdown`). */
+  expire(reason = "expired") {
     const restoring = this.restoring;
     if (restoring === null) return;
     clearTimeout(restoring.timer);
     this.restoring = null;
     if (this.room === restoring.room) this.room = null;
-    restoring.room._left("expired");
+    restoring.room._left(reason);
     this.emit("reconnected", { room: null });
   }
   rejectWaiting(error) {
-    const pending = this.pending;
-    this.pending = [];
+    const pending = [...this.pending.values()];
+    this.pending.clear();
     for (const entry of pending) {
       clearTimeout(entry.timer);
       entry.reject(error);
     }
+    for (const leave of this.leaves.values()) clearTimeout(leave.timer);
+    this.leaves.clear();
     const pings = [...this.pings.values()];
     this.pings.clear();
     for (const ping of pings) {
@@ -2522,13 +2683,16 @@ function detach(socket) {
   socket.onerror = () => {
   };
 }
+function ridOf(message) {
+  const rid = message.rid;
+  return typeof rid === "number" && Number.isInteger(rid) && rid >= 0 && rid <= 4294967295 ? rid : void 0;
+}
 function checkName(value) {
   if (typeof value !== "string" || value === "") throw new TypeError("expected a non-empty string");
   return value;
 }
 
 // src/parlor.ts
-var PROTOCOL_VERSION = 1;
 function connect(url, options = {}) {
   let client;
   try {
@@ -2547,12 +2711,16 @@ var Parlor = {
   StateMirror,
   ParlorError,
   ROOM_CODE_ALPHABET,
-  PROTOCOL_VERSION
+  PROTOCOL_VERSION,
+  ERROR_CODES,
+  LEFT_REASONS
 };
 var parlor_default = Parlor;
 export {
   Client,
+  ERROR_CODES,
   Emitter,
+  LEFT_REASONS,
   PROTOCOL_VERSION,
   Parlor,
   ParlorError,

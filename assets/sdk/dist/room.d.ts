@@ -1,3 +1,4 @@
+import type { LEFT_REASONS } from "./constants.js";
 import { Emitter } from "./emitter.js";
 import { ParlorError } from "./errors.js";
 import type { EntityId, StateChange } from "./mirror.js";
@@ -20,16 +21,20 @@ export interface MatchResult {
     match: string;
     ranking: RankLine[];
 }
+/** A `left.reason` the server sends: one of `LEFT_REASONS`. */
+export type LeftReason = (typeof LEFT_REASONS)[number];
 /**
  * Why a room was left: the server's `leave` (the app asked), `finished`
  * (the match ended and the room closed), `error` (the game failed),
- * `replaced` (the same player joined from another connection); or the
- * SDK's `switched` (this client entered another room), `expired` (the seat
- * was lost while reconnecting), `closed` (`client.close()`),
- * `disconnected` (the connection is gone for good).
+ * `replaced` (the same player joined from another connection), `expired`
+ * (a held seat was released), `shutdown` (the server is shutting down; the
+ * client reconnects, without the room); or the SDK's `switched` (this
+ * client entered another room), `expired` (the seat was lost while
+ * reconnecting), `closed` (`client.close()`), `disconnected` (the
+ * connection is gone for good). A newer server may send other reasons.
  */
 export interface LeftEvent {
-    reason: string;
+    reason: LeftReason | "switched" | "closed" | "disconnected" | (string & {});
 }
 /** The events of a room, for `room.on(name, fn)`. */
 export interface RoomEvents {
@@ -64,7 +69,7 @@ export declare class Room<C extends object = Record<string, any>, R extends obje
     /** `active` until the room is left. */
     status: "active" | "left";
     /** Why the room was left, once it is. */
-    leftReason: string | null;
+    leftReason: LeftEvent["reason"] | null;
     private readonly link;
     private warnedUnsafe;
     /** This player's entity's components (`undefined` if it has none replicated). */

@@ -1,5 +1,5 @@
-/** The characters of a room code. */
-export declare const ROOM_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+import { ROOM_CODE_ALPHABET } from "./constants.js";
+export { ROOM_CODE_ALPHABET };
 /** Whether `value` has the shape of a room code (any case, as `join` accepts). */
 export declare function isRoomCode(value: unknown): value is string;
 /** What the page was launched with inside Telegram, if it was. */

@@ -1,7 +1,9 @@
 import { decodeFrame, encodeFrame } from "./codec.js";
 import type { Message } from "./codec.js";
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./constants.js";
 import { Emitter } from "./emitter.js";
 import { ParlorError } from "./errors.js";
+import type { ErrorCode } from "./errors.js";
 import type { CompactPatchMessage, JoinedMessage, PatchMessage } from "./mirror.js";
 import { Room } from "./room.js";
 import type { MatchResult, RoomLink } from "./room.js";
@@ -44,7 +46,7 @@ export interface ConnectOptions {
   reconnect?: boolean | ReconnectOptions;
   /** How long a request (join, ping, the handshake) may wait for its answer, in ms; default 10000. */
   requestTimeout?: number;
-  /** The server's inbound frame limit in bytes; default 16384. */
+  /** The server's inbound frame limit in bytes; default `MAX_FRAME_BYTES` (16384). */
   maxFrameBytes?: number;
   /** Inputs are dropped while the socket holds more unsent bytes than this; default 262144. */
   maxBufferedBytes?: number;
@@ -87,9 +89,16 @@ interface SocketLike {
   onerror: ((event: unknown) => void) | null;
 }
 
+/** A room request (quick, create, join, chat) waiting for its `joined` or `error`. */
 interface Pending {
   resolve: (room: Room<any, any>) => void;
   reject: (error: ParlorError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** A `leave` waiting for its `left` (or `not_in_room`); `room` is null for a leave the app did not ask for. */
+interface PendingLeave {
+  room: Room<any, any> | null;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -102,6 +111,8 @@ interface PendingPing {
 interface Restoring {
   room: Room<any, any>;
   via: "session" | "join";
+  /** The request id of the `join` (via `join` only). */
+  rid?: number;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -110,8 +121,14 @@ const OPEN = 1;
 const MAX_PENDING = 8;
 /** Pings waiting for a pong at once; more are refused with `busy`. */
 const MAX_PINGS = 16;
-/** Error codes that answer a quick/create/join/chat request. */
-const REQUEST_ERRORS = new Set([
+/** A set of the server's error codes (each checked against `ERROR_CODES` by the compiler). */
+const codes = (...list: ErrorCode[]): ReadonlySet<string> => new Set<string>(list);
+/**
+ * Error codes that answer a quick/create/join/chat request, for a server
+ * that does not echo request ids (a server that does says which request an
+ * error answers with its `rid`).
+ */
+const REQUEST_ERRORS = codes(
   "no_such_game",
   "no_such_room",
   "room_full",
@@ -119,13 +136,13 @@ const REQUEST_ERRORS = new Set([
   "unsupported",
   "internal",
   "guest_disabled",
-]);
+);
 /** Refusals of a `hello` with a session token, after which the client signs in afresh. */
-const SESSION_REFUSALS = new Set(["auth_expired", "auth_failed", "guest_disabled"]);
+const SESSION_REFUSALS = codes("auth_expired", "auth_failed", "guest_disabled");
 /** Refusals of a fresh `hello` that another attempt cannot change. */
-const FATAL_HELLO = new Set(["auth_failed", "auth_expired", "guest_disabled", "version", "bad_message"]);
+const FATAL_HELLO = codes("auth_failed", "auth_expired", "guest_disabled", "version", "bad_message");
 /** Error codes about the current room's inputs. */
-const ROOM_ERRORS = new Set(["illegal_input", "rate_limited", "not_in_room", "bad_message"]);
+const ROOM_ERRORS = codes("illegal_input", "rate_limited", "not_in_room", "bad_message");
 
 const now: () => number =
   typeof performance !== "undefined" && typeof performance.now === "function"
@@ -179,11 +196,24 @@ export class Client extends Emitter<ClientEvents> {
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private attempt = 0;
-  private pending: Pending[] = [];
+  /** The last request id sent; each request gets the next one (a u32, wrapping). */
+  private ridCounter = 0;
+  /** The request id of this socket's `hello`. */
+  private helloRid = -1;
+  /**
+   * Whether the server echoes request ids on this socket (protocol 1.1), as
+   * its `welcome` tells. If not, answers are matched to requests in order.
+   */
+  private echoes = false;
+  /** Room requests waiting, by request id, oldest first. */
+  private pending = new Map<number, Pending>();
+  /** Pings waiting, by request id (also their `n`). */
   private pings = new Map<number, PendingPing>();
-  private pingCounter = 0;
+  /** Leaves waiting, by request id. */
+  private leaves = new Map<number, PendingLeave>();
   private restoring: Restoring | null = null;
-  private abandoned: string | null = null;
+  /** A restoring `join` whose room the app left meanwhile: its `joined` is answered with `leave`. */
+  private abandoned: { code: string; rid: number } | null = null;
   private fatal: ParlorError | null = null;
   private startUsed = false;
   private held: string | null = null;
@@ -209,7 +239,7 @@ export class Client extends Emitter<ClientEvents> {
     this.startParam = startParam || null;
     this.startRoom = isRoomCode(this.startParam) ? this.startParam.toUpperCase() : null;
     this.requestTimeout = options.requestTimeout ?? 10_000;
-    this.maxFrameBytes = options.maxFrameBytes ?? 16 * 1024;
+    this.maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 256 * 1024;
     this.compact = options.compact !== false;
     const retry = typeof options.reconnect === "object" ? options.reconnect : {};
@@ -224,6 +254,7 @@ export class Client extends Emitter<ClientEvents> {
       write: (frame) => this.write(frame),
       leaveRoom: (room) => this.leaveRoom(room),
       ping: () => this.ping(),
+      nextRid: () => this.nextRid(),
       maxFrameBytes: this.maxFrameBytes,
     };
   }
@@ -303,16 +334,21 @@ export class Client extends Emitter<ClientEvents> {
   ping(): Promise<number> {
     if (!this.ready()) return Promise.reject(new ParlorError("disconnected", "not connected"));
     if (this.pings.size >= MAX_PINGS) return Promise.reject(new ParlorError("busy", "too many pings waiting"));
-    this.pingCounter = (this.pingCounter + 1) >>> 0;
-    const n = this.pingCounter;
+    // `n` is the request id too: a pong is matched by its `rid`, or by its
+    // `n` from a server that does not echo request ids.
+    const rid = this.nextRid();
     const sent = now();
     return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pings.delete(n);
-        reject(new ParlorError("timeout", "no pong in time"));
-      }, this.requestTimeout);
-      this.pings.set(n, { resolve: () => resolve(now() - sent), reject, timer });
-      this.write(encodeFrame({ t: "ping", n }), true);
+      const entry: PendingPing = {
+        resolve: () => resolve(now() - sent),
+        reject,
+        timer: setTimeout(() => {
+          if (this.pings.get(rid) === entry) this.pings.delete(rid);
+          reject(new ParlorError("timeout", "no pong in time"));
+        }, this.requestTimeout),
+      };
+      this.pings.set(rid, entry);
+      this.write(encodeFrame({ t: "ping", n: rid, rid }), true);
     });
   }
 
@@ -323,22 +359,37 @@ export class Client extends Emitter<ClientEvents> {
 
   private request<C extends object, R extends object>(message: Message): Promise<Room<C, R>> {
     if (!this.ready()) return Promise.reject(new ParlorError("disconnected", "not connected"));
-    if (this.pending.length >= MAX_PENDING) {
+    if (this.pending.size >= MAX_PENDING) {
       return Promise.reject(new ParlorError("busy", "too many room requests waiting"));
     }
+    const rid = this.nextRid();
     return new Promise<Room<C, R>>((resolve, reject) => {
       const entry: Pending = {
         resolve: resolve as (room: Room<any, any>) => void,
         reject,
         timer: setTimeout(() => {
-          const at = this.pending.indexOf(entry);
-          if (at >= 0) this.pending.splice(at, 1);
+          if (this.pending.get(rid) === entry) this.pending.delete(rid);
           reject(new ParlorError("timeout", `no answer to ${message.t} in time`));
         }, this.requestTimeout),
       };
-      this.pending.push(entry);
-      this.write(encodeFrame(message), true);
+      this.pending.set(rid, entry);
+      this.write(encodeFrame({ ...message, rid }), true);
     });
+  }
+
+  /** The next request id: every request the client sends carries a fresh one. */
+  private nextRid(): number {
+    this.ridCounter = (this.ridCounter + 1) >>> 0;
+    return this.ridCounter;
+  }
+
+  /** The oldest room request waiting, taken out: the answer by order, from a server that does not echo request ids. */
+  private takeOldest(): Pending | undefined {
+    for (const [rid, entry] of this.pending) {
+      this.pending.delete(rid);
+      return entry;
+    }
+    return undefined;
   }
 
   // ---- what rooms use ----
@@ -364,10 +415,11 @@ export class Client extends Emitter<ClientEvents> {
     room.leaving = true;
     if (this.restoring?.room === room) {
       clearTimeout(this.restoring.timer);
-      if (this.restoring.via === "join") this.abandoned = room.code;
+      if (this.restoring.via === "join") this.abandoned = { code: room.code, rid: this.restoring.rid ?? -1 };
       this.restoring = null;
     }
-    if (this.room !== room || !this.ready() || !this.write(encodeFrame({ t: "leave" }), true)) {
+    const waiting = this.room === room && this.ready() && (this.leaveWaiting(room) || this.sendLeave(room));
+    if (!waiting) {
       if (this.room === room) this.room = null;
       room._left("leave");
       return Promise.resolve();
@@ -382,6 +434,20 @@ export class Client extends Emitter<ClientEvents> {
         resolve();
       });
     });
+  }
+
+  /** Whether a `leave` for `room` is already waiting for its answer (it is not sent twice). */
+  private leaveWaiting(room: Room<any, any>): boolean {
+    for (const leave of this.leaves.values()) if (leave.room === room) return true;
+    return false;
+  }
+
+  /** Sends `leave` with a fresh request id; its answer is waited for at most `requestTimeout`. */
+  private sendLeave(room: Room<any, any> | null): boolean {
+    const rid = this.nextRid();
+    if (!this.write(encodeFrame({ t: "leave", rid }), true)) return false;
+    this.leaves.set(rid, { room, timer: setTimeout(() => this.leaves.delete(rid), this.requestTimeout) });
+    return true;
   }
 
   // ---- the socket ----
@@ -402,6 +468,7 @@ export class Client extends Emitter<ClientEvents> {
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     this.welcomed = false;
+    this.echoes = false;
     this.handshakeTimer = setTimeout(() => {
       if (this.socket === socket) this.drop(socket, 4000, "no welcome in time");
     }, this.requestTimeout);
@@ -438,9 +505,12 @@ export class Client extends Emitter<ClientEvents> {
 
   private hello(kind: "session" | "fresh"): void {
     this.helloKind = kind;
+    const v = PROTOCOL_VERSION;
     const message: Message =
-      kind === "session" ? { t: "hello", v: 1, session: this.session } : { t: "hello", v: 1, ...this.credentials };
+      kind === "session" ? { t: "hello", v, session: this.session } : { t: "hello", v, ...this.credentials };
     if (this.compact) message.compact = true;
+    this.helloRid = this.nextRid();
+    message.rid = this.helloRid;
     this.write(encodeFrame(message), true);
   }
 
@@ -469,9 +539,12 @@ export class Client extends Emitter<ClientEvents> {
       return;
     }
     const room = this.room !== null && this.room.status === "active" ? this.room : null;
+    // A reply carries the request id of the request it answers (protocol
+    // 1.1); other messages carry none.
+    const rid = ridOf(message);
     switch (message.t) {
       case "joined":
-        this.onJoined(message as unknown as JoinedMessage);
+        this.onJoined(message as unknown as JoinedMessage, rid);
         break;
       case "patch":
       case "p":
@@ -493,25 +566,17 @@ export class Client extends Emitter<ClientEvents> {
         room?.emit("result", { match: message.match, ranking: message.ranking } as MatchResult);
         break;
       case "left":
-        if (this.held !== null) {
-          // The held seat was released as the client signed in.
-          this.endHeld();
-        } else if (this.restoring !== null) {
-          // The held seat was released as the client signed in again: try
-          // the room's code once; that fails if the room is gone.
-          if (this.restoring.via === "session") this.restoreByJoin();
-        } else if (room !== null) {
-          this.room = null;
-          room._left(String(message.reason));
-        }
+        this.onLeft(String(message.reason), room, rid);
         break;
       case "error":
-        this.onError(new ParlorError(String(message.code), String(message.message ?? "")));
+        this.onError(new ParlorError(String(message.code), String(message.message ?? "")), rid);
         break;
       case "pong": {
-        const ping = this.pings.get(message.n as number);
+        // A ping's `n` is its request id.
+        const key = rid ?? (message.n as number);
+        const ping = this.pings.get(key);
         if (ping !== undefined) {
-          this.pings.delete(message.n as number);
+          this.pings.delete(key);
           clearTimeout(ping.timer);
           ping.resolve();
         }
@@ -532,6 +597,9 @@ export class Client extends Emitter<ClientEvents> {
       this.player = { id: String(player.id ?? ""), name: String(player.name ?? "") };
       this.session = typeof message.session === "string" ? message.session : "";
       this.welcomed = true;
+      // A server that echoes the hello's request id echoes every request's
+      // (protocol 1.1): replies are matched by id on this socket, else in order.
+      this.echoes = ridOf(message) === this.helloRid;
       const reconnecting = this.status === "reconnecting";
       this.status = "open";
       this.attempt = 0;
@@ -583,23 +651,38 @@ export class Client extends Emitter<ClientEvents> {
     this.finishOpening();
   }
 
-  private onJoined(joined: JoinedMessage): void {
+  private onJoined(joined: JoinedMessage, rid: number | undefined): void {
     if (typeof joined.room !== "string" || typeof joined.game !== "string" || typeof joined.you !== "number") {
       throw new ParlorError("bad_frame", "malformed frame: joined without room, game or you");
     }
     const code = joined.room;
+    if (rid !== undefined) {
+      // The answer to the request with this id, if one waits.
+      const answer = this.pending.get(rid);
+      if (answer !== undefined) {
+        this.pending.delete(rid);
+        clearTimeout(answer.timer);
+        answer.resolve(this.adopt(joined));
+        return;
+      }
+      if (this.restoring !== null && this.restoring.rid === rid) {
+        this.restored(joined);
+        return;
+      }
+      if (this.abandoned !== null && this.abandoned.rid === rid) {
+        this.abandoned = null;
+        this.sendLeave(null);
+        return;
+      }
+      // A late answer (its request timed out): as if unasked for.
+    }
     if (this.held === code) {
       this.adopt(joined);
       this.endHeld();
       return;
     }
-    const restoring = this.restoring;
-    if (restoring !== null && code === restoring.room.code) {
-      clearTimeout(restoring.timer);
-      this.restoring = null;
-      this.room = restoring.room;
-      restoring.room._load(joined);
-      this.emit("reconnected", { room: restoring.room });
+    if (this.restoring !== null && code === this.restoring.room.code) {
+      this.restored(joined);
       return;
     }
     const current = this.room;
@@ -608,18 +691,75 @@ export class Client extends Emitter<ClientEvents> {
       current._load(joined);
       return;
     }
-    const answer = this.pending.shift();
-    if (answer !== undefined) {
-      clearTimeout(answer.timer);
-      answer.resolve(this.adopt(joined));
-      return;
-    }
-    if (this.abandoned === code) {
-      this.abandoned = null;
-      this.write(encodeFrame({ t: "leave" }), true);
-      return;
+    if (this.inOrder(rid)) {
+      const answer = this.takeOldest();
+      if (answer !== undefined) {
+        clearTimeout(answer.timer);
+        answer.resolve(this.adopt(joined));
+        return;
+      }
+      if (this.abandoned !== null && this.abandoned.code === code) {
+        this.abandoned = null;
+        this.sendLeave(null);
+        return;
+      }
     }
     this.emit("room", this.adopt(joined));
+  }
+
+  /**
+   * Whether a message without a matching request id may answer the oldest
+   * request waiting: only without an id, from a server that does not echo
+   * ids (protocol 1.0). From one that does, a message without an id is
+   * never an answer.
+   */
+  private inOrder(rid: number | undefined): boolean {
+    return rid === undefined && !this.echoes;
+  }
+
+  /** The `joined` that restores the room being restored. */
+  private restored(joined: JoinedMessage): void {
+    const restoring = this.restoring;
+    if (restoring === null) return;
+    clearTimeout(restoring.timer);
+    this.restoring = null;
+    this.room = restoring.room;
+    restoring.room._load(joined);
+    this.emit("reconnected", { room: restoring.room });
+  }
+
+  private onLeft(reason: string, room: Room<any, any> | null, rid: number | undefined): void {
+    const leave = rid === undefined ? undefined : this.leaves.get(rid);
+    if (leave !== undefined) {
+      // The answer to a `leave`.
+      this.leaves.delete(rid as number);
+      clearTimeout(leave.timer);
+      this.leftBy(leave.room, reason);
+      return;
+    }
+    if (this.held !== null) {
+      // The held seat was released as the client signed in.
+      this.endHeld();
+    } else if (this.restoring !== null) {
+      if (reason === "shutdown") {
+        // The server is going away: the room is not restored, here or later.
+        this.expire("shutdown");
+      } else if (this.restoring.via === "session") {
+        // The held seat was released as the client signed in again: try
+        // the room's code once; that fails if the room is gone.
+        this.restoreByJoin();
+      }
+    } else if (room !== null) {
+      this.room = null;
+      room._left(reason);
+    }
+  }
+
+  /** `room` (if any, and still active) is left, answering its `leave`. */
+  private leftBy(room: Room<any, any> | null, reason: string): void {
+    if (room === null || room.status !== "active") return;
+    if (this.room === room) this.room = null;
+    room._left(reason);
   }
 
   private adopt(joined: JoinedMessage): Room<any, any> {
@@ -634,18 +774,47 @@ export class Client extends Emitter<ClientEvents> {
     return room;
   }
 
-  private onError(error: ParlorError): void {
-    const restoring = this.restoring;
-    if (restoring !== null && restoring.via === "join" && REQUEST_ERRORS.has(error.code)) {
-      this.expire();
-      return;
-    }
-    if (REQUEST_ERRORS.has(error.code)) {
-      const answer = this.pending.shift();
+  private onError(error: ParlorError, rid: number | undefined): void {
+    if (rid !== undefined) {
+      // The answer to the request with this id, if one waits.
+      const answer = this.pending.get(rid);
       if (answer !== undefined) {
+        this.pending.delete(rid);
         clearTimeout(answer.timer);
         answer.reject(error);
         return;
+      }
+      if (this.restoring !== null && this.restoring.rid === rid) {
+        this.expire();
+        return;
+      }
+      if (this.abandoned !== null && this.abandoned.rid === rid) {
+        this.abandoned = null;
+        return;
+      }
+      const leave = this.leaves.get(rid);
+      if (leave !== undefined) {
+        // `not_in_room`: the client was in no room already.
+        this.leaves.delete(rid);
+        clearTimeout(leave.timer);
+        this.leftBy(leave.room, "leave");
+        return;
+      }
+      // An error about an input, or a late answer: not an answer to anything waiting.
+    }
+    if (this.inOrder(rid)) {
+      const restoring = this.restoring;
+      if (restoring !== null && restoring.via === "join" && REQUEST_ERRORS.has(error.code)) {
+        this.expire();
+        return;
+      }
+      if (REQUEST_ERRORS.has(error.code)) {
+        const answer = this.takeOldest();
+        if (answer !== undefined) {
+          clearTimeout(answer.timer);
+          answer.reject(error);
+          return;
+        }
       }
     }
     if (error.code === "version") this.fatal = error;
@@ -681,6 +850,8 @@ export class Client extends Emitter<ClientEvents> {
       return;
     }
     this.signInAfresh = false;
+    // A restoring `join` whose room was left died with the socket.
+    this.abandoned = null;
     if (this.fatal !== null || !this.retry.enabled) {
       this.shutdown(code, reason || "the connection closed", "disconnected", this.fatal ?? undefined);
       return;
@@ -741,27 +912,31 @@ export class Client extends Emitter<ClientEvents> {
     const room = this.restoring?.room ?? this.room;
     if (this.restoring !== null) clearTimeout(this.restoring.timer);
     if (room === null) return;
-    this.restoring = { room, via: "join", timer: setTimeout(() => this.expire(), this.requestTimeout) };
-    this.write(encodeFrame({ t: "join", room: room.code }), true);
+    const rid = this.nextRid();
+    this.restoring = { room, via: "join", rid, timer: setTimeout(() => this.expire(), this.requestTimeout) };
+    this.write(encodeFrame({ t: "join", room: room.code, rid }), true);
   }
 
-  private expire(): void {
+  /** The room being restored is not got back: it is left (`expired`, or `shutdown`). */
+  private expire(reason = "expired"): void {
     const restoring = this.restoring;
     if (restoring === null) return;
     clearTimeout(restoring.timer);
     this.restoring = null;
     if (this.room === restoring.room) this.room = null;
-    restoring.room._left("expired");
+    restoring.room._left(reason);
     this.emit("reconnected", { room: null });
   }
 
   private rejectWaiting(error: ParlorError): void {
-    const pending = this.pending;
-    this.pending = [];
+    const pending = [...this.pending.values()];
+    this.pending.clear();
     for (const entry of pending) {
       clearTimeout(entry.timer);
       entry.reject(error);
     }
+    for (const leave of this.leaves.values()) clearTimeout(leave.timer);
+    this.leaves.clear();
     const pings = [...this.pings.values()];
     this.pings.clear();
     for (const ping of pings) {
@@ -810,6 +985,12 @@ function detach(socket: SocketLike): void {
   socket.onmessage = null;
   socket.onclose = null;
   socket.onerror = () => {};
+}
+
+/** A message's request id: a u32, or undefined when it has none. */
+function ridOf(message: Message): number | undefined {
+  const rid = message.rid;
+  return typeof rid === "number" && Number.isInteger(rid) && rid >= 0 && rid <= 0xffffffff ? rid : undefined;
 }
 
 function checkName(value: unknown): string {

@@ -13,6 +13,7 @@
  */
 import { Client } from "./client.js";
 import type { ConnectOptions } from "./client.js";
+import { ERROR_CODES, LEFT_REASONS, PROTOCOL_VERSION } from "./constants.js";
 import { ParlorError } from "./errors.js";
 import { StateMirror } from "./mirror.js";
 import { Room } from "./room.js";
@@ -25,6 +26,7 @@ export type { ClientEvents, ClientStatus, ConnectOptions, Player, ReconnectOptio
 export { Emitter } from "./emitter.js";
 export type { Listener } from "./emitter.js";
 export { ParlorError } from "./errors.js";
+export type { ErrorCode } from "./errors.js";
 export { StateMirror } from "./mirror.js";
 export type {
   CompactPatchMessage,
@@ -36,12 +38,16 @@ export type {
   StateChange,
 } from "./mirror.js";
 export { Room } from "./room.js";
-export type { GameEvent, LeftEvent, MatchResult, RankLine, RoomEvents } from "./room.js";
+export type { GameEvent, LeftEvent, LeftReason, MatchResult, RankLine, RoomEvents } from "./room.js";
 export { ROOM_CODE_ALPHABET, isRoomCode, telegramLaunch } from "./telegram.js";
 export type { TelegramLaunch } from "./telegram.js";
 
-/** The protocol version this SDK speaks. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * From the server's definitions: the protocol version this SDK speaks
+ * (`hello.v`), every `error.code` (`ERROR_CODES`) and `left.reason`
+ * (`LEFT_REASONS`) the server sends.
+ */
+export { ERROR_CODES, LEFT_REASONS, PROTOCOL_VERSION };
 
 /**
  * Connects and signs in. Resolves with the client once the server's
@@ -75,6 +81,8 @@ export const Parlor = {
   ParlorError,
   ROOM_CODE_ALPHABET,
   PROTOCOL_VERSION,
+  ERROR_CODES,
+  LEFT_REASONS,
 };
 
 export default Parlor;

@@ -1,4 +1,5 @@
 import { encodeFrame } from "./codec.js";
+import type { LEFT_REASONS } from "./constants.js";
 import { Emitter } from "./emitter.js";
 import { ParlorError } from "./errors.js";
 import type { CompactPatchMessage, EntityId, JoinedMessage, PatchMessage, StateChange } from "./mirror.js";
@@ -25,16 +26,21 @@ export interface MatchResult {
   ranking: RankLine[];
 }
 
+/** A `left.reason` the server sends: one of `LEFT_REASONS`. */
+export type LeftReason = (typeof LEFT_REASONS)[number];
+
 /**
  * Why a room was left: the server's `leave` (the app asked), `finished`
  * (the match ended and the room closed), `error` (the game failed),
- * `replaced` (the same player joined from another connection); or the
- * SDK's `switched` (this client entered another room), `expired` (the seat
- * was lost while reconnecting), `closed` (`client.close()`),
- * `disconnected` (the connection is gone for good).
+ * `replaced` (the same player joined from another connection), `expired`
+ * (a held seat was released), `shutdown` (the server is shutting down; the
+ * client reconnects, without the room); or the SDK's `switched` (this
+ * client entered another room), `expired` (the seat was lost while
+ * reconnecting), `closed` (`client.close()`), `disconnected` (the
+ * connection is gone for good). A newer server may send other reasons.
  */
 export interface LeftEvent {
-  reason: string;
+  reason: LeftReason | "switched" | "closed" | "disconnected" | (string & {});
 }
 
 /** The events of a room, for `room.on(name, fn)`. */
@@ -59,6 +65,8 @@ export interface RoomLink {
   write(frame: Uint8Array): boolean;
   leaveRoom(room: Room<any, any>): Promise<void>;
   ping(): Promise<number>;
+  /** A fresh request id for a message this room sends. */
+  nextRid(): number;
   readonly maxFrameBytes: number;
 }
 
@@ -85,7 +93,7 @@ export class Room<
   /** `active` until the room is left. */
   status: "active" | "left" = "active";
   /** Why the room was left, once it is. */
-  leftReason: string | null = null;
+  leftReason: LeftEvent["reason"] | null = null;
   /** @internal */
   leaving = false;
   private readonly link: RoomLink;
@@ -120,7 +128,7 @@ export class Room<
   send(input: unknown): boolean {
     if (!this.connected) return false;
     const seq = this.seq + 1;
-    const frame = encodeFrame({ t: "input", seq, d: input });
+    const frame = encodeFrame({ t: "input", seq, d: input, rid: this.link.nextRid() });
     if (frame.byteLength > this.link.maxFrameBytes) {
       throw new ParlorError(
         "too_big",

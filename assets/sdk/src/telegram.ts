@@ -1,7 +1,13 @@
-/** The characters of a room code. */
-export const ROOM_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+import { ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from "./constants.js";
 
-const ROOM_CODE = /^[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{6}$/i;
+// The room code alphabet comes from the server's definitions (constants.ts).
+export { ROOM_CODE_ALPHABET };
+
+/** `ROOM_CODE_LENGTH` characters of `ROOM_CODE_ALPHABET`, in any case. */
+const ROOM_CODE = new RegExp(
+  `^[${ROOM_CODE_ALPHABET.replace(/[\\\]^-]/g, "\\$&")}]{${ROOM_CODE_LENGTH}}$`,
+  "i",
+);
 
 /** Whether `value` has the shape of a room code (any case, as `join` accepts). */
 export function isRoomCode(value: unknown): value is string {

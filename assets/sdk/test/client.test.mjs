@@ -56,27 +56,30 @@ function joinedFrame(room, you, tick = 0, x = 0) {
 
 /**
  * A server that welcomes guests (session token `tok-N` per connection),
- * answers quick/create with room ABCDEF and join with the code asked
- * (or no_such_room for ZZZZZZ), and answers pings.
+ * answers quick/create/chat with room ABCDEF and join with the code asked
+ * (or no_such_room for ZZZZZZ), and answers pings and leaves. It echoes
+ * request ids on its replies, as a server of protocol 1.1 does, unless
+ * `echo` is false (a 1.0 server, which ignores them).
  */
-function standard(extra = () => false) {
+function standard(extra = () => false, { echo = true } = {}) {
   let connections = 0;
   let entity = 10;
   return (conn, m) => {
     if (extra(conn, m)) return;
+    const answer = (message) => (echo ? conn.reply(m, message) : conn.send(message));
     if (m.t === "hello") {
       connections += 1;
-      conn.send({ t: "welcome", player: { id: "guest:a", name: m.guest ?? "tg" }, session: `tok-${connections}` });
-    } else if (m.t === "quick" || m.t === "create") {
-      if (m.game === "nope") conn.send({ t: "error", code: "no_such_game", message: "no game named nope" });
-      else conn.send(joinedFrame("ABCDEF", ++entity));
+      answer({ t: "welcome", player: { id: "guest:a", name: m.guest ?? "tg" }, session: `tok-${connections}` });
+    } else if (m.t === "quick" || m.t === "create" || m.t === "chat") {
+      if (m.game === "nope") answer({ t: "error", code: "no_such_game", message: "no game named nope" });
+      else answer(joinedFrame("ABCDEF", ++entity));
     } else if (m.t === "join") {
-      if (m.room === "ZZZZZZ") conn.send({ t: "error", code: "no_such_room", message: "gone" });
-      else conn.send(joinedFrame(m.room, ++entity));
+      if (m.room === "ZZZZZZ") answer({ t: "error", code: "no_such_room", message: "gone" });
+      else answer(joinedFrame(m.room, ++entity));
     } else if (m.t === "ping") {
-      conn.send({ t: "pong", n: m.n });
+      answer({ t: "pong", n: m.n });
     } else if (m.t === "leave") {
-      conn.send({ t: "left", reason: "leave" });
+      answer({ t: "left", reason: "leave" });
     }
   };
 }
@@ -87,7 +90,7 @@ describe("sign-in", () => {
     const named = await connect(server.url, { guest: "Zoe" });
     assert.equal(named.player.name, "Zoe");
     assert.equal(named.session, "tok-1");
-    assert.deepEqual(server.conns[0].got[0], { t: "hello", v: 1, guest: "Zoe", compact: true });
+    assert.deepEqual(server.conns[0].bare[0], { t: "hello", v: 1, guest: "Zoe", compact: true });
     const anonymous = await connect(server.url);
     assert.match(anonymous.player.name, /^Guest \d{4}$/);
     assert.equal(anonymous.status, "open");
@@ -99,7 +102,7 @@ describe("sign-in", () => {
     };
     const server = await serve(standard());
     const client = await connect(server.url);
-    assert.deepEqual(server.conns[0].got[0], {
+    assert.deepEqual(server.conns[0].bare[0], {
       t: "hello",
       v: 1,
       init_data: "query_id=1&user=%7B%7D&hash=abc",
@@ -109,7 +112,7 @@ describe("sign-in", () => {
     assert.equal(client.startRoom, "ABCDEF");
     const room = await client.play("arena");
     assert.equal(room.code, "ABCDEF");
-    assert.deepEqual(server.conns[0].got[1], { t: "join", room: "ABCDEF" });
+    assert.deepEqual(server.conns[0].bare[1], { t: "join", room: "ABCDEF" });
     // In a room of the game, play returns it; the start room is used once.
     assert.equal(await client.play("arena"), room);
     await room.leave();
@@ -154,11 +157,11 @@ describe("sign-in", () => {
     );
     const good = await connect(server.url, { session: "good" });
     assert.equal(good.session, "next");
-    assert.deepEqual(server.conns[0].got, [{ t: "hello", v: 1, session: "good", compact: true }]);
+    assert.deepEqual(server.conns[0].bare, [{ t: "hello", v: 1, session: "good", compact: true }]);
     const stale = await connect(server.url, { session: "stale", guest: "Ann" });
     assert.equal(stale.session, "tok-1");
-    assert.deepEqual(server.conns[1].got, [{ t: "hello", v: 1, session: "stale", compact: true }]);
-    assert.deepEqual(server.conns[2].got, [{ t: "hello", v: 1, guest: "Ann", compact: true }]);
+    assert.deepEqual(server.conns[1].bare, [{ t: "hello", v: 1, session: "stale", compact: true }]);
+    assert.deepEqual(server.conns[2].bare, [{ t: "hello", v: 1, guest: "Ann", compact: true }]);
   });
 
   test("a refused hello rejects connect", async () => {
@@ -192,9 +195,9 @@ describe("rooms", () => {
     assert.ok(error instanceof ParlorError);
     assert.equal(error.code, "no_such_game");
     await client.create("arena", { private: true });
-    assert.deepEqual(server.conns[0].got.at(-1), { t: "create", game: "arena", private: true });
+    assert.deepEqual(server.conns[0].bare.at(-1), { t: "create", game: "arena", private: true });
     await client.join("qrstuv");
-    assert.deepEqual(server.conns[0].got.at(-1), { t: "join", room: "QRSTUV" });
+    assert.deepEqual(server.conns[0].bare.at(-1), { t: "join", room: "QRSTUV" });
   });
 
   test("entering another room leaves the current one (switched)", async () => {
@@ -215,7 +218,7 @@ describe("rooms", () => {
     assert.equal(room.send({ dx: 1, dy: 0 }), true);
     assert.equal(room.send({ dx: 0, dy: 1 }), true);
     await until(() => server.conns[0].got.filter((m) => m.t === "input").length === 2);
-    const inputs = server.conns[0].got.filter((m) => m.t === "input");
+    const inputs = server.conns[0].bare.filter((m) => m.t === "input");
     assert.deepEqual(inputs, [
       { t: "input", seq: 1, d: { dx: 1, dy: 0 } },
       { t: "input", seq: 2, d: { dx: 0, dy: 1 } },
@@ -316,16 +319,16 @@ describe("compact patches", () => {
     const server = await serve(standard());
     const on = await connect(server.url, { guest: "Ann" });
     assert.equal(on.compact, true);
-    assert.deepEqual(server.conns[0].got[0], { t: "hello", v: 1, guest: "Ann", compact: true });
+    assert.deepEqual(server.conns[0].bare[0], { t: "hello", v: 1, guest: "Ann", compact: true });
     const off = await connect(server.url, { guest: "Bob", compact: false });
     assert.equal(off.compact, false);
-    assert.deepEqual(server.conns[1].got[0], { t: "hello", v: 1, guest: "Bob" });
+    assert.deepEqual(server.conns[1].bare[0], { t: "hello", v: 1, guest: "Bob" });
     // The session hello after a dropped connection too.
     const room = await off.quick("arena");
     const reconnected = next(off, "reconnected");
     server.conns[1].ws.terminate();
     assert.equal((await reconnected).room, room);
-    assert.deepEqual(server.conns[2].got[0], { t: "hello", v: 1, session: "tok-2" });
+    assert.deepEqual(server.conns[2].bare[0], { t: "hello", v: 1, session: "tok-2" });
   });
 
   test("a p reaches the room like a patch: state, change, ack, tick", async () => {
@@ -430,7 +433,7 @@ describe("reconnection", () => {
     assert.equal(room.connected, false);
     assert.equal((await reconnected).room, room);
     assert.equal((await resynced).resync, true);
-    assert.deepEqual(server.conns[1].got[0], { t: "hello", v: 1, session: "tok-1", compact: true });
+    assert.deepEqual(server.conns[1].bare[0], { t: "hello", v: 1, session: "tok-1", compact: true });
     assert.equal(client.room, room);
     assert.equal(room.status, "active");
     assert.deepEqual(room.me.Position, { x: 7, y: 0 });
@@ -457,7 +460,7 @@ describe("reconnection", () => {
     const reconnected = next(client, "reconnected");
     server.dropAll();
     assert.equal((await reconnected).room, room);
-    assert.deepEqual(server.conns[1].got.slice(1), [{ t: "join", room: "ABCDEF" }]);
+    assert.deepEqual(server.conns[1].bare.slice(1), [{ t: "join", room: "ABCDEF" }]);
     assert.notEqual(room.you, oldYou, "a new seat");
     assert.equal(client.room, room);
     assert.equal(room.status, "active");
@@ -503,8 +506,8 @@ describe("reconnection", () => {
     const reconnected = next(client, "reconnected");
     server.dropAll();
     assert.equal((await reconnected).room, room);
-    assert.deepEqual(server.conns[1].got, [{ t: "hello", v: 1, session: "tok-1", compact: true }]);
-    assert.deepEqual(server.conns[2].got, [
+    assert.deepEqual(server.conns[1].bare, [{ t: "hello", v: 1, session: "tok-1", compact: true }]);
+    assert.deepEqual(server.conns[2].bare, [
       { t: "hello", v: 1, guest: "Ann", compact: true },
       { t: "join", room: "ABCDEF" },
     ]);
@@ -558,7 +561,7 @@ describe("reconnection", () => {
     const reconnected = next(client, "reconnected");
     server.dropAll();
     assert.equal((await reconnected).room, room);
-    assert.deepEqual(server.conns[1].got.slice(1), [{ t: "join", room: "ABCDEF" }]);
+    assert.deepEqual(server.conns[1].bare.slice(1), [{ t: "join", room: "ABCDEF" }]);
     assert.deepEqual(left, []);
     assert.equal(room.status, "active");
   });
@@ -593,7 +596,7 @@ describe("reconnection", () => {
     const reconnected = next(client, "reconnected");
     server.dropAll();
     assert.equal((await reconnected).room, room);
-    assert.deepEqual(server.conns[1].got, [
+    assert.deepEqual(server.conns[1].bare, [
       { t: "hello", v: 1, guest: "Ann", compact: true },
       { t: "join", room: "ABCDEF" },
     ]);
@@ -671,6 +674,246 @@ describe("reconnection", () => {
     server.dropAll();
     await assert.rejects(quick, { code: "disconnected" });
     await assert.rejects(ping, { code: "disconnected" });
+  });
+});
+
+describe("request ids", () => {
+  /** A server that answers what `standard` does, but holds room requests and pings until `flush`. */
+  function holding({ echo = true } = {}) {
+    const held = [];
+    const handler = standard(
+      (conn, m) => {
+        if (["quick", "create", "join", "chat", "ping"].includes(m.t)) {
+          held.push(m);
+          return true;
+        }
+        return false;
+      },
+      { echo },
+    );
+    return { held, handler };
+  }
+
+  test("every request carries a fresh rid, a u32 that wraps", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    await client.create("arena");
+    await client.chat("arena");
+    const joined = await client.join("QRSTUV");
+    await client.ping();
+    assert.equal(joined.send({ dx: 1 }), true);
+    await joined.leave();
+    assert.equal(room.status, "left");
+    const got = server.conns[0].got;
+    assert.deepEqual(
+      got.map((m) => m.t),
+      ["hello", "quick", "create", "chat", "join", "ping", "input", "leave"],
+    );
+    const rids = got.map((m) => m.rid);
+    for (const rid of rids) assert.ok(Number.isInteger(rid) && rid >= 0 && rid <= 0xffffffff, `rid ${rid}`);
+    assert.equal(new Set(rids).size, rids.length, "all different");
+    assert.deepEqual(rids, [...rids].sort((a, b) => a - b), "counting up");
+    const ping = got.find((m) => m.t === "ping");
+    assert.equal(ping.n, ping.rid, "a ping's n is its rid");
+
+    // After 2^32 - 1 the counter wraps to 0 (a u32 on the wire).
+    client.ridCounter = 0xfffffffe;
+    await client.quick("arena");
+    await client.quick("arena");
+    assert.deepEqual(
+      server.conns[0].got.slice(-2).map((m) => m.rid),
+      [0xffffffff, 0],
+    );
+
+    // A new socket's hello has one too.
+    const back = next(client, "reconnected");
+    server.dropAll();
+    await back;
+    assert.equal(typeof server.conns[1].got[0].rid, "number");
+  });
+
+  test("replies out of order settle the requests they name", async () => {
+    const { held, handler } = holding();
+    const server = await serve(handler);
+    const client = await connect(server.url);
+    const a = client.join("AAAAAA");
+    const b = client.join("BBBBBB");
+    const nope = client.quick("nope").catch((e) => e);
+    const ping1 = client.ping();
+    const ping2 = client.ping();
+    await until(() => held.length === 5);
+    const [ja, jb, q, p1, p2] = held;
+    const conn = server.conns[0];
+    // Last first: a 1.0 client, matching by order, would reject the join of
+    // AAAAAA with no_such_game and give it the room BBBBBB.
+    conn.reply(p2, { t: "pong", n: p2.n });
+    conn.reply(q, { t: "error", code: "no_such_game", message: "no game named nope" });
+    conn.reply(jb, joinedFrame("BBBBBB", 21));
+    conn.reply(ja, joinedFrame("AAAAAA", 22));
+    conn.reply(p1, { t: "pong", n: p1.n });
+    const error = await nope;
+    assert.ok(error instanceof ParlorError);
+    assert.equal(error.code, "no_such_game");
+    const roomB = await b;
+    const roomA = await a;
+    assert.equal(roomB.code, "BBBBBB");
+    assert.equal(roomB.you, 21);
+    assert.equal(roomA.code, "AAAAAA");
+    assert.equal(roomA.you, 22);
+    assert.equal(client.room, roomA, "the last joined is the client's room");
+    assert.equal(roomB.leftReason, "switched");
+    assert.equal(typeof (await ping1), "number");
+    assert.equal(typeof (await ping2), "number");
+  });
+
+  test("with a 1.1 server an error without rid answers no request", async () => {
+    const { held, handler } = holding();
+    const server = await serve(handler);
+    const client = await connect(server.url);
+    const conn = server.conns[0];
+    const first = client.quick("arena");
+    await until(() => held.length === 1);
+    conn.reply(held.shift(), joinedFrame("ABCDEF", 11));
+    const room = await first;
+    const roomErrors = [];
+    room.on("error", (e) => roomErrors.push(e.code));
+    const clientErrors = [];
+    client.on("error", (e) => clientErrors.push(e.code));
+
+    let settled = false;
+    const waiting = client.join("QRSTUV").finally(() => (settled = true));
+    assert.equal(room.send({ dx: 1 }), true);
+    await until(() => held.length === 1 && conn.got.some((m) => m.t === "input"));
+    const input = conn.got.find((m) => m.t === "input");
+    // Not answers: a failed ledger write (no rid), an illegal input (no rid),
+    // and the input's rate_limited (the input's rid).
+    conn.send({ t: "error", code: "internal", message: "the result could not be recorded" });
+    conn.send({ t: "error", code: "illegal_input", message: "not your turn" });
+    conn.reply(input, { t: "error", code: "rate_limited", message: "too many inputs" });
+    // A late answer with a rid nobody waits for is not one either.
+    conn.send({ ...joinedFrame("LATEXX", 12), rid: 424242 });
+    const late = await next(client, "room");
+    assert.equal(late.code, "LATEXX");
+    assert.equal(settled, false, "the join still waits");
+    assert.deepEqual(clientErrors, ["internal"]);
+    assert.deepEqual(roomErrors, ["illegal_input", "rate_limited"]);
+    // Its own answer settles it.
+    conn.reply(held.shift(), { t: "error", code: "room_full", message: "full" });
+    await assert.rejects(waiting, { code: "room_full" });
+    assert.equal(client.status, "open");
+  });
+
+  test("a leave answered with not_in_room is done at once", async () => {
+    const server = await serve(
+      standard((conn, m) => {
+        if (m.t === "leave") {
+          conn.reply(m, { t: "error", code: "not_in_room", message: "not in a room" });
+          return true;
+        }
+        return false;
+      }),
+    );
+    const client = await connect(server.url, { requestTimeout: 5000 });
+    const errors = [];
+    client.on("error", (e) => errors.push(e.code));
+    const room = await client.quick("arena");
+    const started = Date.now();
+    await room.leave();
+    assert.ok(Date.now() - started < 1000, "without waiting for the timeout");
+    assert.equal(room.leftReason, "leave");
+    assert.equal(client.room, null);
+    assert.deepEqual(errors, []);
+  });
+
+  test("a server that does not echo rids gets answers matched in order", async () => {
+    const { held, handler } = holding({ echo: false });
+    const server = await serve(handler);
+    const client = await connect(server.url);
+    const conn = server.conns[0];
+    const a = client.quick("arena");
+    const b = client.join("QRSTUV");
+    const nope = client.quick("nope").catch((e) => e);
+    const ping = client.ping();
+    await until(() => held.length === 4);
+    assert.ok(held.every((m) => typeof m.rid === "number"), "rids are sent all the same");
+    // A 1.0 server answers in the order asked, without rids.
+    conn.send(joinedFrame("ABCDEF", 11));
+    conn.send(joinedFrame("QRSTUV", 12));
+    conn.send({ t: "error", code: "no_such_game", message: "no game named nope" });
+    conn.send({ t: "pong", n: held[3].n });
+    assert.equal((await a).code, "ABCDEF");
+    assert.equal((await b).code, "QRSTUV");
+    assert.equal((await nope).code, "no_such_game");
+    assert.equal(typeof (await ping), "number");
+    // As in protocol 1.0, a request error without rid answers the oldest request.
+    const c = client.quick("arena");
+    await until(() => held.length === 5);
+    conn.send({ t: "error", code: "internal", message: "trouble" });
+    await assert.rejects(c, { code: "internal" });
+  });
+});
+
+describe("server shutdown", () => {
+  test("left: shutdown, then close 1001: the client reconnects without the room", async () => {
+    const server = await serve(standard());
+    const client = await connect(server.url, { guest: "Ann" });
+    const room = await client.quick("arena");
+    const left = next(room, "left");
+    const reconnecting = next(client, "reconnecting");
+    const reconnected = next(client, "reconnected");
+    const clientClosed = [];
+    client.on("close", (e) => clientClosed.push(e));
+    // As the server does when it shuts down.
+    server.conns[0].send({ t: "left", reason: "shutdown" });
+    server.conns[0].ws.close(1001, "server shutting down");
+    assert.deepEqual(await left, { reason: "shutdown" });
+    assert.equal(room.leftReason, "shutdown");
+    const attempt = await reconnecting;
+    assert.equal(attempt.attempt, 1);
+    assert.equal(attempt.code, 1001);
+    assert.ok(attempt.delay >= 5 && attempt.delay <= 10, "the usual backoff");
+    assert.equal((await reconnected).room, null);
+    assert.equal(client.room, null);
+    assert.equal(client.status, "open");
+    assert.deepEqual(clientClosed, []);
+    // The new connection signs in with the session and asks for no room.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(server.conns[1].bare, [{ t: "hello", v: 1, session: "tok-1", compact: true }]);
+    assert.equal((await client.quick("arena")).code, "ABCDEF");
+  });
+
+  test("a shutdown while a seat is being restored: the room is left, not joined", async () => {
+    let shuttingDown = false;
+    const server = await serve(
+      standard((conn, m) => {
+        if (m.t === "hello" && m.session && shuttingDown) {
+          shuttingDown = false;
+          conn.reply(m, { t: "welcome", player: { id: "guest:a", name: "Ann" }, session: "tok-9", room: "ABCDEF" });
+          conn.send({ t: "left", reason: "shutdown" });
+          conn.ws.close(1001, "server shutting down");
+          return true;
+        }
+        return false;
+      }),
+    );
+    const client = await connect(server.url);
+    const room = await client.quick("arena");
+    const left = next(room, "left");
+    const reconnected = next(client, "reconnected");
+    shuttingDown = true;
+    server.dropAll();
+    assert.deepEqual(await left, { reason: "shutdown" });
+    assert.equal((await reconnected).room, null);
+    // The next connection (after the 1001) restores nothing.
+    await until(() => server.conns.length === 3 && server.conns[2].got.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(client.room, null);
+    assert.equal(client.status, "open");
+    assert.deepEqual(
+      server.conns.flatMap((c) => c.got.filter((m) => m.t === "join")),
+      [],
+    );
   });
 });
 

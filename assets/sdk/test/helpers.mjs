@@ -92,7 +92,9 @@ export { decode };
 /**
  * A scripted websocket server: `onMessage(conn, message)` answers each
  * client message. `conns` lists the connections, each with `got` (the
- * messages received) and `send(message)`.
+ * messages received), `bare` (the same without their request ids `rid`),
+ * `send(message)` and `reply(request, message)` (sends `message` with the
+ * request's `rid`, as a server of protocol 1.1 does).
  */
 export async function fakeServer(onMessage) {
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
@@ -103,6 +105,11 @@ export async function fakeServer(onMessage) {
       ws,
       got: [],
       send: (message) => ws.send(message instanceof Uint8Array ? message : encode(message)),
+      reply: (request, message) =>
+        conn.send(request.rid === undefined ? message : { ...message, rid: request.rid }),
+      get bare() {
+        return conn.got.map(({ rid, ...message }) => message);
+      },
     };
     conns.push(conn);
     ws.on("message", (data) => {
