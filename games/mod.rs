@@ -14,3 +14,10 @@ pub fn register(catalog: &mut Catalog, source: &ManifestSource) -> Result<(), Ca
     catalog.add_from::<trivia::Trivia>(source, include_str!("../assets/games/trivia.toml"))?;
     Ok(())
 }
+
+/// A catalog of the bundled games, manifests from `source`.
+pub fn bundled(source: &ManifestSource) -> Result<Catalog, CatalogError> {
+    let mut catalog = Catalog::new();
+    register(&mut catalog, source)?;
+    Ok(catalog)
+}

@@ -86,13 +86,6 @@ impl Catalog {
         self.add_checked::<G>(manifest, &path)
     }
 
-    /// The bundled games with manifests from `source`.
-    pub fn bundled(source: &ManifestSource) -> Result<Catalog, CatalogError> {
-        let mut catalog = Catalog::new();
-        crate::games::register(&mut catalog, source)?;
-        Ok(catalog)
-    }
-
     /// A game by name.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn GameType>> {
         self.games.get(name)

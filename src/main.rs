@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use parlor::catalog::{Catalog, ManifestSource};
+use parlor::catalog::ManifestSource;
 use parlor::config::{Config, ServeArgs};
 use parlor::load::{Grouping, LoadConfig};
 use parlor::net::{Server, Stopped};
@@ -104,7 +104,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> 
         Some(dir) => ManifestSource::Dir(dir),
         None => ManifestSource::Bundled,
     };
-    let catalog = Catalog::bundled(&source)?;
+    let catalog = parlor::games::bundled(&source)?;
     let data_dir = config.data_dir.clone();
     let server = Server::start(config, catalog).await?;
     tracing::info!(data_dir = %data_dir.display(), "ledger ready");

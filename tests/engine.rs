@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bevy_ecs::prelude::*;
 use common::{get_json, Client, Mirror, TestServer};
-use parlor::catalog::{Catalog, ManifestSource};
+use parlor::catalog::ManifestSource;
 use parlor::game::{Clock, GameEvents, Inputs};
 use parlor::manifest::Manifest;
 use parlor::simulation::{Game, RoomBuilder};
@@ -44,7 +44,7 @@ fn alarm(inputs: Res<Inputs<u64>>, mut clock: ResMut<Clock>, mut rings: ResMut<R
 }
 
 async fn server_with_alarm(min_players: u32) -> TestServer {
-    let mut catalog = Catalog::bundled(&ManifestSource::Bundled).unwrap();
+    let mut catalog = parlor::games::bundled(&ManifestSource::Bundled).unwrap();
     let manifest = format!("name = \"alarm\"\nmin_players = {min_players}\nmax_players = 3\n");
     catalog.add::<Alarm>(Manifest::parse(&manifest).unwrap()).unwrap();
     TestServer::start_with(|_| {}, Some(catalog)).await

@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::{get_json, Client, TestServer};
-use parlor::catalog::{Catalog, ManifestSource};
+use parlor::catalog::ManifestSource;
 use parlor::manifest::Manifest;
 use parlor::simulation::{Game, RoomBuilder};
 use serde_json::json;
@@ -189,7 +189,7 @@ impl Game for Pageless {
 
 #[tokio::test]
 async fn a_hosted_game_without_a_page_is_a_404_and_listed_without_one() {
-    let mut catalog = Catalog::bundled(&ManifestSource::Bundled).unwrap();
+    let mut catalog = parlor::games::bundled(&ManifestSource::Bundled).unwrap();
     let manifest = Manifest::parse("name = \"pageless\"\nmin_players = 1\nmax_players = 2\n").unwrap();
     catalog.add::<Pageless>(manifest).unwrap();
     let server = TestServer::start_with(|_| {}, Some(catalog)).await;

@@ -7,7 +7,7 @@ mod common;
 use std::collections::{HashMap, VecDeque};
 
 use common::{get_json, Client, Mirror, TestServer};
-use parlor::catalog::{Catalog, ManifestSource};
+use parlor::catalog::ManifestSource;
 use serde_json::{json, Value};
 
 /// A trivia manifest with the given seats and settings (seconds).
@@ -435,7 +435,7 @@ fn bad_trivia_settings_stop_the_catalog_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trivia.toml");
     std::fs::write(&path, manifest((2, 10), 0, 5.0, 1.0, 0.0)).unwrap();
-    let error = Catalog::bundled(&ManifestSource::Dir(dir.path()))
+    let error = parlor::games::bundled(&ManifestSource::Dir(dir.path()))
         .err()
         .expect("rounds = 0 is refused")
         .to_string();
@@ -444,7 +444,7 @@ fn bad_trivia_settings_stop_the_catalog_naming_the_file() {
         "{error}"
     );
     std::fs::write(&path, manifest((2, 10), 3, 5.0, 1.0, 0.0) + "speed = 2\n").unwrap();
-    let error = Catalog::bundled(&ManifestSource::Dir(dir.path()))
+    let error = parlor::games::bundled(&ManifestSource::Dir(dir.path()))
         .err()
         .unwrap()
         .to_string();

@@ -31,7 +31,7 @@ pub fn context(rt: &tokio::runtime::Runtime, catalog: &Catalog) -> (RoomContext,
 }
 
 pub fn bundled() -> Catalog {
-    Catalog::bundled(&ManifestSource::Bundled).unwrap()
+    parlor::games::bundled(&ManifestSource::Bundled).unwrap()
 }
 
 /// A room of `game` with `players` seated; returns their outbound queues.

@@ -46,13 +46,13 @@ impl TestServer {
         for (name, text) in manifests {
             std::fs::write(mdir.join(format!("{name}.toml")), text).unwrap();
         }
-        let catalog = Catalog::bundled(&ManifestSource::Dir(&mdir)).unwrap();
+        let catalog = parlor::games::bundled(&ManifestSource::Dir(&mdir)).unwrap();
         Self::start_in(dir, catalog, configure).await
     }
 
     pub async fn start_with(configure: impl FnOnce(&mut Config), catalog: Option<Catalog>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let catalog = catalog.unwrap_or_else(|| Catalog::bundled(&ManifestSource::Bundled).unwrap());
+        let catalog = catalog.unwrap_or_else(|| parlor::games::bundled(&ManifestSource::Bundled).unwrap());
         Self::start_in(dir, catalog, configure).await
     }
 
