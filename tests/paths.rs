@@ -1,0 +1,551 @@
+//! Paths a normal game never takes: a client too slow for its room (resync
+//! and kick), the same player on two connections, a full server, a ledger
+//! that fails, and a room nobody joins.
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{get_json, Client, Closed, Mirror, TestServer, PATIENCE};
+use futures_util::StreamExt;
+use parlor::matchmaking::Matchmaker;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::SqlitePool;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::MaybeTlsStream;
+
+// ---------------------------------------------------------------------------
+// A client that stops reading.
+//
+// A room's patches reach a client through: its outbound queue, the server's
+// websocket write buffer, the server's kernel send buffer, the client's kernel
+// receive buffer and the client's websocket read buffer. The queue fills only
+// once everything after it is full and the server's write blocks. On loopback
+// the kernel send buffer alone autotunes to megabytes, so patches of a few
+// hundred bytes would take minutes to get there.
+//
+// So the room is an arena where every orb is within every player's reach:
+// each tick every orb is collected and respawns elsewhere, and each patch
+// carries all their positions (about 70 KB at 4000 orbs, 60 ticks a second).
+// The stalled client's socket has a small, fixed receive buffer and a 4 KiB
+// websocket read buffer, so what it holds is known. A second player, the
+// watcher, reads every patch and adds up their sizes: once the patches sent
+// since the stalled client's last read exceed every buffer on the way (the
+// kernel's send buffer limit is read from /proc) plus the queue, at least one
+// patch was skipped. That is a count of bytes the server sent, not a wait.
+// ---------------------------------------------------------------------------
+
+/// Outbound queue and reserve of the servers with a stalled client.
+const QUEUE: usize = 8;
+const RESERVE: usize = 2;
+
+/// Arena where every orb is collected and respawns every tick; a round ends
+/// every `match_seconds` (0: every tick, so a `result` every tick).
+fn firehose(match_seconds: u32) -> String {
+    format!(
+        r#"
+name = "arena"
+min_players = 1
+max_players = 8
+tick_rate = 60
+match_seconds = {match_seconds}
+continuous = true
+[settings]
+field = 10.0
+reach = 100.0
+orbs = 4000
+"#
+    )
+}
+
+/// A server running [`firehose`] arena, with a small outbound queue.
+async fn firehose_server(match_seconds: u32) -> TestServer {
+    TestServer::with(&[("arena", &firehose(match_seconds))], |c| {
+        c.limits.outbound_queue = QUEUE;
+        c.limits.outbound_reserve = RESERVE;
+        // The stall lasts a second or two; it must not pass for a dead peer.
+        c.limits.write_timeout_secs = 120;
+    })
+    .await
+}
+
+/// The fields of a server message these tests look at; decoding only these
+/// skips the bulk of 70 KB patches cheaply.
+#[derive(Deserialize, Debug)]
+struct Head {
+    t: String,
+    tick: Option<u64>,
+}
+
+/// Runs `f`, failing the test if it takes longer than PATIENCE: a guard for
+/// loops that read a room which never stops sending.
+async fn within<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, f)
+        .await
+        .expect("the expected message did not come in time")
+}
+
+/// Reads patches until one acknowledges input `seq`.
+async fn until_ack(c: &mut Client, seq: u32) {
+    within(async { while c.expect("patch").await["ack"] != seq {} }).await
+}
+
+/// The next frame, raw, or how the server closed.
+async fn frame(c: &mut Client) -> Result<Vec<u8>, Closed> {
+    loop {
+        let message = tokio::time::timeout(PATIENCE, c.ws.next())
+            .await
+            .expect("no message from the server in time");
+        match message {
+            Some(Ok(Message::Binary(b))) => return Ok(b.to_vec()),
+            Some(Ok(Message::Close(f))) => return Err(f.map_or(Closed::Dropped, |f| Closed::Code(f.code.into()))),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Err(Closed::Dropped),
+        }
+    }
+}
+
+/// The next message's type and tick, its size, and its bytes.
+async fn head(c: &mut Client) -> (Head, usize, Vec<u8>) {
+    let bytes = frame(c).await.expect("the socket stays open");
+    let head: Head = rmp_serde::from_slice(&bytes).expect("server frames decode");
+    (head, bytes.len(), bytes)
+}
+
+/// A guest whose socket has a fixed 32 KiB receive buffer (doubled by Linux)
+/// and whose websocket reads 4 KiB at a time; returns the client and that
+/// receive buffer's size.
+async fn small_buffered_guest(server: &TestServer, name: &str) -> (Client, usize) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(32 * 1024).unwrap();
+    let rcvbuf = socket.recv_buffer_size().unwrap() as usize;
+    let stream = socket.connect(server.server.addr()).await.unwrap();
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    let (ws, _) =
+        tokio_tungstenite::client_async_with_config(server.ws_url(), MaybeTlsStream::Plain(stream), Some(config))
+            .await
+            .unwrap();
+    let mut client = Client { ws, seq: 0 };
+    client.send(json!({"t": "hello", "v": 1, "guest": name})).await;
+    client.expect("welcome").await;
+    (client, rcvbuf)
+}
+
+/// Bytes that can sit between a client's outbound queue and a client that
+/// reads nothing, besides whole frames: the server's kernel send buffer (at
+/// most `tcp_wmem`'s maximum, plus one segment over it), the client's
+/// receive buffer, the server's 128 KiB websocket write buffer and the
+/// client's 4 KiB read buffer; 512 KiB covers all but the first two.
+fn pipeline_bytes(rcvbuf: usize) -> usize {
+    let send_max = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(64 << 20);
+    send_max + rcvbuf + 512 * 1024
+}
+
+/// A watcher and a stalled client in one firehose room. The watcher reads
+/// until the patches after the stalled client's `joined` add up to more
+/// than the way to it holds, so the stalled client's queue reached the
+/// reserve and patches were skipped. Returns the watcher, the stalled
+/// client, and the stalled client's `joined`.
+async fn stall(server: &TestServer) -> (Client, Client, Value) {
+    let (mut watcher, _) = Client::guest(&server.ws_url(), "Watcher").await;
+    watcher
+        .send(json!({"t": "create", "game": "arena", "private": true}))
+        .await;
+    let code = watcher.expect("joined").await["room"].clone();
+    let (mut slow, rcvbuf) = small_buffered_guest(server, "Slow").await;
+    slow.send(json!({"t": "join", "room": code})).await;
+    let joined = slow.expect("joined").await;
+    let since = joined["tick"].as_u64().unwrap();
+
+    // From here on `slow` reads nothing.
+    let pipeline = pipeline_bytes(rcvbuf);
+    let (mut sent, mut largest) = (0, 0);
+    // The queue's patches, the frame being written, and one past the write
+    // buffer are whole frames on top of the pipeline.
+    within(async {
+        while sent <= pipeline + (QUEUE + 2) * largest {
+            let (h, size, _) = head(&mut watcher).await;
+            if h.t == "patch" && h.tick.unwrap() > since {
+                sent += size;
+                largest = largest.max(size);
+            }
+        }
+    })
+    .await;
+    (watcher, slow, joined)
+}
+
+/// A client whose outbound queue filled gets a fresh `joined` of the same seat instead of the missed patches.
+#[tokio::test]
+async fn a_client_that_fell_behind_is_resynced_with_joined() {
+    let server = firehose_server(600).await;
+    let (watcher, mut slow, first) = stall(&server).await;
+    drop(watcher);
+
+    // What was queued before the queue filled arrives in order, then a
+    // `joined` stands in for the patches that were skipped.
+    let mut tick = first["tick"].as_u64().unwrap();
+    let resync = within(async {
+        loop {
+            let (h, _, bytes) = head(&mut slow).await;
+            match h.t.as_str() {
+                "patch" => {
+                    assert_eq!(h.tick, Some(tick + 1), "queued patches arrive in order");
+                    tick += 1;
+                }
+                "joined" => break rmp_serde::from_slice::<Value>(&bytes).unwrap(),
+                other => panic!("unexpected {other} while reading the backlog"),
+            }
+        }
+    })
+    .await;
+    assert_eq!(resync["room"], first["room"]);
+    assert_eq!(resync["you"], first["you"], "the same seat");
+    let at = resync["tick"].as_u64().unwrap();
+    assert!(at > tick + 1, "patches were missed: last patch {tick}, joined at {at}");
+    let mut mirror = Mirror::default();
+    mirror.apply(&resync);
+    assert_eq!(mirror.with("Orb").len(), 4000, "the full state");
+    assert_eq!(mirror.with("Player").len(), 2);
+
+    // Then patches go on from the `joined`'s tick.
+    for expected in at + 1..at + 6 {
+        let (h, _, _) = head(&mut slow).await;
+        assert_eq!((h.t.as_str(), h.tick), ("patch", Some(expected)));
+    }
+}
+
+/// A client that cannot take even the reserved messages (here, a `result` every tick) is closed with 1008.
+#[tokio::test]
+async fn a_client_that_cannot_take_reserved_messages_is_closed_with_1008() {
+    let server = firehose_server(0).await;
+    let (mut watcher, mut slow, _) = stall(&server).await;
+    // The stalled client's queue is at its reserve and its socket full: each
+    // further `result` takes a reserved slot, and one more than the reserve
+    // finds the queue full. One extra covers the result the room may still
+    // have been handing out to the stalled client when the watcher got it.
+    let mut results = 0;
+    within(async {
+        while results < RESERVE + 2 {
+            if head(&mut watcher).await.0.t == "result" {
+                results += 1;
+            }
+        }
+    })
+    .await;
+
+    // Reading again, the client gets what was queued, then the close.
+    let closed = within(async {
+        loop {
+            if let Err(closed) = frame(&mut slow).await {
+                break closed;
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Closed::Code(1008));
+    // The room plays on for the others.
+    for _ in 0..3 {
+        while head(&mut watcher).await.0.t != "patch" {}
+    }
+}
+
+/// Reads `client` in a task until it closes, keeping the highest tick seen
+/// (patches and resync `joined`s) in the returned counter.
+fn follow_ticks(mut client: Client) -> Arc<AtomicU64> {
+    let tick = Arc::new(AtomicU64::new(0));
+    let seen = tick.clone();
+    tokio::spawn(async move {
+        while let Ok(bytes) = frame(&mut client).await {
+            if let Ok(Head { tick: Some(t), .. }) = rmp_serde::from_slice::<Head>(&bytes) {
+                seen.fetch_max(t, Ordering::Relaxed);
+            }
+        }
+    });
+    tick
+}
+
+/// A peer that never reads is dropped once a write to it has waited
+/// `limits.write_timeout_secs`, which frees its address slot; its room
+/// keeps ticking meanwhile, at the rate of a room without it in the same
+/// run.
+#[tokio::test]
+async fn a_peer_that_never_reads_is_dropped_within_the_write_timeout() {
+    let server = TestServer::with(&[("arena", &firehose(600))], |c| {
+        c.limits.outbound_queue = QUEUE;
+        c.limits.outbound_reserve = RESERVE;
+        c.limits.write_timeout_secs = 1;
+        // Three sockets from this address: two watchers and the stalled one.
+        c.limits.limit_loopback = true;
+        c.limits.connections_per_ip = 3;
+    })
+    .await;
+    // The control: a room like the other, without a stalled client.
+    let (mut control, _) = Client::guest(&server.ws_url(), "Control").await;
+    control
+        .send(json!({"t": "create", "game": "arena", "private": true}))
+        .await;
+    let control_start = control.expect("joined").await["tick"].as_u64().unwrap();
+    let control_tick = follow_ticks(control);
+
+    let (watcher, mut slow, joined) = stall(&server).await;
+    let stalled_start = joined["tick"].as_u64().unwrap();
+    let control_at_stall = control_tick.load(Ordering::Relaxed).max(control_start);
+    let stalled_tick = follow_ticks(watcher);
+
+    // The slot is free again once the server has dropped the stalled
+    // socket: until then a fourth socket from this address gets HTTP 429.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        match tokio_tungstenite::connect_async(server.ws_url()).await {
+            Ok(_) => break,
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status() == 429 => {}
+            Err(e) => panic!("unexpected connect error: {e}"),
+        }
+        assert!(Instant::now() < deadline, "the stalled socket was never dropped");
+        // The interval between polls, not a wait for the change.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stalled_ticks = stalled_tick.load(Ordering::Relaxed) - stalled_start;
+    let control_ticks = control_tick.load(Ordering::Relaxed) - control_at_stall;
+
+    // The server ended the connection: what the kernel buffered arrives,
+    // then the end, without the close handshake a reading peer would get.
+    let closed = within(async {
+        loop {
+            if let Err(closed) = frame(&mut slow).await {
+                break closed;
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Closed::Dropped);
+    // Both rooms ran over the same span; the stalled client did not hold
+    // its room back.
+    let ratio = stalled_ticks as f64 / control_ticks.max(1) as f64;
+    assert!(
+        ratio > 0.8,
+        "the room with the stalled client ticked {stalled_ticks} times, the control {control_ticks}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Membership and the room directory.
+// ---------------------------------------------------------------------------
+
+/// The same player joining from a second connection takes over the seat; the first connection gets `left` `replaced`.
+#[tokio::test]
+async fn the_same_player_joining_from_another_connection_replaces_the_first() {
+    let server = TestServer::start().await;
+    let (mut first, welcome) = Client::guest(&server.ws_url(), "Ada").await;
+    first
+        .send(json!({"t": "create", "game": "arena", "private": true}))
+        .await;
+    let joined = first.expect("joined").await;
+
+    let token = welcome["session"].as_str().unwrap();
+    let mut second = Client::hello(&server.ws_url(), json!({"session": token})).await;
+    let again = second.expect("welcome").await;
+    assert_eq!(again["player"], welcome["player"]);
+    assert_eq!(
+        again["room"],
+        Value::Null,
+        "no seat is held: the first connection is open"
+    );
+    second.send(json!({"t": "join", "room": joined["room"]})).await;
+    let taken = second.expect("joined").await;
+    assert_eq!((&taken["room"], &taken["you"]), (&joined["room"], &joined["you"]));
+    assert_eq!(first.expect("left").await["reason"], "replaced");
+
+    // The second connection plays the seat; the first is in no room.
+    let seq = second.input(json!({"dx": 1.0, "dy": 0.0})).await;
+    until_ack(&mut second, seq).await;
+    first.input(json!({"dx": 0.0, "dy": 1.0})).await;
+    assert_eq!(first.expect("error").await["code"], "not_in_room");
+}
+
+/// Polls `GET path` until `done` holds for its JSON (at most PATIENCE); returns that JSON.
+async fn poll_until(server: &TestServer, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (status, body) = get_json(&server.http(path)).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        if done(&body) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "GET {path} never showed the change: {body}");
+        // The interval between polls, not a wait for the change.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// With `limits.max_rooms` rooms open, `create` and `quick` get `server_full` until one closes.
+#[tokio::test]
+async fn create_and_quick_get_server_full_until_a_room_closes() {
+    let server = TestServer::start_with(|c| c.limits.max_rooms = 1, None).await;
+    let (mut ada, _) = Client::guest(&server.ws_url(), "Ada").await;
+    ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
+        .await;
+    ada.expect("joined").await;
+
+    let (mut bob, _) = Client::guest(&server.ws_url(), "Bob").await;
+    bob.send(json!({"t": "create", "game": "arena"})).await;
+    let refused = bob.recv().await;
+    assert_eq!(
+        (refused["t"].as_str(), refused["code"].as_str()),
+        (Some("error"), Some("server_full"))
+    );
+    // No public arena room has a seat, so `quick` would open one.
+    bob.send(json!({"t": "quick", "game": "arena"})).await;
+    assert_eq!(bob.recv().await, refused);
+
+    ada.send(json!({"t": "leave"})).await;
+    assert_eq!(ada.expect("left").await["reason"], "leave");
+    poll_until(&server, "/health", |h| h["rooms"] == 0).await;
+    bob.send(json!({"t": "create", "game": "arena"})).await;
+    assert_eq!(bob.expect("joined").await["game"], "arena");
+}
+
+/// A room nobody joins closes after `limits.unclaimed_room_secs`, real-time or turn-based; a joined one stays.
+#[tokio::test]
+async fn a_room_nobody_joins_closes_after_the_unclaimed_grace() {
+    let server = TestServer::start_with(|c| c.limits.unclaimed_room_secs = 1, None).await;
+    let (mut ada, _) = Client::guest(&server.ws_url(), "Ada").await;
+    ada.send(json!({"t": "create", "game": "arena"})).await;
+    let claimed = ada.expect("joined").await["room"].clone();
+
+    // Rooms opened by the matchmaker, as `create` and `quick` open them,
+    // that nobody joins.
+    let matchmaker = &server.server.state().matchmaker;
+    let arena = matchmaker.create("arena", false).unwrap().code.to_string();
+    let tictactoe = matchmaker.create("tictactoe", false).unwrap().code.to_string();
+    let codes = |rooms: &Value| -> Vec<String> {
+        rooms
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, rooms) = get_json(&server.http("/api/rooms")).await;
+    let listed = codes(&rooms);
+    assert!(listed.contains(&arena) && listed.contains(&tictactoe), "{rooms}");
+    assert_eq!(get_json(&server.http("/health")).await.1["rooms"], 3);
+
+    let rooms = poll_until(&server, "/api/rooms", |r| {
+        let listed = codes(r);
+        !listed.contains(&arena) && !listed.contains(&tictactoe)
+    })
+    .await;
+    assert_eq!(codes(&rooms), vec![claimed.as_str().unwrap().to_owned()]);
+    assert_eq!(rooms[0]["players"], 1);
+    assert_eq!(get_json(&server.http("/health")).await.1["rooms"], 1);
+    // The joined room, older than the grace, plays on.
+    for _ in 0..3 {
+        ada.expect("patch").await;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A ledger that fails.
+// ---------------------------------------------------------------------------
+
+/// Ada creates a private tic-tac-toe room and Bob joins it; returns them.
+async fn seat_two(server: &TestServer) -> (Client, Client) {
+    let (mut ada, _) = Client::guest(&server.ws_url(), "Ada").await;
+    ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
+        .await;
+    let code = ada.expect("joined").await["room"].clone();
+    let (mut bob, _) = Client::guest(&server.ws_url(), "Bob").await;
+    bob.send(json!({"t": "join", "room": code})).await;
+    bob.expect("joined").await;
+    (ada, bob)
+}
+
+/// Plays Ada's win (top row) up to, not including, the winning move; each
+/// move is acknowledged before the other player moves.
+async fn play_to_the_last_move(ada: &mut Client, bob: &mut Client) {
+    for (player, cell) in [(0, 0), (1, 3), (0, 1), (1, 4)] {
+        let c = if player == 0 { &mut *ada } else { &mut *bob };
+        let seq = c.input(json!({ "cell": cell })).await;
+        until_ack(c, seq).await;
+    }
+}
+
+/// The next message that is not a patch.
+async fn next_after_patches(c: &mut Client) -> Value {
+    loop {
+        let m = c.recv().await;
+        if m["t"] != "patch" {
+            return m;
+        }
+    }
+}
+
+/// The server's own ledger file, opened by the test.
+async fn open_ledger(server: &TestServer) -> SqlitePool {
+    let path = server.server.state().config.data_dir.join("parlor.db");
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(SqliteConnectOptions::new().filename(path))
+        .await
+        .unwrap()
+}
+
+/// A result the ledger cannot record gets both players `error` `internal` and `left` `error`; the server plays on.
+#[tokio::test]
+async fn a_result_the_ledger_cannot_record_ends_the_room_with_internal_error() {
+    let server = TestServer::start().await;
+    let db = open_ledger(&server).await;
+    let (mut ada, mut bob) = seat_two(&server).await;
+    play_to_the_last_move(&mut ada, &mut bob).await;
+
+    // The ledger writes a match and its players in one transaction; with
+    // the players' table gone, the second insert fails.
+    sqlx::query("ALTER TABLE match_players RENAME TO match_players_away")
+        .execute(&db)
+        .await
+        .unwrap();
+    ada.input(json!({"cell": 2})).await;
+    for c in [&mut ada, &mut bob] {
+        let error = next_after_patches(c).await;
+        assert_eq!(
+            (error["t"].as_str(), error["code"].as_str()),
+            (Some("error"), Some("internal"))
+        );
+        let left = next_after_patches(c).await;
+        assert_eq!(
+            (left["t"].as_str(), left["reason"].as_str()),
+            (Some("left"), Some("error"))
+        );
+    }
+    // Nothing of the match was kept.
+    let (matches,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM matches")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(matches, 0);
+
+    // With the table back, the same server records the next match.
+    sqlx::query("ALTER TABLE match_players_away RENAME TO match_players")
+        .execute(&db)
+        .await
+        .unwrap();
+    let (mut ada, mut bob) = seat_two(&server).await;
+    play_to_the_last_move(&mut ada, &mut bob).await;
+    ada.input(json!({"cell": 2})).await;
+    let result = ada.expect("result").await;
+    assert_eq!(result["ranking"][0]["name"], "Ada");
+    assert_eq!(bob.expect("result").await, result);
+    let (status, board) = get_json(&server.http("/api/leaderboard/tictactoe")).await;
+    assert_eq!((status, board["entries"][0]["name"].as_str()), (200, Some("Ada")));
+    db.close().await;
+}
