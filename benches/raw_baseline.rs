@@ -13,11 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
-use serde_json::json;
+use parlor::protocol::{frames, ClientMessage, PlayerRef};
+use serde::de::IgnoredAny;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
@@ -34,25 +33,20 @@ struct Args {
     rate: f64,
 }
 
-#[derive(Deserialize)]
-struct Peek {
-    t: String,
-    #[serde(default)]
-    seq: Option<u32>,
-    #[serde(default)]
-    room: Option<String>,
-}
-
-fn encode(v: serde_json::Value) -> Bytes {
-    Bytes::from(rmp_serde::to_vec_named(&v).expect("encodes"))
-}
+/// The empty lists a patch of no game carries.
+const EMPTY: [u8; 1] = [0x90];
 
 /// A patch map without its `ack`, padded so that the frame with a 5-byte
 /// ack is `size` bytes.
 fn patch_prefix(size: usize) -> Vec<u8> {
     let base = |pad: usize| {
-        let mut w = rmp_serde::to_vec_named(&json!({"t": "patch", "tick": 1u32 << 20, "ch": [], "rm": [], "gone": []}))
-            .expect("encodes");
+        let lists = frames::PatchLists {
+            ch: &EMPTY,
+            rm: &EMPTY,
+            gone: &EMPTY,
+            r: None,
+        };
+        let mut w = frames::patch_prefix(1 << 20, &lists).to_vec();
         // Re-open the map with two more entries: "pad" and "ack".
         w[0] += 2;
         rmp::encode::write_str(&mut w, "pad").expect("vec");
@@ -89,19 +83,34 @@ async fn connection(stream: TcpStream, prefix: Arc<Vec<u8>>, period: Duration, r
             message = ws.next() => {
                 let Some(Ok(message)) = message else { return };
                 let Message::Binary(b) = message else { continue };
-                let Ok(peek) = rmp_serde::from_slice::<Peek>(&b) else { continue };
-                let reply = match peek.t.as_str() {
-                    "hello" => Some(encode(json!({"t": "welcome", "player": {"id": "raw", "name": "raw"}, "session": ""}))),
-                    "create" | "join" | "quick" => {
-                        let room = peek.room.unwrap_or_else(|| format!("R{:05}", rooms.fetch_add(1, Ordering::Relaxed)));
+                let Ok(message) = ClientMessage::<IgnoredAny>::decode(&b) else { continue };
+                let reply = match message {
+                    ClientMessage::Hello { rid, .. } => {
+                        let player = PlayerRef { id: "raw".into(), name: "raw".into() };
+                        Some(frames::welcome(&player, "", None, rid))
+                    }
+                    ClientMessage::Create { rid, .. } | ClientMessage::Quick { rid, .. } | ClientMessage::Join { rid, .. } => {
+                        let room = match message {
+                            ClientMessage::Join { room, .. } => room,
+                            _ => format!("R{:05}", rooms.fetch_add(1, Ordering::Relaxed)),
+                        };
                         let mut t = tokio::time::interval(period);
                         t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
                         ticker = Some(t);
-                        Some(encode(json!({"t": "joined", "room": room, "game": "raw", "you": 0, "tick": 0,
-                                          "schema": [], "state": {"e": [], "r": []}})))
+                        let state = rmp_serde::to_vec_named(&parlor::protocol::RoomState::<()> { e: vec![], r: vec![] })
+                            .expect("encodes");
+                        Some(frames::joined(&frames::Joined {
+                            room: &room,
+                            game: "raw",
+                            you: 0,
+                            tick: 0,
+                            schema: &EMPTY,
+                            state: &state,
+                            rid,
+                        }))
                     }
-                    "input" => {
-                        ack = ack.max(peek.seq.unwrap_or(0));
+                    ClientMessage::Input { seq, .. } => {
+                        ack = ack.max(seq);
                         None
                     }
                     _ => None,

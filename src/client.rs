@@ -130,6 +130,17 @@ impl Client {
         rmp_serde::from_slice(&frame).map_err(|e| ClientError::Decode(e.to_string()))
     }
 
+    /// Closes the connection (a close frame, then the end of the stream).
+    pub async fn close(&mut self) {
+        let _ = self.ws.close(None).await;
+    }
+
+    /// Wraps a websocket that is already open (one connected over a socket
+    /// set up by hand, e.g. with a small receive buffer).
+    pub fn from_socket(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
+        Client { ws, rid: 0 }
+    }
+
     /// Reads until the server closes the connection; returns how.
     pub async fn closed(&mut self) -> Closed {
         loop {

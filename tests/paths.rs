@@ -9,14 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{get_json, Client, Closed, Mirror, TestServer, PATIENCE};
-use futures_util::StreamExt;
 use parlor::matchmaking::Matchmaker;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::SqlitePool;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::MaybeTlsStream;
 
 // ---------------------------------------------------------------------------
@@ -97,17 +95,7 @@ async fn until_ack(c: &mut Client, seq: u32) {
 
 /// The next frame, raw, or how the server closed.
 async fn frame(c: &mut Client) -> Result<Vec<u8>, Closed> {
-    loop {
-        let message = tokio::time::timeout(PATIENCE, c.ws.next())
-            .await
-            .expect("no message from the server in time");
-        match message {
-            Some(Ok(Message::Binary(b))) => return Ok(b.to_vec()),
-            Some(Ok(Message::Close(f))) => return Err(f.map_or(Closed::Dropped, |f| Closed::Code(f.code.into()))),
-            Some(Ok(_)) => continue,
-            Some(Err(_)) | None => return Err(Closed::Dropped),
-        }
-    }
+    c.frame().await
 }
 
 /// The next message's type and tick, its size, and its bytes.
@@ -130,7 +118,10 @@ async fn small_buffered_guest(server: &TestServer, name: &str) -> (Client, usize
         tokio_tungstenite::client_async_with_config(server.ws_url(), MaybeTlsStream::Plain(stream), Some(config))
             .await
             .unwrap();
-    let mut client = Client { ws, seq: 0 };
+    let mut client = Client {
+        conn: parlor::client::Client::from_socket(ws),
+        seq: 0,
+    };
     client.send(json!({"t": "hello", "v": 1, "guest": name})).await;
     client.expect("welcome").await;
     (client, rcvbuf)

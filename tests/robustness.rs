@@ -5,7 +5,6 @@ mod common;
 
 use bevy_ecs::prelude::*;
 use common::{get_json, Client, Closed, Mirror, TestServer};
-use futures_util::SinkExt;
 use parlor::catalog::ManifestSource;
 use parlor::game::Inputs;
 use parlor::manifest::Manifest;
@@ -110,7 +109,7 @@ async fn repeated_bad_messages_close_with_1008() {
     let server = TestServer::start().await;
     let (mut c, _) = Client::guest(&server.ws_url(), "Noisy").await;
     for _ in 0..20 {
-        if c.ws.send(Message::Binary(vec![0xc1].into())).await.is_err() {
+        if c.conn.send_frame(vec![0xc1]).await.is_err() {
             break;
         }
     }

@@ -5,17 +5,16 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
 
 use super::stats::BotSample;
 use super::{Grouping, LoadConfig, Shared};
+use crate::client::{Client, ClientError};
+use crate::protocol::ClientMessage;
 
 /// How often a bot hands its sample to the aggregate.
 const REPORT_EVERY: Duration = Duration::from_millis(250);
@@ -62,72 +61,67 @@ struct Peek<'a> {
     reason: Option<String>,
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+/// The arena's steering input, as the bots send it.
+#[derive(Serialize)]
+struct Steer {
+    dx: f32,
+    dy: f32,
+}
+
+/// A message without an input, as the bots send before they steer.
+type Request = ClientMessage<()>;
 
 /// Runs bot `i` until `stop`; errors are reported, never panicked on.
 pub async fn run(i: usize, shared: Arc<Shared>, groups: Groups, mut stop: watch::Receiver<bool>) {
     let mut sample = BotSample::default();
     // A small read buffer: tungstenite zero-fills all of it on every read.
     let config = WebSocketConfig::default().read_buffer_size(4096);
-    let mut socket =
-        match tokio_tungstenite::connect_async_with_config(shared.config.url.as_str(), Some(config), false).await {
-            Ok((socket, _)) => socket,
-            Err(tungstenite::Error::Http(response)) if response.status() == 429 => {
-                sample.errors.push(
-                    "connect: HTTP 429, the server's per-address connection limit; raise [limits] \
+    let mut socket = match Client::connect_with(shared.config.url.as_str(), config).await {
+        Ok(socket) => socket,
+        Err(ClientError::Socket(tungstenite::Error::Http(response))) if response.status() == 429 => {
+            sample.errors.push(
+                "connect: HTTP 429, the server's per-address connection limit; raise [limits] \
                      connections_per_ip in the server's config"
-                        .to_owned(),
-                );
-                shared.stats.report(&sample);
-                return;
-            }
-            Err(e) => {
-                sample.errors.push(format!("connect: {e}"));
-                shared.stats.report(&sample);
-                return;
-            }
-        };
+                    .to_owned(),
+            );
+            shared.stats.report(&sample);
+            return;
+        }
+        Err(e) => {
+            sample.errors.push(format!("connect: {e}"));
+            shared.stats.report(&sample);
+            return;
+        }
+    };
     let outcome = play(i, &shared, &groups, &mut socket, &mut sample, &mut stop).await;
     if let Err(e) = outcome {
         sample.errors.push(e);
     }
     shared.stats.report(&sample);
-    let _ = socket.close(None).await;
+    socket.close().await;
 }
 
-async fn send(socket: &mut Socket, value: serde_json::Value) -> Result<(), String> {
-    let bytes = rmp_serde::to_vec_named(&value).map_err(|e| e.to_string())?;
-    socket
-        .send(Message::Binary(bytes.into()))
-        .await
-        .map_err(|e| format!("send: {e}"))
+async fn send<D: Serialize>(socket: &mut Client, message: &ClientMessage<D>) -> Result<(), String> {
+    socket.send(message).await.map_err(|e| format!("send: {e}"))
 }
 
 /// Reads until a frame of type `t`; an `error` frame fails.
-async fn expect(socket: &mut Socket, t: &str, stop: &mut watch::Receiver<bool>) -> Result<Option<String>, String> {
+async fn expect(socket: &mut Client, t: &str, stop: &mut watch::Receiver<bool>) -> Result<Option<String>, String> {
     loop {
         let frame = tokio::select! {
-            frame = socket.next() => frame,
+            frame = socket.recv_frame() => frame.map_err(|e| format!("while waiting for {t}: {e}"))?,
             _ = stop.changed() => return Err(format!("stopped while waiting for {t}")),
         };
-        match frame {
-            Some(Ok(Message::Binary(b))) => {
-                let peek: Peek = rmp_serde::from_slice(&b).map_err(|e| format!("undecodable frame: {e}"))?;
-                if peek.t == t {
-                    return Ok(peek.room);
-                }
-                if peek.t == "error" {
-                    return Err(format!(
-                        "error {} while waiting for {t}: {}",
-                        peek.code.unwrap_or_default(),
-                        peek.message.unwrap_or_default()
-                    ));
-                }
-            }
-            Some(Ok(Message::Close(f))) => return Err(format!("closed while waiting for {t}: {f:?}")),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(format!("read: {e}")),
-            None => return Err(format!("closed while waiting for {t}")),
+        let peek: Peek = rmp_serde::from_slice(&frame).map_err(|e| format!("undecodable frame: {e}"))?;
+        if peek.t == t {
+            return Ok(peek.room);
+        }
+        if peek.t == "error" {
+            return Err(format!(
+                "error {} while waiting for {t}: {}",
+                peek.code.unwrap_or_default(),
+                peek.message.unwrap_or_default()
+            ));
         }
     }
 }
@@ -136,27 +130,40 @@ async fn play(
     i: usize,
     shared: &Shared,
     groups: &Groups,
-    socket: &mut Socket,
+    socket: &mut Client,
     sample: &mut BotSample,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), String> {
     let config = &shared.config;
-    send(
-        socket,
-        json!({"t": "hello", "v": 1, "guest": format!("bot{i}"), "compact": config.compact}),
-    )
-    .await?;
+    let hello = Request::Hello {
+        v: crate::protocol::VERSION,
+        init_data: None,
+        guest: Some(format!("bot{i}")),
+        session: None,
+        compact: config.compact,
+        rid: None,
+    };
+    send(socket, &hello).await?;
     expect(socket, "welcome", stop).await?;
+    let game = config.game.clone();
     match groups.per_room {
-        None => send(socket, json!({"t": "quick", "game": config.game})).await?,
-        Some(n) if i % n == 0 => send(socket, json!({"t": "create", "game": config.game, "private": true})).await?,
+        None => send(socket, &Request::Quick { game, rid: None }).await?,
+        Some(n) if i % n == 0 => {
+            let create = Request::Create {
+                game,
+                private: true,
+                rid: None,
+            };
+            send(socket, &create).await?
+        }
         Some(n) => {
             let mut code = groups.codes[i / n].subscribe();
             let code = tokio::select! {
                 code = code.wait_for(Option::is_some) => code.map_err(|_| "room leader gone".to_string())?.clone(),
                 _ = stop.changed() => return Err("stopped while waiting for the room code".into()),
             };
-            send(socket, json!({"t": "join", "room": code})).await?;
+            let room = code.unwrap_or_default();
+            send(socket, &Request::Join { room, rid: None }).await?;
         }
     }
     let room = expect(socket, "joined", stop).await?;
@@ -173,7 +180,7 @@ async fn play(
 
 /// The measured part: read frames, send inputs, report.
 async fn steady(
-    socket: &mut Socket,
+    socket: &mut Client,
     shared: &Shared,
     sample: &mut BotSample,
     stop: &mut watch::Receiver<bool>,
@@ -200,15 +207,16 @@ async fn steady(
             _ = tokio::time::sleep_until(next_input.unwrap_or(next_report)), if next_input.is_some() => {
                 seq += 1;
                 angle += rng.random_range(-0.5..0.5);
-                send(socket, json!({"t": "input", "seq": seq, "d": {"dx": angle.cos(), "dy": angle.sin()}})).await?;
+                let steer = Steer { dx: angle.cos(), dy: angle.sin() };
+                send(socket, &ClientMessage::Input { seq, d: steer, rid: None }).await?;
                 if in_flight.len() == IN_FLIGHT {
                     in_flight.pop_front();
                 }
                 in_flight.push_back((seq, Instant::now()));
                 next_input = next_input.zip(input_every).map(|(at, every)| at + every);
             }
-            frame = socket.next() => match frame {
-                Some(Ok(Message::Binary(b))) => {
+            frame = socket.recv_frame() => match frame {
+                Ok(b) => {
                     let now = Instant::now();
                     sample.bytes += b.len() as u64;
                     let peek: Peek = rmp_serde::from_slice(&b).map_err(|e| format!("undecodable frame: {e}"))?;
@@ -234,10 +242,7 @@ async fn steady(
                         _ => {}
                     }
                 }
-                Some(Ok(Message::Close(f))) => return Err(format!("server closed the socket: {f:?}")),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(format!("read: {e}")),
-                None => return Err("server closed the socket".into()),
+                Err(e) => return Err(format!("read: {e}")),
             }
         }
     }

@@ -8,14 +8,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use parlor::catalog::{Catalog, ManifestSource};
+use parlor::client::ClientError;
 use parlor::config::Config;
 use parlor::net::Server;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// A guard against a hung test; never a way to wait for something.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -123,23 +122,26 @@ pub async fn get_json(url: &str) -> (u16, Value) {
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
-/// A protocol v1 client.
+/// A protocol client for tests: [`parlor::client::Client`], the same
+/// client the load generator uses, with messages written as JSON values so
+/// a test can send anything, well-formed or not.
 pub struct Client {
-    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub conn: parlor::client::Client,
     pub seq: u32,
 }
 
-/// How the server ended a connection.
-#[derive(Debug, PartialEq)]
-pub enum Closed {
-    Code(u16),
-    Dropped,
+pub use parlor::client::Closed;
+
+fn encode(message: &Value) -> Vec<u8> {
+    rmp_serde::to_vec_named(message).unwrap()
 }
 
 impl Client {
     pub async fn connect(url: &str) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        Client { ws, seq: 0 }
+        Client {
+            conn: parlor::client::Client::connect(url).await.unwrap(),
+            seq: 0,
+        }
     }
 
     /// Connects and says hello as a guest; returns the client and `welcome`.
@@ -151,21 +153,19 @@ impl Client {
     }
 
     pub async fn send(&mut self, message: Value) {
-        let bytes = rmp_serde::to_vec_named(&message).unwrap();
-        self.ws.send(Message::Binary(bytes.into())).await.unwrap();
+        self.conn.send_frame(encode(&message)).await.unwrap();
     }
 
     /// Sends `messages` in one write, so the server reads them together.
     pub async fn send_batch(&mut self, messages: &[Value]) {
         for message in messages {
-            let bytes = rmp_serde::to_vec_named(message).unwrap();
-            self.ws.feed(Message::Binary(bytes.into())).await.unwrap();
+            self.conn.feed_frame(encode(message)).await.unwrap();
         }
-        self.ws.flush().await.unwrap();
+        self.conn.flush().await.unwrap();
     }
 
     pub async fn send_raw(&mut self, message: Message) {
-        self.ws.send(message).await.unwrap();
+        self.conn.send_message(message).await.unwrap();
     }
 
     /// Connects and sends `hello` with `fields` besides `t` and `v`.
@@ -195,21 +195,22 @@ impl Client {
         }
     }
 
-    async fn next(&mut self) -> Result<Value, Closed> {
-        loop {
-            let message = tokio::time::timeout(PATIENCE, self.ws.next())
-                .await
-                .expect("no message from the server in time");
-            match message {
-                Some(Ok(Message::Binary(b))) => return Ok(rmp_serde::from_slice(&b).expect("server frames decode")),
-                Some(Ok(Message::Close(frame))) => {
-                    return Err(frame.map_or(Closed::Dropped, |f| Closed::Code(f.code.into())))
-                }
-                Some(Ok(Message::Text(t))) => panic!("server sent a text frame: {t}"),
-                Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return Err(Closed::Dropped),
-            }
+    /// The next frame as the server sent it, or how the server closed.
+    pub async fn frame(&mut self) -> Result<Vec<u8>, Closed> {
+        let frame = tokio::time::timeout(PATIENCE, self.conn.recv_frame())
+            .await
+            .expect("no message from the server in time");
+        match frame {
+            Ok(bytes) => Ok(bytes.to_vec()),
+            Err(ClientError::Closed(closed)) => Err(closed),
+            Err(ClientError::Text) => panic!("the server sent a text frame"),
+            Err(_) => Err(Closed::Dropped),
         }
+    }
+
+    async fn next(&mut self) -> Result<Value, Closed> {
+        let frame = self.frame().await?;
+        Ok(rmp_serde::from_slice(&frame).expect("server frames decode"))
     }
 
     /// Reads until a message of type `t`, skipping others.
