@@ -138,3 +138,39 @@ async fn a_bad_manifest_stops_the_server_with_a_clear_message() {
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("arena.toml") && log.contains("min_players"), "{log}");
 }
+
+/// The raw baseline (benches/compare.sh's floor) speaks enough of the
+/// protocol for the load generator: its bots sign in, enter rooms, and get
+/// acked patches, with no error.
+#[tokio::test]
+async fn the_raw_baseline_serves_the_load_generator() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_raw-baseline"))
+        .args(["--bind", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = tokio::time::timeout(common::PATIENCE, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.find("serving on ") {
+                let rest = &line[at + "serving on ".len()..];
+                return format!("{}ws", rest.split_whitespace().next().unwrap());
+            }
+        }
+        panic!("raw-baseline exited without serving");
+    })
+    .await
+    .expect("raw-baseline logs its URL");
+    let summary = parlor::load::run(&parlor::load::LoadConfig {
+        url,
+        clients: 4,
+        ramp: std::time::Duration::from_millis(200),
+        duration: std::time::Duration::from_millis(500),
+        ..parlor::load::LoadConfig::default()
+    })
+    .await;
+    assert_eq!(summary.errors, 0, "{:?}", summary.error_samples);
+    assert_eq!(summary.connected, 4);
+    assert!(summary.rtt_ms.samples > 0, "inputs were acked");
+}
