@@ -226,7 +226,7 @@ impl Room {
 
     /// The stop signal arrived: a room without a running match closes now;
     /// a running match gets the shutdown grace to finish.
-    fn begin_stop(&mut self) {
+    pub(super) fn begin_stop(&mut self) {
         self.stop_deadline = Some(Instant::now() + self.ctx.shutdown_grace);
         if !self.match_running() {
             self.close_for_stop();

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::de::IgnoredAny;
 use tokio::sync::{mpsc, Notify};
 use tokio::time::{sleep, timeout};
@@ -129,9 +129,15 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) 
             _ = &mut stopping, if !session.stopping => session.stopping = true,
             Some(first) = outbound.recv() => {
                 let batch = write_batch(&mut socket, &mut session, &mut outbound, first);
-                let written = tokio::select! {
-                    written = timeout(limits.write_timeout(), batch) => written.unwrap_or(Err(WriteEnd::TimedOut)),
-                    _ = &mut kicked => Err(WriteEnd::Kicked),
+                tokio::pin!(batch);
+                // Nearly every write completes at once; only one that has to
+                // wait for the peer arms the timer and the race with a kick.
+                let written = match (&mut batch).now_or_never() {
+                    Some(written) => written,
+                    None => tokio::select! {
+                        written = timeout(limits.write_timeout(), &mut batch) => written.unwrap_or(Err(WriteEnd::TimedOut)),
+                        _ = &mut kicked => Err(WriteEnd::Kicked),
+                    },
                 };
                 match written {
                     Ok(()) => {}
@@ -374,7 +380,12 @@ impl Session {
 
     async fn hello(&mut self, credentials: Credentials, rid: Option<Rid>) -> Next {
         let now = unix_now();
-        let signed_in = match signin::sign_in(&self.state, credentials, now) {
+        let verifier = signin::Verifier {
+            telegram: &self.state.telegram,
+            sessions: &self.state.sessions,
+            allow_guests: self.state.config.allow_guests,
+        };
+        let signed_in = match signin::sign_in(&verifier, credentials, now) {
             Ok(signed_in) => signed_in,
             Err(Refusal::Malformed(message)) => return self.bad_message(&message, rid),
             Err(Refusal::Refused(code, message)) => {

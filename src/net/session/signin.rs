@@ -1,7 +1,7 @@
 //! The three ways a `hello` signs a player in: Telegram initData, a
 //! session token from an earlier `welcome`, or a guest name.
 
-use super::super::AppState;
+use crate::auth::{SessionKey, TelegramAuth};
 use crate::matchmaking::random_code;
 use crate::protocol::{ErrorCode, PlayerRef, VERSION};
 
@@ -35,8 +35,15 @@ pub(super) enum Refusal {
     Refused(ErrorCode, String),
 }
 
+/// What sign-in checks credentials against.
+pub(super) struct Verifier<'a> {
+    pub telegram: &'a TelegramAuth,
+    pub sessions: &'a SessionKey,
+    pub allow_guests: bool,
+}
+
 /// Checks `credentials` as of `now` (unix seconds).
-pub(super) fn sign_in(state: &AppState, credentials: Credentials, now: u64) -> Result<SignedIn, Refusal> {
+pub(super) fn sign_in(state: &Verifier, credentials: Credentials, now: u64) -> Result<SignedIn, Refusal> {
     if credentials.v != VERSION {
         return Err(Refusal::Refused(
             ErrorCode::Version,
@@ -59,7 +66,7 @@ pub(super) fn sign_in(state: &AppState, credentials: Credentials, now: u64) -> R
     }
 }
 
-fn telegram(state: &AppState, raw: &str, now: u64) -> Result<SignedIn, Refusal> {
+fn telegram(state: &Verifier, raw: &str, now: u64) -> Result<SignedIn, Refusal> {
     let telegram = &state.telegram;
     if !telegram.is_configured() {
         return Err(Refusal::Refused(
@@ -84,11 +91,12 @@ fn telegram(state: &AppState, raw: &str, now: u64) -> Result<SignedIn, Refusal> 
     }
 }
 
-fn resume(state: &AppState, token: &str, now: u64) -> Result<SignedIn, Refusal> {
+fn resume(state: &Verifier, token: &str, now: u64) -> Result<SignedIn, Refusal> {
     match state.sessions.verify(token, now) {
-        Ok(claims) if claims.player_id.starts_with(GUEST_PREFIX) && !state.config.allow_guests => Err(
-            Refusal::Refused(ErrorCode::GuestDisabled, "this server does not accept guests".into()),
-        ),
+        Ok(claims) if claims.player_id.starts_with(GUEST_PREFIX) && !state.allow_guests => Err(Refusal::Refused(
+            ErrorCode::GuestDisabled,
+            "this server does not accept guests".into(),
+        )),
         Ok(claims) => Ok(SignedIn {
             player: PlayerRef {
                 id: claims.player_id,
@@ -103,8 +111,8 @@ fn resume(state: &AppState, token: &str, now: u64) -> Result<SignedIn, Refusal> 
     }
 }
 
-fn guest_sign_in(state: &AppState, name: &str) -> Result<SignedIn, Refusal> {
-    if !state.config.allow_guests {
+fn guest_sign_in(state: &Verifier, name: &str) -> Result<SignedIn, Refusal> {
+    if !state.allow_guests {
         return Err(Refusal::Refused(
             ErrorCode::GuestDisabled,
             "this server does not accept guests; open the game from Telegram".into(),
@@ -123,4 +131,103 @@ fn guest_sign_in(state: &AppState, name: &str) -> Result<SignedIn, Refusal> {
         },
         chat_instance: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::SessionClaims;
+
+    fn hello(init_data: Option<&str>, guest: Option<&str>, session: Option<&str>) -> Credentials {
+        Credentials {
+            v: VERSION,
+            init_data: init_data.map(str::to_owned),
+            guest: guest.map(str::to_owned),
+            session: session.map(str::to_owned),
+        }
+    }
+
+    fn with<T>(allow_guests: bool, f: impl FnOnce(&Verifier, &SessionKey) -> T) -> T {
+        let telegram = TelegramAuth::new(None, None, std::time::Duration::from_secs(60), false);
+        let sessions = SessionKey::from_bytes([7; 32]);
+        let verifier = Verifier {
+            telegram: &telegram,
+            sessions: &sessions,
+            allow_guests,
+        };
+        f(&verifier, &sessions)
+    }
+
+    fn refused_code(result: Result<SignedIn, Refusal>) -> Option<ErrorCode> {
+        match result {
+            Err(Refusal::Refused(code, _)) => Some(code),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_guest_gets_a_fresh_guest_id_and_a_trimmed_name() {
+        let signed = with(true, |v, _| sign_in(v, hello(None, Some("  Ann "), None), 0))
+            .ok()
+            .unwrap();
+        assert_eq!(signed.player.name, "Ann");
+        assert!(signed.player.id.starts_with(GUEST_PREFIX));
+    }
+
+    #[test]
+    fn malformed_hellos_are_bad_messages_not_refusals() {
+        for credentials in [
+            hello(None, None, None),
+            hello(Some("x"), Some("Ann"), None),
+            hello(None, Some(""), None),
+            hello(None, Some("a\u{7}b"), None),
+            hello(None, Some(&"n".repeat(MAX_NAME_CHARS + 1)), None),
+        ] {
+            let result = with(true, |v, _| sign_in(v, credentials, 0));
+            assert!(matches!(result, Err(Refusal::Malformed(_))));
+        }
+    }
+
+    #[test]
+    fn refusals_carry_the_code_that_says_why() {
+        let version = Credentials {
+            v: VERSION + 1,
+            ..hello(None, Some("Ann"), None)
+        };
+        assert_eq!(
+            refused_code(with(true, |v, _| sign_in(v, version, 0))),
+            Some(ErrorCode::Version)
+        );
+        let guest = with(false, |v, _| sign_in(v, hello(None, Some("Ann"), None), 0));
+        assert_eq!(refused_code(guest), Some(ErrorCode::GuestDisabled));
+        let telegram = with(true, |v, _| sign_in(v, hello(Some("user=1"), None, None), 0));
+        assert_eq!(refused_code(telegram), Some(ErrorCode::AuthFailed));
+        let forged = with(true, |v, _| sign_in(v, hello(None, None, Some("not-a-token")), 0));
+        assert!(refused_code(forged).is_some());
+    }
+
+    #[test]
+    fn a_session_token_signs_the_same_player_in_until_it_expires() {
+        with(true, |v, key| {
+            let token = key.issue(&SessionClaims {
+                player_id: "guest:abc".into(),
+                name: "Ann".into(),
+                expires: 100,
+                chat_instance: Some("chat".into()),
+            });
+            let signed = sign_in(v, hello(None, None, Some(&token)), 50).ok().unwrap();
+            assert_eq!(
+                (signed.player.id.as_str(), signed.chat_instance.as_deref()),
+                ("guest:abc", Some("chat"))
+            );
+            let expired = sign_in(v, hello(None, None, Some(&token)), 101);
+            assert_eq!(refused_code(expired), Some(ErrorCode::AuthExpired));
+            let no_guests = Verifier {
+                allow_guests: false,
+                ..*v
+            };
+            let refused = sign_in(&no_guests, hello(None, None, Some(&token)), 50);
+            assert_eq!(refused_code(refused), Some(ErrorCode::GuestDisabled));
+        });
+    }
 }
