@@ -17,7 +17,7 @@ use parlor::config::Config;
 use parlor::matchmaking::Matchmaker;
 use parlor::net::Server;
 use parlor::room::ClientHandle;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 
 fn rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -91,7 +91,7 @@ fn main() {
             let (tx, rx) = mpsc::channel(64);
             let client = ClientHandle {
                 tx,
-                kick: Arc::new(Notify::new()),
+                signal: Arc::default(),
                 stay: 0,
                 compact: false,
             };

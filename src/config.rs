@@ -157,8 +157,8 @@ impl Limits {
 #[serde(default, deny_unknown_fields)]
 pub struct ShutdownPolicy {
     /// Seconds the running matches get to finish after the stop signal.
-    /// A match still running then is ended: recorded as aborted (with the
-    /// ranking its game would give now, or everyone level), never lost.
+    /// A match still running then is ended: recorded as aborted, everyone
+    /// seated ranked level (rank 1, score 0), never lost.
     pub grace_secs: u64,
 }
 

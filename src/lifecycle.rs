@@ -18,7 +18,12 @@
 //! ```
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
+use dashmap::DashMap;
+use tokio::sync::futures::Notified;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tokio_util::task::TaskTracker;
@@ -28,7 +33,55 @@ use tokio_util::task::TaskTracker;
 #[derive(Clone, Default)]
 pub struct Lifecycle {
     stop: CancellationToken,
+    /// Set with the stop; a plain flag for the hot paths that check it.
+    stopped: Arc<AtomicBool>,
     tasks: TaskTracker,
+    /// Open connections' signals, woken by the stop.
+    connections: Arc<DashMap<u64, Arc<ConnectionSignal>>>,
+    next_connection: Arc<AtomicU64>,
+}
+
+/// What wakes a connection's task besides its socket and queue: its room
+/// kicked it (it fell too far behind), or the server is stopping. One
+/// `Notify` for both, so the connection's loop waits on one future per
+/// wake-up: waiting on the stop signal itself cost every connection a lock
+/// on each of its dozens of wake-ups a second.
+#[derive(Debug, Default)]
+pub struct ConnectionSignal {
+    notify: Notify,
+    kicked: AtomicBool,
+}
+
+impl ConnectionSignal {
+    /// Kicks the connection: it closes (1008).
+    pub fn kick(&self) {
+        self.kicked.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    /// Whether the connection was kicked (rather than woken by the stop).
+    pub fn was_kicked(&self) -> bool {
+        self.kicked.load(Ordering::Acquire)
+    }
+
+    /// Completes at the next kick or stop (or at once for one that came
+    /// while nobody waited).
+    pub fn notified(&self) -> Notified<'_> {
+        self.notify.notified()
+    }
+}
+
+/// A connection's place in the lifecycle: its signal is woken by the stop
+/// until this is dropped.
+pub struct Registration {
+    connections: Arc<DashMap<u64, Arc<ConnectionSignal>>>,
+    id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.connections.remove(&self.id);
+    }
 }
 
 impl Lifecycle {
@@ -39,19 +92,36 @@ impl Lifecycle {
 
     /// Sends the stop signal. Idempotent.
     pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
         self.stop.cancel();
         self.tasks.close();
+        for connection in self.connections.iter() {
+            connection.notify.notify_one();
+        }
     }
 
     /// Whether the stop signal was sent.
     pub fn is_stopping(&self) -> bool {
-        self.stop.is_cancelled()
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Registers a connection's signal, to be woken by the stop (at once if
+    /// the stop came already).
+    pub fn register(&self, signal: &Arc<ConnectionSignal>) -> Registration {
+        let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        self.connections.insert(id, signal.clone());
+        if self.is_stopping() {
+            signal.notify.notify_one();
+        }
+        Registration {
+            connections: self.connections.clone(),
+            id,
+        }
     }
 
     /// Completes when the stop signal is sent. Each call watches a child
-    /// of the signal: sessions and rooms poll theirs on every wake, and a
-    /// child's waiter list is its own, where the root's would be one lock
-    /// shared by every connection (5% of the server's CPU under load).
+    /// of the signal, whose waiter list is its own: rooms poll theirs on
+    /// every tick, and the root's list would be one lock for all of them.
     pub fn stopping(&self) -> impl Future<Output = ()> + Send + 'static {
         self.stop.child_token().cancelled_owned()
     }

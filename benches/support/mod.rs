@@ -11,7 +11,7 @@ use parlor::matchmaking::LocalDirectory;
 use parlor::protocol::ClientMessage;
 use parlor::room::{ClientHandle, Join, Outbound, PlayerInfo, Room, RoomCommand, RoomContext};
 use parlor::simulation::AnyInput;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot};
 
 /// A room context with a SQLite ledger in a temporary directory.
 pub fn context(rt: &tokio::runtime::Runtime, catalog: &Catalog) -> (RoomContext, tempfile::TempDir) {
@@ -52,7 +52,7 @@ pub fn seated_room(
             player: player(i),
             client: ClientHandle {
                 tx,
-                kick: Arc::new(Notify::new()),
+                signal: Arc::default(),
                 stay: 0,
                 compact: false,
             },

@@ -10,14 +10,13 @@ pub mod session;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use std::time::Duration;
-
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -140,7 +139,7 @@ impl Server {
     ///
     /// ```no_run
     /// # async fn example() -> Result<(), parlor::net::StartError> {
-    /// use parlor::catalog::{Catalog, ManifestSource};
+    /// use parlor::catalog::ManifestSource;
     /// let catalog = parlor::games::bundled(&ManifestSource::Bundled).expect("bundled games build");
     /// let server = parlor::net::Server::start(parlor::config::Config::default(), catalog).await?;
     /// println!("serving on http://{}", server.addr());

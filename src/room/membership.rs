@@ -173,7 +173,7 @@ impl Room {
             if member.offline_until.is_some() {
                 self.ctx.directory.seat_released(&self.code, &member.info.id);
             } else if !member.client.send_left(reason) {
-                member.client.kick.notify_one();
+                member.client.signal.kick();
             }
         }
         self.members.clear();

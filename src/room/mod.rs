@@ -1,6 +1,7 @@
 //! Rooms: one isolated, authoritative simulation of a game each.
 //!
-//! A room is a tokio task that owns its [`Simulation`] (a bevy_ecs `World`
+//! A room is a tokio task that owns its
+//! [`Simulation`](crate::simulation::Simulation) (a bevy_ecs `World`
 //! and `Schedule`) and receives [`RoomCommand`]s from player connections over
 //! a bounded channel. Real-time rooms tick at their manifest's rate;
 //! turn-based rooms tick only when an input, a membership change or a timer
@@ -9,9 +10,10 @@
 //! outbound queue. Why a task per room rather than shards of rooms per
 //! thread: docs/architecture.md, measured in benches/room_driving.rs.
 //!
-//! The room is split by job: [`task`] schedules ticks and stops the room
-//! (`task.rs`), `membership.rs` seats and releases players, `outbox.rs`
-//! queues frames to members, `outcome.rs` ranks and records a match.
+//! The room is split by job: `task.rs` schedules ticks and stops the room,
+//! `membership.rs` seats and releases players, `outbox.rs` queues frames to
+//! members, `outcome.rs` ranks and records a match; `tests.rs` drives a
+//! room in-process.
 
 mod membership;
 mod outbox;
@@ -23,8 +25,9 @@ mod tests;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot};
 
+use crate::lifecycle::ConnectionSignal;
 use crate::protocol::{ErrorCode, LeftReason, Rid};
 use crate::simulation::{AnyInput, GameType};
 pub use task::{spawn_room, Directory, Room, RoomContext};
@@ -66,9 +69,9 @@ pub enum Outbound {
 pub struct ClientHandle {
     /// The connection's bounded outbound queue.
     pub tx: mpsc::Sender<Outbound>,
-    /// Notified when the client fell so far behind that even messages that
+    /// Kicked when the client fell so far behind that even messages that
     /// must not be dropped do not fit; the connection then closes.
-    pub kick: Arc<Notify>,
+    pub signal: Arc<ConnectionSignal>,
     /// Which of the connection's stays in rooms this handle is for; the
     /// room tags what it queues with it.
     pub stay: u16,

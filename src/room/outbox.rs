@@ -33,7 +33,7 @@ impl Room {
     pub(super) fn send_or_kick(&self, i: usize, frame: Bytes) -> Result<(), crate::protocol::ErrorCode> {
         let client = &self.members[i].client;
         if !client.send_frame(frame) {
-            client.kick.notify_one();
+            client.signal.kick();
             return Err(ErrorCode::Internal);
         }
         Ok(())

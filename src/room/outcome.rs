@@ -125,7 +125,7 @@ impl Room {
                 };
                 let sent = client.send_frame(frame.clone()) && left.is_none_or(|reason| client.send_left(reason));
                 if !sent {
-                    client.kick.notify_one();
+                    client.signal.kick();
                 }
             }
         });

@@ -119,10 +119,12 @@ impl Room {
         // A room nobody ever joined (its creator's connection dropped
         // between `create` and the join) must not live forever.
         let unclaimed = tokio::time::Instant::from_std(self.opened + self.ctx.unclaimed_grace);
-        let stopping: Stopping = Box::pin(self.ctx.lifecycle.stopping());
         match self.tick_interval {
-            Some(period) => self.run_real_time(&mut rx, period, unclaimed, stopping).await,
-            None => self.run_turn_based(&mut rx, unclaimed, stopping).await,
+            Some(period) => self.run_real_time(&mut rx, period, unclaimed).await,
+            None => {
+                let stopping: Stopping = Box::pin(self.ctx.lifecycle.stopping());
+                self.run_turn_based(&mut rx, unclaimed, stopping).await
+            }
         }
         for member in self.members.iter().filter(|m| m.offline_until.is_some()) {
             self.ctx.directory.seat_released(&self.code, &member.info.id);
@@ -139,7 +141,6 @@ impl Room {
         rx: &mut mpsc::Receiver<RoomCommand>,
         period: Duration,
         unclaimed: tokio::time::Instant,
-        mut stopping: Stopping,
     ) {
         let mut ticker = interval(period);
         // An overloaded machine drops ticks rather than bursting to catch
@@ -152,9 +153,13 @@ impl Room {
                     self.closed = true;
                     break;
                 }
-                _ = &mut stopping, if self.stop_deadline.is_none() => {
-                    self.begin_stop();
-                    continue;
+            }
+            // The room wakes every tick anyway: a flag read here is cheaper
+            // than a stop future polled at each wake.
+            if self.stop_deadline.is_none() && self.ctx.lifecycle.is_stopping() {
+                self.begin_stop();
+                if self.closed {
+                    break;
                 }
             }
             // At most one inbox's worth, so a flood cannot hold the tick.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot};
 
 use super::*;
 use crate::ledger::SqliteLedger;
@@ -48,7 +48,7 @@ fn client(queue: usize) -> (ClientHandle, mpsc::Receiver<Outbound>) {
     let (tx, rx) = mpsc::channel(queue);
     let handle = ClientHandle {
         tx,
-        kick: Arc::new(Notify::new()),
+        signal: Arc::default(),
         stay: 1,
         compact: false,
     };

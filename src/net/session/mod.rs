@@ -21,11 +21,12 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::de::IgnoredAny;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
 
 use super::{AppState, ConnectionSlot};
 use crate::auth::SessionClaims;
+use crate::lifecycle::ConnectionSignal;
 use crate::matchmaking::{seat, Matchmaker, SeatRequest};
 use crate::protocol::{frames, ClientMessage, ErrorCode, LeftReason, Rid};
 use crate::room::{ClientHandle, Outbound, PlayerInfo, RoomHandle};
@@ -93,15 +94,15 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) 
     let _alive = state.lifecycle.guard();
     let limits = state.config.limits.clone();
     let (tx, mut outbound) = mpsc::channel(limits.outbound_queue);
-    let kick = Arc::new(Notify::new());
-    let stopping = state.lifecycle.stopping();
-    tokio::pin!(stopping);
+    let signal = Arc::new(ConnectionSignal::default());
+    let _registered = state.lifecycle.register(&signal);
+    let lifecycle = state.lifecycle.clone();
     let mut session = Session {
         bad_messages: BadMessages::new(limits.max_bad_messages),
         state,
         client: ClientHandle {
             tx,
-            kick: kick.clone(),
+            signal: signal.clone(),
             stay: 0,
             compact: false,
         },
@@ -113,20 +114,26 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) 
     };
     let hello_deadline = sleep(limits.hello_timeout());
     tokio::pin!(hello_deadline);
-    // Registered once: re-creating it every pass of the loop showed up in
-    // profiles (a kick happens at most once, then the connection closes).
-    let kicked = kick.notified();
-    tokio::pin!(kicked);
+    // Registered once, and again only after it fired: re-creating it every
+    // pass of the loop showed up in profiles.
+    let woken = signal.notified();
+    tokio::pin!(woken);
 
     let closing = loop {
+        session.stopping = session.stopping || lifecycle.is_stopping();
         // A stopping server's client that is in no room (any more) and has
         // been sent everything is done.
         if session.stopping && session.room.is_none() && outbound.is_empty() {
             break Some((close::GOING_AWAY, "the server is stopping"));
         }
         tokio::select! {
-            _ = &mut kicked => break Some((close::POLICY, "too far behind")),
-            _ = &mut stopping, if !session.stopping => session.stopping = true,
+            _ = &mut woken => {
+                if signal.was_kicked() {
+                    break Some((close::POLICY, "too far behind"));
+                }
+                // The stop: seen at the top of the loop.
+                woken.set(signal.notified());
+            }
             Some(first) = outbound.recv() => {
                 let batch = write_batch(&mut socket, &mut session, &mut outbound, first);
                 tokio::pin!(batch);
@@ -134,10 +141,23 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) 
                 // wait for the peer arms the timer and the race with a kick.
                 let written = match (&mut batch).now_or_never() {
                     Some(written) => written,
-                    None => tokio::select! {
-                        written = timeout(limits.write_timeout(), &mut batch) => written.unwrap_or(Err(WriteEnd::TimedOut)),
-                        _ = &mut kicked => Err(WriteEnd::Kicked),
-                    },
+                    None => {
+                        let deadline = sleep(limits.write_timeout());
+                        tokio::pin!(deadline);
+                        loop {
+                            tokio::select! {
+                                written = &mut batch => break written,
+                                _ = &mut deadline => break Err(WriteEnd::TimedOut),
+                                _ = &mut woken => {
+                                    if signal.was_kicked() {
+                                        break Err(WriteEnd::Kicked);
+                                    }
+                                    // The stop does not cut a write short.
+                                    woken.set(signal.notified());
+                                }
+                            }
+                        }
+                    }
                 };
                 match written {
                     Ok(()) => {}
