@@ -166,3 +166,40 @@ async fn a_panicking_game_ends_its_room_and_nothing_else() {
     let (status, board) = get_json(&server.http("/api/leaderboard/boom")).await;
     assert_eq!((status, board["entries"].clone()), (200, json!([])));
 }
+
+/// Decoding is strict: a top-level array, `t` as a number, or a second value
+/// after the message is `bad_message`, and changes nothing.
+#[tokio::test]
+async fn lenient_encodings_are_bad_messages() {
+    let server = TestServer::start().await;
+    let mut c = Client::connect(&server.ws_url()).await;
+    let as_array = rmp_serde::to_vec(&("hello", 1, "Eve")).unwrap();
+    let numeric_t = rmp_serde::to_vec_named(&json!({"t": 0, "v": 1, "guest": "Eve"})).unwrap();
+    let mut trailing = rmp_serde::to_vec_named(&json!({"t": "hello", "v": 1, "guest": "Eve"})).unwrap();
+    trailing.extend(rmp_serde::to_vec_named(&json!({"t": "ping", "n": 1})).unwrap());
+    for frame in [as_array, numeric_t, trailing] {
+        c.send_raw(Message::Binary(frame.into())).await;
+        let error = c.expect("error").await;
+        assert_eq!(error["code"], "bad_message", "{error}");
+    }
+    // None of them signed in: the first message must still be hello.
+    c.send(json!({"t": "ping", "n": 1})).await;
+    assert_eq!(c.expect("error").await["message"], "the first message must be hello");
+    c.send(json!({"t": "hello", "v": 1, "guest": "Eve"})).await;
+    c.expect("welcome").await;
+}
+
+/// Names are normalised: invisible and reordering characters go, NFC, white
+/// space collapsed; a name that shows nothing is refused.
+#[tokio::test]
+async fn guest_names_are_normalised_and_invisible_ones_refused() {
+    let server = TestServer::start().await;
+    let (_c, welcome) = Client::guest(&server.ws_url(), " E\u{200b}ve\u{202e}  Cafe\u{301}\u{feff} ").await;
+    assert_eq!(welcome["player"]["name"], "Eve Caf\u{e9}");
+    let mut blank = Client::connect(&server.ws_url()).await;
+    blank
+        .send(json!({"t": "hello", "v": 1, "guest": "\u{3164}\u{200b}\u{2800}"}))
+        .await;
+    let error = blank.expect("error").await;
+    assert_eq!(error["code"], "bad_message", "{error}");
+}

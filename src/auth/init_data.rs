@@ -29,7 +29,6 @@ pub const MAX_FUTURE_SKEW_SECS: u64 = 300;
 pub const MAX_START_PARAM_CHARS: usize = 512;
 
 /// The longest display name [`InitData::display_name`] returns, in characters.
-const MAX_NAME_CHARS: usize = 32;
 /// The longest part of a client-chosen field name quoted in an error.
 const MAX_QUOTED_CHARS: usize = 32;
 
@@ -432,8 +431,7 @@ impl InitData {
     }
 
     /// A name to show other players: first name (and last name), else the
-    /// username, else `Player`; control and bidirectional-override characters
-    /// removed, white space collapsed, at most 32 characters.
+    /// username, else `Player`, under the rule of [`super::names`].
     pub fn display_name(&self) -> String {
         let full = match &self.user.last_name {
             Some(last) => format!("{} {}", self.user.first_name, last),
@@ -451,18 +449,7 @@ impl InitData {
 }
 
 fn clean_name(raw: &str) -> String {
-    let visible: String = raw
-        .chars()
-        .filter(|&c| !c.is_control() && !is_bidi_control(c))
-        .collect();
-    let collapsed = visible.split_whitespace().collect::<Vec<_>>().join(" ");
-    let cut: String = collapsed.chars().take(MAX_NAME_CHARS).collect();
-    cut.trim_end().to_string()
-}
-
-/// Embeddings, overrides, isolates and marks that reorder the text around a name.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    super::names::display_name(raw)
 }
 
 #[cfg(test)]

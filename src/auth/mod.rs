@@ -42,6 +42,7 @@
 //! ```
 
 mod init_data;
+pub mod names;
 mod session_token;
 
 pub use init_data::{

@@ -164,9 +164,45 @@ impl<D: Serialize> ClientMessage<D> {
 }
 
 impl<D: DeserializeOwned> ClientMessage<D> {
-    /// Decodes one client frame, `input.d` as a `D`.
+    /// Decodes one client frame, `input.d` as a `D`. Strict: the frame is
+    /// exactly one MessagePack map whose `t` is a string, with nothing after
+    /// it (serde alone would take a top-level array, `t` as a variant
+    /// number, and ignore trailing bytes).
     pub fn decode(frame: &[u8]) -> Result<Self, String> {
-        rmp_serde::from_slice(frame).map_err(|e| e.to_string())
+        check_envelope(frame)?;
+        let mut rest = frame;
+        let message = {
+            let mut de = rmp_serde::Deserializer::new(&mut rest);
+            Self::deserialize(&mut de).map_err(|e| e.to_string())?
+        };
+        if !rest.is_empty() {
+            return Err(format!(
+                "{} bytes after the message; a frame holds one message",
+                rest.len()
+            ));
+        }
+        Ok(message)
+    }
+}
+
+/// The `t` of a frame, for [`check_envelope`].
+#[derive(Deserialize)]
+struct Tag<'a> {
+    #[serde(borrow)]
+    t: Option<&'a str>,
+}
+
+/// Refuses a frame that is not a map, or whose `t` is missing or not a
+/// string.
+fn check_envelope(frame: &[u8]) -> Result<(), String> {
+    let is_map = matches!(frame.first(), Some(0x80..=0x8f | 0xde | 0xdf));
+    if !is_map {
+        return Err("a message must be a MessagePack map".into());
+    }
+    match rmp_serde::from_slice::<Tag>(frame) {
+        Ok(Tag { t: Some(_) }) => Ok(()),
+        Ok(Tag { t: None }) => Err("a message needs `t`, its type".into()),
+        Err(_) => Err("`t` must be a string naming the message's type".into()),
     }
 }
 
@@ -455,6 +491,28 @@ mod tests {
             ClientMessage::<IgnoredAny>::decode(&leave),
             Ok(ClientMessage::Leave { rid: None })
         ));
+    }
+
+    #[test]
+    fn decoding_is_strict_about_the_envelope() {
+        let encode = |v: serde_json::Value| rmp_serde::to_vec_named(&v).unwrap();
+        let decode = |frame: &[u8]| ClientMessage::<IgnoredAny>::decode(frame);
+        assert!(decode(&encode(serde_json::json!({"t": "ping", "n": 1}))).is_ok());
+        // A top-level array in field order (what serde would accept).
+        let array = rmp_serde::to_vec(&("ping", 1)).unwrap();
+        assert!(decode(&array).unwrap_err().contains("map"));
+        // `t` as the variant's number.
+        assert!(decode(&encode(serde_json::json!({"t": 7, "n": 1})))
+            .unwrap_err()
+            .contains("`t`"));
+        assert!(decode(&encode(serde_json::json!({"n": 1})))
+            .unwrap_err()
+            .contains("`t`"));
+        // A second value after the first.
+        let mut two = encode(serde_json::json!({"t": "ping", "n": 1}));
+        two.push(0xc0);
+        assert!(decode(&two).unwrap_err().contains("after the message"));
+        assert!(decode(&[]).is_err());
     }
 
     #[test]

@@ -5,8 +5,7 @@ use crate::auth::{SessionKey, TelegramAuth};
 use crate::matchmaking::random_code;
 use crate::protocol::{ErrorCode, PlayerRef, VERSION};
 
-/// Longest guest display name, in characters.
-pub const MAX_NAME_CHARS: usize = 32;
+pub use crate::auth::names::MAX_NAME_CHARS;
 /// Longest `chat_instance` kept for `chat`; Telegram's are far shorter.
 const MAX_CHAT_INSTANCE_CHARS: usize = 128;
 /// Ids of guests start with this; Telegram players' with `tg:`.
@@ -118,16 +117,11 @@ fn guest_sign_in(state: &Verifier, name: &str) -> Result<SignedIn, Refusal> {
             "this server does not accept guests; open the game from Telegram".into(),
         ));
     }
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(Refusal::Malformed(format!(
-            "a guest name must be 1 to {MAX_NAME_CHARS} characters without control characters"
-        )));
-    }
+    let name = crate::auth::names::guest_name(name).map_err(Refusal::Malformed)?;
     Ok(SignedIn {
         player: PlayerRef {
             id: format!("{GUEST_PREFIX}{}", random_code(10).to_ascii_lowercase()),
-            name: name.to_owned(),
+            name,
         },
         chat_instance: None,
     })
