@@ -59,8 +59,11 @@ pub struct RoomSummary {
 
 /// Finds and opens rooms.
 pub trait Matchmaker: Send + Sync + 'static {
-    /// The fullest open public room of `game` with a free seat, or a new one.
-    fn quick(&self, game: &str) -> Result<RoomHandle, ErrorCode>;
+    /// The fullest open public room of `game` with a free seat, or a new
+    /// one, with a seat reserved in it until the returned [`Pick`] is
+    /// dropped: concurrent quick matches count each other's reservations,
+    /// so they fill one room instead of opening one each.
+    fn quick(&self, game: &str) -> Result<Pick, ErrorCode>;
     /// A new room of `game`.
     fn create(&self, game: &str, private: bool) -> Result<RoomHandle, ErrorCode>;
     /// The room with this code.
@@ -80,14 +83,48 @@ pub trait Matchmaker: Send + Sync + 'static {
     fn room_count(&self) -> usize;
 }
 
-/// Public rooms of one game with a free seat, fullest first.
+/// A room picked by `quick`, and the seat reserved in it for the join.
+pub struct Pick {
+    pub room: RoomHandle,
+    /// Releases the reservation when dropped (after the join, whatever its
+    /// outcome).
+    pub reservation: Box<dyn Send + Sync>,
+}
+
+/// Public rooms of one game with a free seat, fullest first, keyed by
+/// seats taken or reserved.
 type OpenRooms = BTreeSet<(Reverse<u32>, Arc<str>)>;
 
 struct Entry {
     handle: RoomHandle,
     players: u32,
+    /// Seats reserved by quick matches whose join is under way.
+    reserved: u32,
     /// The (game, chat) key of a chat's room.
     chat: Option<ChatKey>,
+}
+
+impl Entry {
+    /// The key of a public room in its game's [`OpenRooms`], if it has a
+    /// seat neither taken nor reserved.
+    fn open_key(&self) -> Option<(Reverse<u32>, Arc<str>)> {
+        let taken = self.players + self.reserved;
+        (!self.handle.private && taken < self.handle.game.manifest().max_players)
+            .then(|| (Reverse(taken), self.handle.code.clone()))
+    }
+}
+
+/// A seat reserved in a room by `quick`; released when dropped.
+struct Reservation {
+    directory: Arc<LocalDirectory>,
+    code: Arc<str>,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.directory
+            .update(&self.code, |entry| entry.reserved = entry.reserved.saturating_sub(1));
+    }
 }
 
 /// A game and a Telegram `chat_instance`.
@@ -133,10 +170,19 @@ impl LocalMatchmaker {
     }
 
     fn open_room(&self, game: &str, private: bool) -> Result<RoomHandle, ErrorCode> {
-        self.open_room_for(game, private, None)
+        let mut open = self.directory.open.lock().expect("matchmaking index lock");
+        self.open_room_for(&mut open, game, private, None)
     }
 
-    fn open_room_for(&self, game: &str, private: bool, chat: Option<ChatKey>) -> Result<RoomHandle, ErrorCode> {
+    /// Opens a room; `open` is the index, locked by the caller (the index
+    /// lock is always taken before a room's entry).
+    fn open_room_for(
+        &self,
+        open: &mut HashMap<String, OpenRooms>,
+        game: &str,
+        private: bool,
+        chat: Option<ChatKey>,
+    ) -> Result<RoomHandle, ErrorCode> {
         let game = self.catalog.get(game).ok_or(ErrorCode::NoSuchGame)?.clone();
         if self.directory.rooms.len() >= self.max_rooms || self.context.lifecycle.is_stopping() {
             return Err(ErrorCode::ServerFull);
@@ -147,19 +193,16 @@ impl LocalMatchmaker {
                 continue;
             };
             let handle = spawn_room(self.context.clone(), game, code.clone(), private);
-            slot.insert(Entry {
+            let entry = Entry {
                 handle: handle.clone(),
                 players: 0,
+                reserved: 0,
                 chat,
-            });
-            if !private {
-                self.directory.index_update(
-                    &handle.game.manifest().name,
-                    &code,
-                    None,
-                    Some(0),
-                    handle.game.manifest().max_players,
-                );
+            };
+            let key = entry.open_key();
+            slot.insert(entry);
+            if let Some(key) = key {
+                open.entry(handle.game.manifest().name.clone()).or_default().insert(key);
             }
             return Ok(handle);
         }
@@ -167,36 +210,78 @@ impl LocalMatchmaker {
 }
 
 impl LocalDirectory {
-    fn index_update(&self, game: &str, code: &Arc<str>, old: Option<u32>, new: Option<u32>, max: u32) {
+    /// Changes a room's entry and keeps the index in step. The index lock
+    /// is taken first and held throughout, so a pick never sees a count
+    /// between two changes.
+    fn update(&self, code: &str, change: impl FnOnce(&mut Entry)) {
         let mut open = self.open.lock().expect("matchmaking index lock");
-        let set = open.entry(game.to_owned()).or_default();
-        if let Some(old) = old {
-            set.remove(&(Reverse(old), code.clone()));
-        }
-        if let Some(new) = new.filter(|n| *n < max) {
-            set.insert((Reverse(new), code.clone()));
+        let Some(mut entry) = self.rooms.get_mut(code) else {
+            return;
+        };
+        let before = entry.open_key();
+        change(&mut entry);
+        let after = entry.open_key();
+        if before != after {
+            let set = open.entry(entry.handle.game.manifest().name.clone()).or_default();
+            if let Some(key) = before {
+                set.remove(&key);
+            }
+            if let Some(key) = after {
+                set.insert(key);
+            }
         }
     }
 }
 
 impl Matchmaker for LocalMatchmaker {
-    fn quick(&self, game: &str) -> Result<RoomHandle, ErrorCode> {
+    fn quick(&self, game: &str) -> Result<Pick, ErrorCode> {
         if self.catalog.get(game).is_none() {
             return Err(ErrorCode::NoSuchGame);
         }
-        let candidate = {
-            let open = self.directory.open.lock().expect("matchmaking index lock");
-            open.get(game)
-                .and_then(|set| set.iter().next().map(|(_, code)| code.clone()))
-        };
-        if let Some(code) = candidate {
-            if let Some(entry) = self.directory.rooms.get(&code) {
-                if !entry.handle.is_closed() {
-                    return Ok(entry.handle.clone());
+        // Pick (or open) and reserve under the index lock: two quick
+        // matches at the same moment see each other's reservation.
+        let mut open = self.directory.open.lock().expect("matchmaking index lock");
+        let candidates: Vec<Arc<str>> = open
+            .get(game)
+            .map(|set| set.iter().map(|(_, code)| code.clone()).collect())
+            .unwrap_or_default();
+        let mut picked = None;
+        for code in candidates {
+            match self.directory.rooms.get(&code) {
+                Some(entry) if !entry.handle.is_closed() => {
+                    picked = Some(entry.handle.clone());
+                    break;
                 }
+                // Closing: its task will remove it; skip it meanwhile.
+                _ => continue,
             }
         }
-        self.open_room(game, false)
+        let room = match picked {
+            Some(room) => room,
+            None => self.open_room_for(&mut open, game, false, None)?,
+        };
+        let mut entry = self
+            .directory
+            .rooms
+            .get_mut(&room.code)
+            .expect("the room was just picked or opened");
+        let set = open.entry(game.to_owned()).or_default();
+        if let Some(key) = entry.open_key() {
+            set.remove(&key);
+        }
+        entry.reserved += 1;
+        if let Some(key) = entry.open_key() {
+            set.insert(key);
+        }
+        drop(entry);
+        drop(open);
+        Ok(Pick {
+            reservation: Box::new(Reservation {
+                directory: self.directory.clone(),
+                code: room.code.clone(),
+            }),
+            room,
+        })
     }
 
     fn create(&self, game: &str, private: bool) -> Result<RoomHandle, ErrorCode> {
@@ -226,7 +311,11 @@ impl Matchmaker for LocalMatchmaker {
                 return Ok(entry.handle.clone());
             }
         }
-        match self.open_room_for(game, true, Some(key)) {
+        let opened = {
+            let mut open = self.directory.open.lock().expect("matchmaking index lock");
+            self.open_room_for(&mut open, game, true, Some(key))
+        };
+        match opened {
             Ok(handle) => {
                 *slot = handle.code.clone();
                 Ok(handle)
@@ -273,16 +362,7 @@ impl Matchmaker for LocalMatchmaker {
 
 impl Directory for LocalDirectory {
     fn seats_changed(&self, code: &str, players: u32) {
-        let Some(mut entry) = self.rooms.get_mut(code) else {
-            return;
-        };
-        let old = std::mem::replace(&mut entry.players, players);
-        if !entry.handle.private {
-            let manifest = entry.handle.game.manifest();
-            let (game, max, code) = (manifest.name.clone(), manifest.max_players, entry.handle.code.clone());
-            drop(entry);
-            self.index_update(&game, &code, Some(old), Some(players), max);
-        }
+        self.update(code, |entry| entry.players = players);
     }
 
     fn seat_held(&self, code: &str, player: &str) {
@@ -296,13 +376,16 @@ impl Directory for LocalDirectory {
     }
 
     fn closed(&self, code: &str) {
+        let mut open = self.open.lock().expect("matchmaking index lock");
         if let Some((code, entry)) = self.rooms.remove(code) {
+            if let Some(key) = entry.open_key() {
+                if let Some(set) = open.get_mut(&entry.handle.game.manifest().name) {
+                    set.remove(&key);
+                }
+            }
+            drop(open);
             if let Some(key) = &entry.chat {
                 self.chats.remove_if(key, |_, c| *c == code);
-            }
-            if !entry.handle.private {
-                let manifest = entry.handle.game.manifest();
-                self.index_update(&manifest.name, &code, Some(entry.players), None, manifest.max_players);
             }
         }
     }
@@ -346,8 +429,13 @@ pub async fn seat<M: Matchmaker + ?Sized>(
     let retries = matches!(request, SeatRequest::Quick { .. } | SeatRequest::Chat { .. });
     let mut outcome = Err(ErrorCode::Internal);
     for _ in 0..if retries { SEAT_ATTEMPTS } else { 1 } {
+        // A quick match's reservation lives until its join has an answer.
+        let mut reservation = None;
         let room = match request {
-            SeatRequest::Quick { game } => matchmaker.quick(game),
+            SeatRequest::Quick { game } => matchmaker.quick(game).map(|pick| {
+                reservation = Some(pick.reservation);
+                pick.room
+            }),
             SeatRequest::Create { game, private } => matchmaker.create(game, *private),
             SeatRequest::Join { code } if !is_room_code(code) => Err(ErrorCode::NoSuchRoom),
             SeatRequest::Join { code } => matchmaker.find(code),

@@ -540,3 +540,29 @@ async fn a_result_the_ledger_cannot_record_ends_the_room_with_internal_error() {
     assert_eq!((status, board["entries"][0]["name"].as_str()), (200, Some("Ada")));
     db.close().await;
 }
+
+/// Quick match under a race: 200 players asking at the same moment fill
+/// two-seat rooms pairwise; no room is over capacity and nobody is left
+/// alone while another player sits alone elsewhere.
+#[tokio::test]
+async fn simultaneous_quick_matches_fill_rooms_without_splitting_pairs() {
+    let server = TestServer::start().await;
+    const PLAYERS: usize = 200;
+    let mut clients = Vec::new();
+    for i in 0..PLAYERS {
+        clients.push(Client::guest(&server.ws_url(), &format!("P{i}")).await.0);
+    }
+    // Every request is written before any answer is read.
+    for client in &mut clients {
+        client.send(json!({"t": "quick", "game": "tictactoe"})).await;
+    }
+    let mut rooms: std::collections::BTreeMap<String, usize> = Default::default();
+    for client in &mut clients {
+        let joined = within(client.expect("joined")).await;
+        *rooms.entry(joined["room"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    let alone = rooms.values().filter(|n| **n == 1).count();
+    assert!(rooms.values().all(|n| *n <= 2), "a room over capacity: {rooms:?}");
+    assert_eq!(alone, 0, "{alone} players alone in {} rooms", rooms.len());
+    assert_eq!(rooms.len(), PLAYERS / 2);
+}
