@@ -113,6 +113,11 @@ pub struct Limits {
     /// not read for longer is disconnected, freeing its task, queue and
     /// address slot.
     pub write_timeout_secs: u64,
+    /// Bytes a connection's websocket write buffer may hold, pongs
+    /// included; a peer that makes it grow past this (a ping flood while
+    /// not reading) is disconnected. At least 256 KiB: the buffer's flush
+    /// threshold is 128 KiB.
+    pub write_buffer_max_bytes: usize,
 }
 
 impl Default for Limits {
@@ -130,6 +135,7 @@ impl Default for Limits {
             session_ttl_secs: 24 * 60 * 60,
             unclaimed_room_secs: 30,
             write_timeout_secs: 10,
+            write_buffer_max_bytes: 1024 * 1024,
         }
     }
 }
@@ -307,6 +313,11 @@ impl Config {
         if l.max_frame_bytes < 64 {
             return Err(ConfigError::Invalid(
                 "limits.max_frame_bytes must be at least 64".into(),
+            ));
+        }
+        if l.write_buffer_max_bytes < 256 * 1024 {
+            return Err(ConfigError::Invalid(
+                "limits.write_buffer_max_bytes must be at least 262144 (256 KiB)".into(),
             ));
         }
         if l.outbound_reserve == 0 || l.outbound_queue <= l.outbound_reserve + 1 {

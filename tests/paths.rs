@@ -566,3 +566,41 @@ async fn simultaneous_quick_matches_fill_rooms_without_splitting_pairs() {
     assert_eq!(alone, 0, "{alone} players alone in {} rooms", rooms.len());
     assert_eq!(rooms.len(), PLAYERS / 2);
 }
+
+/// A ping flood from a client that reads nothing is closed (more than
+/// `MAX_PINGS_PER_SEC` websocket pings a second), and until then the pongs
+/// it owes are held within `limits.write_buffer_max_bytes`.
+#[tokio::test]
+async fn a_ping_flood_that_never_reads_is_dropped_at_the_write_buffer_cap() {
+    let server = TestServer::with(&[], |c| {
+        c.limits.write_buffer_max_bytes = 256 * 1024;
+        // Not the write timeout: the pongs are written by the read side.
+        c.limits.write_timeout_secs = 120;
+    })
+    .await;
+    let (mut flood, rcvbuf) = small_buffered_guest(&server, "Flood").await;
+    // Enough pings that their pongs fill every buffer on the way to the
+    // client and then the cap, twice over; the send fails once the server
+    // has dropped the connection.
+    let budget = pipeline_bytes(rcvbuf) + 2 * 256 * 1024;
+    let ping = vec![0u8; 125];
+    let mut sent = 0;
+    while sent < 2 * budget {
+        let message = tokio_tungstenite::tungstenite::Message::Ping(ping.clone().into());
+        if flood.conn.send_message(message).await.is_err() {
+            break;
+        }
+        sent += ping.len() + 6;
+    }
+    // Reading now drains what was buffered, then finds the end: the close
+    // frame, or none if it could not get out within its second.
+    let closed = within(async {
+        loop {
+            if let Err(closed) = frame(&mut flood).await {
+                break closed;
+            }
+        }
+    })
+    .await;
+    assert!(matches!(closed, Closed::Code(1008) | Closed::Dropped), "{closed:?}");
+}

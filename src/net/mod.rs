@@ -75,6 +75,8 @@ pub fn router(state: AppState) -> Router {
 
 /// Bytes tungstenite reads per call; see `websocket`.
 const READ_BUFFER: usize = 4096;
+/// Bytes tungstenite buffers before it writes to the socket (its default).
+const WRITE_BUFFER: usize = 128 * 1024;
 
 async fn websocket(
     State(state): State<AppState>,
@@ -101,6 +103,10 @@ async fn websocket(
         // at the default 128 KiB that memset was over half the server's CPU.
         // Larger frames still fit: the buffer grows to a frame's length.
         .read_buffer_size(READ_BUFFER)
+        // Pongs are written even while the peer reads nothing: without a
+        // cap, a ping flood grows this buffer without bound.
+        .max_write_buffer_size(state.config.limits.write_buffer_max_bytes.max(WRITE_BUFFER + 1))
+        .write_buffer_size(WRITE_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| session::run(socket, state, slot))

@@ -43,6 +43,10 @@ mod close {
     pub const TOO_BIG: u16 = 1009;
 }
 
+/// Websocket-level pings a client may send per second (a bucket of one
+/// second's worth); browsers send none, and the protocol's own `ping`
+/// message is budgeted like any other.
+pub const MAX_PINGS_PER_SEC: u32 = 10;
 /// Frames written before one flush: batches a burst into few syscalls.
 const WRITE_BATCH: usize = 32;
 /// How long the close frame may take to go out; a peer that does not read
@@ -78,6 +82,8 @@ struct Session {
     chat_instance: Option<String>,
     room: Option<RoomHandle>,
     inputs: InputBudget,
+    /// Websocket pings the client may send: a bucket of [`MAX_PINGS_PER_SEC`].
+    pings: InputBudget,
     bad_messages: BadMessages,
     /// The server is stopping: the connection closes once out of a room.
     stopping: bool,
@@ -110,6 +116,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) 
         chat_instance: None,
         room: None,
         inputs: InputBudget::new(1),
+        pings: InputBudget::new(MAX_PINGS_PER_SEC),
         stopping: false,
     };
     let hello_deadline = sleep(limits.hello_timeout());
@@ -188,7 +195,14 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) 
                 }
                 Some(Ok(Message::Text(_))) => break Some((close::UNSUPPORTED_DATA, "text frames are not part of the protocol; send binary MessagePack")),
                 Some(Ok(Message::Close(_))) => break None,
-                Some(Ok(_)) => {} // ping/pong: tungstenite answers pings itself
+                Some(Ok(Message::Ping(_))) => {
+                    // tungstenite answers pings itself; a flood of them
+                    // (each owing a pong) closes the connection.
+                    if !session.pings.take() {
+                        break Some((close::POLICY, "too many pings"));
+                    }
+                }
+                Some(Ok(_)) => {} // a pong to nothing we sent
             },
             _ = &mut hello_deadline, if session.player.is_none() => break Some((close::POLICY, "no hello in time")),
         }
