@@ -118,6 +118,13 @@ pub struct Limits {
     /// not reading) is disconnected. At least 256 KiB: the buffer's flush
     /// threshold is 128 KiB.
     pub write_buffer_max_bytes: usize,
+    /// Lookups of room codes that do not exist (`join`, `/api/rooms/{code}`)
+    /// one connection may make per minute (and at once); beyond, `join`
+    /// gets `rate_limited`, and three times as many refused close it.
+    pub join_misses_per_minute: u32,
+    /// The same per client address, over all its connections and the API
+    /// (loopback only with `limit_loopback`).
+    pub join_misses_per_minute_per_ip: u32,
 }
 
 impl Default for Limits {
@@ -136,6 +143,8 @@ impl Default for Limits {
             unclaimed_room_secs: 30,
             write_timeout_secs: 10,
             write_buffer_max_bytes: 1024 * 1024,
+            join_misses_per_minute: 10,
+            join_misses_per_minute_per_ip: 60,
         }
     }
 }
@@ -333,10 +342,13 @@ impl Config {
             || l.session_ttl_secs == 0
             || l.unclaimed_room_secs == 0
             || l.write_timeout_secs == 0
+            || l.join_misses_per_minute == 0
+            || l.join_misses_per_minute_per_ip == 0
         {
             return Err(ConfigError::Invalid(
                 "limits.room_inbox, limits.max_rooms, limits.hello_timeout_secs, limits.connections_per_ip, \
-                 limits.session_ttl_secs, limits.unclaimed_room_secs and limits.write_timeout_secs must be positive"
+                 limits.session_ttl_secs, limits.unclaimed_room_secs, limits.write_timeout_secs and the join miss budgets \
+                 must be positive"
                     .into(),
             ));
         }

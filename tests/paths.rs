@@ -604,3 +604,69 @@ async fn a_ping_flood_that_never_reads_is_dropped_at_the_write_buffer_cap() {
     .await;
     assert!(matches!(closed, Closed::Code(1008) | Closed::Dropped), "{closed:?}");
 }
+
+/// Guessing codes: a connection that joins codes that do not exist gets
+/// `no_such_room` for its budget (10 a minute), then `rate_limited` without
+/// a lookup (also for a code that exists), then, after three budgets of
+/// refusals, the close (1008).
+#[tokio::test]
+async fn guessing_room_codes_is_rate_limited_then_closed() {
+    let server = TestServer::start().await;
+    let (mut host, _) = Client::guest(&server.ws_url(), "Host").await;
+    host.send(json!({"t": "create", "game": "tictactoe", "private": true}))
+        .await;
+    let real = host.expect("joined").await["room"].clone();
+    let (mut guesser, _) = Client::guest(&server.ws_url(), "Guesser").await;
+    let mut answers = Vec::new();
+    let closed = within(async {
+        for i in 0.. {
+            // Codes of the right shape that no room has (the alphabet has no 1).
+            let code = format!("Z{i:05}").replace('0', "2").replace('1', "3");
+            guesser.send(json!({"t": "join", "room": code})).await;
+            match guesser.frame().await {
+                Ok(bytes) => answers.push(rmp_serde::from_slice::<Value>(&bytes).unwrap()["code"].clone()),
+                Err(closed) => return closed,
+            }
+            if i == 12 {
+                // Out of budget, even the real code is refused unseen.
+                guesser.send(json!({"t": "join", "room": real})).await;
+                let refused = guesser.expect("error").await;
+                assert_eq!(refused["code"], "rate_limited", "{refused}");
+            }
+        }
+        unreachable!()
+    })
+    .await;
+    assert_eq!(closed, Closed::Code(1008));
+    let misses = answers.iter().filter(|c| **c == "no_such_room").count();
+    assert_eq!(misses, 10, "{answers:?}");
+    assert!(answers[10..].iter().all(|c| *c == "rate_limited"));
+}
+
+/// The budget per address spans connections and the room API: with
+/// loopback counted, a second connection from the same address gets what
+/// the first left, and `GET /api/rooms/{code}` is refused (429) with it.
+#[tokio::test]
+async fn the_guess_budget_per_address_spans_connections_and_the_api() {
+    let server = TestServer::with(&[], |c| {
+        c.limits.limit_loopback = true;
+        c.limits.join_misses_per_minute = 10;
+        c.limits.join_misses_per_minute_per_ip = 14;
+    })
+    .await;
+    let mut codes = (0..).map(|i: u32| format!("Y{:05}", i).replace('0', "2").replace('1', "3"));
+    let (mut first, _) = Client::guest(&server.ws_url(), "First").await;
+    for _ in 0..10 {
+        first.send(json!({"t": "join", "room": codes.next().unwrap()})).await;
+        assert_eq!(first.expect("error").await["code"], "no_such_room");
+    }
+    let (status, _) = get_json(&server.http(&format!("/api/rooms/{}", codes.next().unwrap()))).await;
+    assert_eq!(status, 404, "the address has misses left");
+    let (mut second, _) = Client::guest(&server.ws_url(), "Second").await;
+    for expected in ["no_such_room", "no_such_room", "no_such_room", "rate_limited"] {
+        second.send(json!({"t": "join", "room": codes.next().unwrap()})).await;
+        assert_eq!(second.expect("error").await["code"], expected);
+    }
+    let (status, body) = get_json(&server.http(&format!("/api/rooms/{}", codes.next().unwrap()))).await;
+    assert_eq!((status, body["error"].as_str()), (429, Some("rate_limited")), "{body}");
+}

@@ -1,6 +1,8 @@
 //! The JSON API.
 
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -64,9 +66,27 @@ pub async fn rooms(State(state): State<AppState>) -> Response {
 /// only a room code (a Telegram `startapp` link to the lobby) can go to the
 /// game's page. Knowing a private room's code is what lets one join it, so
 /// this tells nothing a holder of the code could not learn by joining.
-pub async fn room(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+pub async fn room(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+) -> Response {
     let code = code.to_ascii_uppercase();
-    match state.matchmaker.find(&code) {
+    // Codes that do not exist spend the address's budget of misses, like
+    // `join`: guessing private rooms here is as limited as there.
+    let counted = state.counts(peer.ip());
+    if counted && !state.join_misses.has_token(peer.ip()) {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many lookups of rooms that do not exist; wait a minute".into(),
+        );
+    }
+    let found = state.matchmaker.find(&code);
+    if found.is_err() && counted {
+        state.join_misses.spend(peer.ip());
+    }
+    match found {
         Ok(room) => {
             let game = &room.game.manifest().name;
             Json(json!({

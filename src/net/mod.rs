@@ -5,6 +5,7 @@
 mod api;
 mod assets;
 pub mod connections;
+pub mod guesses;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -45,8 +46,18 @@ pub struct Shared {
     /// Signs and checks `welcome.session` tokens.
     pub sessions: SessionKey,
     pub connections: Arc<ConnectionLimiter>,
+    /// Misses looking up room codes, per address.
+    pub join_misses: guesses::AddressBudget,
     /// The stop signal every session and room watches.
     pub lifecycle: Lifecycle,
+}
+
+impl AppState {
+    /// Whether per-address limits apply to `ip`: always, but to loopback
+    /// (a local proxy or load generator) only with `limits.limit_loopback`.
+    pub fn counts(&self, ip: std::net::IpAddr) -> bool {
+        self.config.limits.limit_loopback || !ip.is_loopback()
+    }
 }
 
 impl Deref for AppState {
@@ -83,7 +94,7 @@ async fn websocket(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let counted = state.config.limits.limit_loopback || !peer.ip().is_loopback();
+    let counted = state.counts(peer.ip());
     let slot = if counted {
         ConnectionLimiter::acquire(&state.connections, peer.ip())
     } else {
@@ -109,7 +120,7 @@ async fn websocket(
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| session::run(socket, state, slot))
+        .on_upgrade(move |socket| session::run(socket, state, slot, counted.then_some(peer.ip())))
 }
 
 /// Why a server could not start.
@@ -191,6 +202,7 @@ impl Server {
             addr: config.bind,
             source,
         })?;
+        let config_misses_per_ip = config.limits.join_misses_per_minute_per_ip;
         let state = AppState(Arc::new(Shared {
             config,
             catalog,
@@ -199,6 +211,7 @@ impl Server {
             telegram,
             sessions,
             connections,
+            join_misses: guesses::AddressBudget::new(config_misses_per_ip),
             lifecycle: lifecycle.clone(),
         }));
         let app = router(state.clone());

@@ -14,8 +14,9 @@
 mod budget;
 mod signin;
 
+use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
@@ -24,6 +25,7 @@ use serde::de::IgnoredAny;
 use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
 
+use super::guesses::Bucket;
 use super::{AppState, ConnectionSlot};
 use crate::auth::SessionClaims;
 use crate::lifecycle::ConnectionSignal;
@@ -85,6 +87,12 @@ struct Session {
     /// Websocket pings the client may send: a bucket of [`MAX_PINGS_PER_SEC`].
     pings: InputBudget,
     bad_messages: BadMessages,
+    /// This connection's budget of joins of codes that do not exist.
+    join_misses: Bucket,
+    /// Joins refused for an empty budget; past three budgets, the close.
+    refused_joins: u32,
+    /// The client's address, when per-address limits apply to it.
+    peer: Option<IpAddr>,
     /// The server is stopping: the connection closes once out of a room.
     stopping: bool,
 }
@@ -96,7 +104,7 @@ fn unix_now() -> u64 {
 /// Serves one upgraded websocket until it closes. `_slot` counts the
 /// connection against its IP address's limit until it is dropped; the
 /// lifecycle guard makes the server's stop wait for it.
-pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) {
+pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot, peer: Option<IpAddr>) {
     let _alive = state.lifecycle.guard();
     let limits = state.config.limits.clone();
     let (tx, mut outbound) = mpsc::channel(limits.outbound_queue);
@@ -117,6 +125,9 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot) 
         room: None,
         inputs: InputBudget::new(1),
         pings: InputBudget::new(MAX_PINGS_PER_SEC),
+        join_misses: Bucket::full(limits.join_misses_per_minute, Instant::now()),
+        refused_joins: 0,
+        peer,
         stopping: false,
     };
     let hello_deadline = sleep(limits.hello_timeout());
@@ -462,6 +473,20 @@ impl Session {
     }
 
     async fn enter(&mut self, player: PlayerInfo, request: SeatRequest, rid: Option<Rid>) -> Next {
+        let by_code = matches!(request, SeatRequest::Join { .. });
+        if by_code && !self.may_miss() {
+            // Refused before the lookup, and without leaving the room the
+            // client is in.
+            self.refused_joins += 1;
+            if self.refused_joins > 3 * self.state.config.limits.join_misses_per_minute {
+                return Next::Close(close::POLICY, "too many joins of rooms that do not exist");
+            }
+            return self.error(
+                ErrorCode::RateLimited,
+                "too many joins of rooms that do not exist; wait a minute",
+                rid,
+            );
+        }
         self.leave_room();
         let client = self.next_stay();
         match seat(&*self.state.matchmaker, &request, &player, &client, rid).await {
@@ -470,7 +495,28 @@ impl Session {
                 self.room = Some(room);
                 Next::Continue
             }
-            Err((code, message)) => self.error(code, &message, rid),
+            Err((code, message)) => {
+                if by_code && code == ErrorCode::NoSuchRoom {
+                    self.spend_miss();
+                }
+                self.error(code, &message, rid)
+            }
+        }
+    }
+
+    /// Whether this connection and its address may look up one more code
+    /// that turns out not to exist.
+    fn may_miss(&mut self) -> bool {
+        let per_minute = self.state.config.limits.join_misses_per_minute;
+        self.join_misses.has_token(per_minute, Instant::now())
+            && self.peer.is_none_or(|ip| self.state.join_misses.has_token(ip))
+    }
+
+    fn spend_miss(&mut self) {
+        let per_minute = self.state.config.limits.join_misses_per_minute;
+        self.join_misses.spend(per_minute, Instant::now());
+        if let Some(ip) = self.peer {
+            self.state.join_misses.spend(ip);
         }
     }
 
