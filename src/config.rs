@@ -140,7 +140,7 @@ impl Default for Limits {
             connections_per_ip: 64,
             limit_loopback: false,
             session_ttl_secs: 24 * 60 * 60,
-            unclaimed_room_secs: 30,
+            unclaimed_room_secs: 5,
             write_timeout_secs: 10,
             write_buffer_max_bytes: 1024 * 1024,
             join_misses_per_minute: 10,
