@@ -2,41 +2,22 @@
 
 mod common;
 
-use std::process::Stdio;
-
 use common::{get_json, http_get, Client};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// Starts `parlor serve` with `args` and returns it with its base URL, read
 /// from the line it logs.
 async fn serve(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_parlor"));
+    command
         .arg("serve")
         .args(args)
         .envs(env.iter().copied())
         .env("PARLOR_LOG", "info")
         // Not the repository: nothing may be read from beside the sources.
-        .current_dir(std::env::temp_dir())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(common::PATIENCE, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(at) = line.find("serving on ") {
-                return line[at + "serving on ".len()..].trim().trim_end_matches('/').to_owned();
-            }
-        }
-        panic!("parlor serve exited without serving");
-    })
-    .await
-    .expect("parlor serve logs its URL");
-    // Keep draining the log so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+        .current_dir(std::env::temp_dir());
+    common::spawn_serving(&mut command).await
 }
 
 #[tokio::test]
@@ -144,24 +125,10 @@ async fn a_bad_manifest_stops_the_server_with_a_clear_message() {
 /// acked patches, with no error.
 #[tokio::test]
 async fn the_raw_baseline_serves_the_load_generator() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_raw-baseline"))
-        .args(["--bind", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(common::PATIENCE, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(at) = line.find("serving on ") {
-                let rest = &line[at + "serving on ".len()..];
-                return format!("{}ws", rest.split_whitespace().next().unwrap());
-            }
-        }
-        panic!("raw-baseline exited without serving");
-    })
-    .await
-    .expect("raw-baseline logs its URL");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_raw-baseline"));
+    command.args(["--bind", "127.0.0.1:0"]);
+    let (_child, address) = common::spawn_serving(&mut command).await;
+    let url = format!("{address}/ws");
     let summary = parlor::load::run(&parlor::load::LoadConfig {
         url,
         clients: 4,

@@ -2,11 +2,8 @@
 
 mod common;
 
-use std::process::Stdio;
-
 use common::{Client, Closed, PATIENCE};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// Starts `parlor serve` with `config` (TOML) in `dir`; returns it and its
@@ -14,30 +11,15 @@ use tokio::process::{Child, Command};
 async fn serve(dir: &std::path::Path, config: &str) -> (Child, String) {
     let config_path = dir.join("parlor.toml");
     std::fs::write(&config_path, config).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_parlor"));
+    command
         .args(["serve", "--bind", "127.0.0.1:0", "--config"])
         .arg(&config_path)
         .arg("--data-dir")
         .arg(dir.join("data"))
-        .env("PARLOR_LOG", "info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(PATIENCE, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(at) = line.find("serving on http://") {
-                let addr = line[at + "serving on http://".len()..].trim().trim_end_matches('/');
-                return format!("ws://{addr}/ws");
-            }
-        }
-        panic!("parlor serve exited without serving");
-    })
-    .await
-    .expect("parlor serve logs its URL");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+        .env("PARLOR_LOG", "info");
+    let (child, url) = common::spawn_serving(&mut command).await;
+    (child, format!("{}/ws", url.replace("http://", "ws://")))
 }
 
 fn sigterm(child: &Child) {

@@ -362,3 +362,30 @@ impl Mirror {
             .collect()
     }
 }
+
+/// Spawns `command` (a server binary) with its log piped, reads the log
+/// until the line with "serving on ", and returns the child and the first
+/// word after it, without a trailing `/`. The rest of the log is drained in
+/// a task, so the server never blocks on a full pipe.
+pub async fn spawn_serving(command: &mut tokio::process::Command) -> (tokio::process::Child, String) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = command
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = tokio::time::timeout(PATIENCE, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.find("serving on ") {
+                let rest = line[at + "serving on ".len()..].split_whitespace().next().unwrap_or("");
+                return rest.trim_end_matches('/').to_owned();
+            }
+        }
+        panic!("the server exited without serving");
+    })
+    .await
+    .expect("the server logs where it serves");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, address)
+}
