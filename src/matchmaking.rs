@@ -215,6 +215,11 @@ impl LocalDirectory {
     /// between two changes.
     fn update(&self, code: &str, change: impl FnOnce(&mut Entry)) {
         let mut open = self.open.lock().expect("matchmaking index lock");
+        self.update_locked(&mut open, code, change);
+    }
+
+    /// [`LocalDirectory::update`] for a caller holding the index lock.
+    fn update_locked(&self, open: &mut HashMap<String, OpenRooms>, code: &str, change: impl FnOnce(&mut Entry)) {
         let Some(mut entry) = self.rooms.get_mut(code) else {
             return;
         };
@@ -241,39 +246,20 @@ impl Matchmaker for LocalMatchmaker {
         // Pick (or open) and reserve under the index lock: two quick
         // matches at the same moment see each other's reservation.
         let mut open = self.directory.open.lock().expect("matchmaking index lock");
-        let candidates: Vec<Arc<str>> = open
-            .get(game)
-            .map(|set| set.iter().map(|(_, code)| code.clone()).collect())
-            .unwrap_or_default();
-        let mut picked = None;
-        for code in candidates {
-            match self.directory.rooms.get(&code) {
-                Some(entry) if !entry.handle.is_closed() => {
-                    picked = Some(entry.handle.clone());
-                    break;
-                }
-                // Closing: its task will remove it; skip it meanwhile.
-                _ => continue,
-            }
-        }
+        // The fullest room whose task is not closing (a closing one is
+        // removed by its task; it is skipped meanwhile).
+        let picked = open.get(game).and_then(|set| {
+            set.iter().find_map(|(_, code)| {
+                let entry = self.directory.rooms.get(code)?;
+                (!entry.handle.is_closed()).then(|| entry.handle.clone())
+            })
+        });
         let room = match picked {
             Some(room) => room,
             None => self.open_room_for(&mut open, game, false, None)?,
         };
-        let mut entry = self
-            .directory
-            .rooms
-            .get_mut(&room.code)
-            .expect("the room was just picked or opened");
-        let set = open.entry(game.to_owned()).or_default();
-        if let Some(key) = entry.open_key() {
-            set.remove(&key);
-        }
-        entry.reserved += 1;
-        if let Some(key) = entry.open_key() {
-            set.insert(key);
-        }
-        drop(entry);
+        self.directory
+            .update_locked(&mut open, &room.code, |entry| entry.reserved += 1);
         drop(open);
         Ok(Pick {
             reservation: Box::new(Reservation {

@@ -93,14 +93,19 @@ async fn until_ack(c: &mut Client, seq: u32) {
     within(async { while c.expect("patch").await["ack"] != seq {} }).await
 }
 
-/// The next frame, raw, or how the server closed.
-async fn frame(c: &mut Client) -> Result<Vec<u8>, Closed> {
-    c.frame().await
+/// Reads raw frames, undecoded (patches here are tens of kilobytes), until
+/// the server ends the connection; returns how.
+async fn closed_unread(c: &mut Client) -> Closed {
+    loop {
+        if let Err(closed) = c.frame().await {
+            return closed;
+        }
+    }
 }
 
 /// The next message's type and tick, its size, and its bytes.
 async fn head(c: &mut Client) -> (Head, usize, Vec<u8>) {
-    let bytes = frame(c).await.expect("the socket stays open");
+    let bytes = c.frame().await.expect("the socket stays open");
     let head: Head = rmp_serde::from_slice(&bytes).expect("server frames decode");
     (head, bytes.len(), bytes)
 }
@@ -234,14 +239,7 @@ async fn a_client_that_cannot_take_reserved_messages_is_closed_with_1008() {
     .await;
 
     // Reading again, the client gets what was queued, then the close.
-    let closed = within(async {
-        loop {
-            if let Err(closed) = frame(&mut slow).await {
-                break closed;
-            }
-        }
-    })
-    .await;
+    let closed = within(closed_unread(&mut slow)).await;
     assert_eq!(closed, Closed::Code(1008));
     // The room plays on for the others.
     for _ in 0..3 {
@@ -255,7 +253,7 @@ fn follow_ticks(mut client: Client) -> Arc<AtomicU64> {
     let tick = Arc::new(AtomicU64::new(0));
     let seen = tick.clone();
     tokio::spawn(async move {
-        while let Ok(bytes) = frame(&mut client).await {
+        while let Ok(bytes) = client.frame().await {
             if let Ok(Head { tick: Some(t), .. }) = rmp_serde::from_slice::<Head>(&bytes) {
                 seen.fetch_max(t, Ordering::Relaxed);
             }
@@ -310,14 +308,7 @@ async fn a_peer_that_never_reads_is_dropped_within_the_write_timeout() {
 
     // The server ended the connection: what the kernel buffered arrives,
     // then the end, without the close handshake a reading peer would get.
-    let closed = within(async {
-        loop {
-            if let Err(closed) = frame(&mut slow).await {
-                break closed;
-            }
-        }
-    })
-    .await;
+    let closed = within(closed_unread(&mut slow)).await;
     assert_eq!(closed, Closed::Dropped);
     // Both rooms ran over the same span; the stalled client did not hold
     // its room back.
@@ -594,14 +585,7 @@ async fn a_ping_flood_that_never_reads_is_dropped_at_the_write_buffer_cap() {
     }
     // Reading now drains what was buffered, then finds the end: the close
     // frame, or none if it could not get out within its second.
-    let closed = within(async {
-        loop {
-            if let Err(closed) = frame(&mut flood).await {
-                break closed;
-            }
-        }
-    })
-    .await;
+    let closed = within(closed_unread(&mut flood)).await;
     assert!(matches!(closed, Closed::Code(1008) | Closed::Dropped), "{closed:?}");
 }
 

@@ -437,19 +437,15 @@ impl InitData {
             Some(last) => format!("{} {}", self.user.first_name, last),
             None => self.user.first_name.clone(),
         };
-        let name = clean_name(&full);
+        let name = super::names::display_name(&full);
         if !name.is_empty() {
             return name;
         }
-        match self.user.username.as_deref().map(clean_name) {
+        match self.user.username.as_deref().map(super::names::display_name) {
             Some(username) if !username.is_empty() => username,
             _ => "Player".to_string(),
         }
     }
-}
-
-fn clean_name(raw: &str) -> String {
-    super::names::display_name(raw)
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! The room task: when a room ticks, and how it stops.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -91,8 +90,6 @@ pub struct Room {
     pub(super) stop_deadline: Option<Instant>,
 }
 
-type Stopping = Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-
 impl Room {
     /// A room of `game` with no players yet.
     pub fn new(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>) -> Room {
@@ -121,10 +118,7 @@ impl Room {
         let unclaimed = tokio::time::Instant::from_std(self.opened + self.ctx.unclaimed_grace);
         match self.tick_interval {
             Some(period) => self.run_real_time(&mut rx, period, unclaimed).await,
-            None => {
-                let stopping: Stopping = Box::pin(self.ctx.lifecycle.stopping());
-                self.run_turn_based(&mut rx, unclaimed, stopping).await
-            }
+            None => self.run_turn_based(&mut rx, unclaimed).await,
         }
         for member in self.members.iter().filter(|m| m.offline_until.is_some()) {
             self.ctx.directory.seat_released(&self.code, &member.info.id);
@@ -182,12 +176,11 @@ impl Room {
 
     /// Ticks when commands arrive (one tick for a burst) or a timer the
     /// game set is due; otherwise the task is parked and costs nothing.
-    async fn run_turn_based(
-        &mut self,
-        rx: &mut mpsc::Receiver<RoomCommand>,
-        unclaimed: tokio::time::Instant,
-        mut stopping: Stopping,
-    ) {
+    async fn run_turn_based(&mut self, rx: &mut mpsc::Receiver<RoomCommand>, unclaimed: tokio::time::Instant) {
+        // Parked for minutes at a time, a turn-based room waits on the stop
+        // itself (a real-time room reads the flag at its tick).
+        let stopping = self.ctx.lifecycle.stopping();
+        tokio::pin!(stopping);
         while !self.closed {
             let wake = self.next_wake();
             let deadline = self.stop_deadline.map(tokio::time::Instant::from_std);

@@ -34,7 +34,6 @@ use crate::protocol::{frames, ClientMessage, ErrorCode, LeftReason, Rid};
 use crate::room::{ClientHandle, Outbound, PlayerInfo, RoomHandle};
 use crate::simulation::{AnyInput, DecodeError};
 use budget::{BadMessages, InputBudget};
-pub use signin::MAX_NAME_CHARS;
 use signin::{Credentials, Refusal};
 
 /// Close codes this server uses.

@@ -5,7 +5,8 @@ use crate::auth::{SessionKey, TelegramAuth};
 use crate::matchmaking::random_code;
 use crate::protocol::{ErrorCode, PlayerRef, VERSION};
 
-pub use crate::auth::names::MAX_NAME_CHARS;
+#[cfg(test)]
+use crate::auth::names::MAX_NAME_CHARS;
 /// Longest `chat_instance` kept for `chat`; Telegram's are far shorter.
 const MAX_CHAT_INSTANCE_CHARS: usize = 128;
 /// Ids of guests start with this; Telegram players' with `tg:`.
