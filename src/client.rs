@@ -25,7 +25,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::protocol::{ClientMessage, Rid, ServerMessage, Value};
+use crate::protocol::{ClientMessage, Rid, ServerMessage};
 
 /// How the server ended a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,12 +124,6 @@ impl Client {
         ServerMessage::decode(&frame).map_err(ClientError::Decode)
     }
 
-    /// The next message as a generic value (its map, keys as sent).
-    pub async fn recv_value(&mut self) -> Result<Value, ClientError> {
-        let frame = self.recv_frame().await?;
-        rmp_serde::from_slice(&frame).map_err(|e| ClientError::Decode(e.to_string()))
-    }
-
     /// Closes the connection (a close frame, then the end of the stream).
     pub async fn close(&mut self) {
         let _ = self.ws.close(None).await;
@@ -139,16 +133,5 @@ impl Client {
     /// set up by hand, e.g. with a small receive buffer).
     pub fn from_socket(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
         Client { ws, rid: 0 }
-    }
-
-    /// Reads until the server closes the connection; returns how.
-    pub async fn closed(&mut self) -> Closed {
-        loop {
-            match self.recv_frame().await {
-                Ok(_) | Err(ClientError::Text | ClientError::Decode(_)) => continue,
-                Err(ClientError::Closed(closed)) => return closed,
-                Err(ClientError::Socket(_)) => return Closed::Dropped,
-            }
-        }
     }
 }
