@@ -50,8 +50,7 @@ mod close {
 pub const MAX_PINGS_PER_SEC: u32 = 10;
 /// Frames written before one flush: batches a burst into few syscalls.
 const WRITE_BATCH: usize = 32;
-/// How long the close frame may take to go out; a peer that does not read
-/// is dropped without it.
+/// How long the error explaining a close may take to go out.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What the reader decided about the connection.
@@ -103,7 +102,7 @@ fn unix_now() -> u64 {
 /// Serves one upgraded websocket until it closes. `_slot` counts the
 /// connection against its IP address's limit until it is dropped; the
 /// lifecycle guard makes the server's stop wait for it.
-pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot, peer: Option<IpAddr>) {
+pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSlot>, peer: Option<IpAddr>) {
     let _alive = state.lifecycle.guard();
     let limits = state.config.limits.clone();
     let (tx, mut outbound) = mpsc::channel(limits.outbound_queue);
@@ -222,7 +221,9 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot, 
             code,
             reason: reason.into(),
         }));
-        let _ = timeout(CLOSE_TIMEOUT, socket.send(frame)).await;
+        // A client closed for being behind has a backlog to read before
+        // the close: it gets as long as any write, then is dropped without.
+        let _ = timeout(limits.write_timeout(), socket.send(frame)).await;
     }
     session.disconnected();
 }
