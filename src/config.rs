@@ -114,6 +114,9 @@ pub struct Limits {
     pub limit_loopback: bool,
     /// Seconds a `welcome.session` token stays valid for resuming.
     pub session_ttl_secs: u64,
+    /// Seconds a session lives at most from its sign-in, however often it
+    /// is resumed; then initData (or a guest name) again.
+    pub session_max_lifetime_secs: u64,
     /// Seconds a new room waits for its first player before it closes.
     pub unclaimed_room_secs: u64,
     /// Seconds one write to a client's socket may take; a peer that does
@@ -151,6 +154,7 @@ impl Default for Limits {
             connections_per_ip: 64,
             limit_loopback: false,
             session_ttl_secs: 24 * 60 * 60,
+            session_max_lifetime_secs: 7 * 24 * 60 * 60,
             unclaimed_room_secs: 5,
             write_timeout_secs: 10,
             write_buffer_max_bytes: 1024 * 1024,
@@ -428,6 +432,7 @@ impl Config {
             || l.hello_timeout_secs == 0
             || l.connections_per_ip == 0
             || l.session_ttl_secs == 0
+            || l.session_max_lifetime_secs == 0
             || l.unclaimed_room_secs == 0
             || l.write_timeout_secs == 0
             || l.join_misses_per_minute == 0
@@ -436,7 +441,7 @@ impl Config {
         {
             return Err(ConfigError::Invalid(
                 "limits.room_inbox, limits.max_rooms, limits.hello_timeout_secs, limits.connections_per_ip, \
-                 limits.session_ttl_secs, limits.unclaimed_room_secs, limits.write_timeout_secs, limits.http_header_timeout_secs and the join miss budgets \
+                 limits.session_ttl_secs, limits.session_max_lifetime_secs, limits.unclaimed_room_secs, limits.write_timeout_secs, limits.http_header_timeout_secs and the join miss budgets \
                  must be positive"
                     .into(),
             ));

@@ -323,19 +323,26 @@ async fn a_peer_that_never_reads_is_dropped_within_the_write_timeout() {
 // Membership and the room directory.
 // ---------------------------------------------------------------------------
 
-/// The same player joining from a second connection takes over the seat; the first connection gets `left` `replaced`.
+/// The same player joining from a second connection (a second sign-in, so
+/// a second session) takes over the seat; the first connection gets `left`
+/// `replaced`.
 #[tokio::test]
 async fn the_same_player_joining_from_another_connection_replaces_the_first() {
-    let server = TestServer::start().await;
-    let (mut first, welcome) = Client::guest(&server.ws_url(), "Ada").await;
+    use common::telegram::{launch, sign, BOT_TOKEN};
+    let server = TestServer::start_with(|c| c.telegram.bot_token = Some(BOT_TOKEN.into()), None).await;
+    let sign_in = || async {
+        let init_data = sign(BOT_TOKEN, &launch(7, "Ada", None));
+        let mut client = Client::hello(&server.ws_url(), json!({"init_data": init_data})).await;
+        let welcome = client.expect("welcome").await;
+        (client, welcome)
+    };
+    let (mut first, welcome) = sign_in().await;
     first
         .send(json!({"t": "create", "game": "arena", "private": true}))
         .await;
     let joined = first.expect("joined").await;
 
-    let token = welcome["session"].as_str().unwrap();
-    let mut second = Client::hello(&server.ws_url(), json!({"session": token})).await;
-    let again = second.expect("welcome").await;
+    let (mut second, again) = sign_in().await;
     assert_eq!(again["player"], welcome["player"]);
     assert_eq!(
         again["room"],

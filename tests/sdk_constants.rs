@@ -4,7 +4,7 @@
 //! file (then rebuild the SDK: `cd assets/sdk && npm run build`).
 
 use parlor::matchmaking::{CODE_ALPHABET, CODE_LEN};
-use parlor::protocol::{ErrorCode, LeftReason, DEFAULT_MAX_FRAME_BYTES, VERSION};
+use parlor::protocol::{ErrorCode, LeftReason, CLOSE_SESSION_REPLACED, DEFAULT_MAX_FRAME_BYTES, VERSION};
 
 fn quoted_list(items: impl Iterator<Item = &'static str>) -> String {
     items.map(|s| format!("  \"{s}\",\n")).collect()
@@ -28,7 +28,9 @@ fn expected() -> String {
          /** Every `error.code` the server sends. */\n\
          export const ERROR_CODES = [\n{}] as const;\n\
          /** Every `left.reason` the server sends. */\n\
-         export const LEFT_REASONS = [{}] as const;\n",
+         export const LEFT_REASONS = [{}] as const;\n\
+         /** The close code of a connection a newer one of its session replaced. */\n\
+         export const CLOSE_SESSION_REPLACED = {CLOSE_SESSION_REPLACED};\n",
         quoted_list(ErrorCode::ALL.iter().map(|c| c.as_str())),
         LeftReason::ALL
             .iter()

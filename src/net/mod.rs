@@ -54,6 +54,8 @@ pub struct Shared {
     pub join_misses: guesses::AddressBudget,
     /// The stop signal every session and room watches.
     pub lifecycle: Lifecycle,
+    /// The connection holding each session.
+    pub live_sessions: Arc<session::live::LiveSessions>,
 }
 
 impl AppState {
@@ -221,6 +223,7 @@ impl Server {
             connections,
             join_misses: guesses::AddressBudget::new(config_misses_per_ip),
             lifecycle: lifecycle.clone(),
+            live_sessions: Arc::default(),
         }));
         let task = tokio::spawn(listener::serve(listener, router(state.clone()), state.clone()));
         Ok(Server { addr, state, task })

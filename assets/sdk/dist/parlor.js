@@ -1479,6 +1479,7 @@ var ERROR_CODES = [
   "unsupported"
 ];
 var LEFT_REASONS = ["leave", "finished", "error", "replaced", "expired", "shutdown"];
+var CLOSE_SESSION_REPLACED = 4001;
 
 // src/emitter.ts
 var Emitter = class {
@@ -2558,6 +2559,9 @@ var Client = class extends Emitter {
     }
     this.signInAfresh = false;
     this.abandoned = null;
+    if (code === CLOSE_SESSION_REPLACED) {
+      this.fatal ?? (this.fatal = new ParlorError("replaced", "a newer connection took over this session"));
+    }
     if (this.fatal !== null || !this.retry.enabled) {
       this.shutdown(code, reason || "the connection closed", "disconnected", this.fatal ?? void 0);
       return;

@@ -1,6 +1,6 @@
 import { decodeFrame, encodeFrame } from "./codec.js";
 import type { Message } from "./codec.js";
-import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./constants.js";
+import { CLOSE_SESSION_REPLACED, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./constants.js";
 import { Emitter } from "./emitter.js";
 import { ParlorError } from "./errors.js";
 import type { ErrorCode } from "./errors.js";
@@ -852,6 +852,11 @@ export class Client extends Emitter<ClientEvents> {
     this.signInAfresh = false;
     // A restoring `join` whose room was left died with the socket.
     this.abandoned = null;
+    if (code === CLOSE_SESSION_REPLACED) {
+      // Another page resumed this session and holds it now; reconnecting
+      // would only take it back and forth.
+      this.fatal ??= new ParlorError("replaced", "a newer connection took over this session");
+    }
     if (this.fatal !== null || !this.retry.enabled) {
       this.shutdown(code, reason || "the connection closed", "disconnected", this.fatal ?? undefined);
       return;

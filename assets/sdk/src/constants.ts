@@ -29,3 +29,5 @@ export const ERROR_CODES = [
 ] as const;
 /** Every `left.reason` the server sends. */
 export const LEFT_REASONS = ["leave", "finished", "error", "replaced", "expired", "shutdown"] as const;
+/** The close code of a connection a newer one of its session replaced. */
+export const CLOSE_SESSION_REPLACED = 4001;

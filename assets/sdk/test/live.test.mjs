@@ -128,6 +128,21 @@ describe("against parlor serve", { skip }, () => {
     assert.equal(again.room.you, room.you);
     assert.equal(await again.play("arena"), again.room);
   });
+
+  test("a second page resuming the session closes the first for good (4001)", async () => {
+    const first = await connect("Rita");
+    const room = await first.create("arena", { private: true });
+    let reconnecting = 0;
+    first.on("reconnecting", () => reconnecting++);
+    const closed = next(first, "close");
+    const second = await connect("Rita (second tab)", { session: first.session });
+    assert.equal(second.player.id, first.player.id);
+    assert.equal(second.room?.code, room.code, "the seat moved to the second page");
+    const { code } = await closed;
+    assert.equal(code, 4001);
+    assert.equal(first.status, "closed");
+    assert.equal(reconnecting, 0);
+  });
 });
 
 // An arena with short rounds on a small field, so that in a few seconds
