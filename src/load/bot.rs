@@ -53,6 +53,9 @@ struct Peek<'a> {
     a: Option<u32>,
     #[serde(default)]
     room: Option<String>,
+    /// A private room's invite, in `joined`.
+    #[serde(default)]
+    invite: Option<String>,
     #[serde(default)]
     code: Option<String>,
     #[serde(default)]
@@ -105,7 +108,8 @@ async fn send<D: Serialize>(socket: &mut Client, message: &ClientMessage<D>) -> 
     socket.send(message).await.map_err(|e| format!("send: {e}"))
 }
 
-/// Reads until a frame of type `t`; an `error` frame fails.
+/// Reads until a frame of type `t`; an `error` frame fails. Returns what
+/// joins the room the frame names: its invite, else its code.
 async fn expect(socket: &mut Client, t: &str, stop: &mut watch::Receiver<bool>) -> Result<Option<String>, String> {
     loop {
         let frame = tokio::select! {
@@ -114,7 +118,7 @@ async fn expect(socket: &mut Client, t: &str, stop: &mut watch::Receiver<bool>) 
         };
         let peek: Peek = rmp_serde::from_slice(&frame).map_err(|e| format!("undecodable frame: {e}"))?;
         if peek.t == t {
-            return Ok(peek.room);
+            return Ok(peek.invite.or(peek.room));
         }
         if peek.t == "error" {
             return Err(format!(

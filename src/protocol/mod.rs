@@ -365,6 +365,10 @@ pub enum ServerMessage<V = Value> {
     /// The full state of the room just entered (or a resync).
     Joined {
         room: String,
+        /// Extension (1.1): a private room's invite, `CODE-SECRET`, the
+        /// only thing that joins it by code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invite: Option<String>,
         game: String,
         you: u64,
         tick: u64,

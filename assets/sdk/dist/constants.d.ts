@@ -4,6 +4,8 @@ export declare const PROTOCOL_VERSION = 1;
 export declare const ROOM_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 /** The length of a room code. */
 export declare const ROOM_CODE_LENGTH = 6;
+/** The length of the secret after the dash in a private room's invite (`CODE-SECRET`). */
+export declare const INVITE_SECRET_LENGTH = 16;
 /** The server's default inbound frame limit, in bytes. */
 export declare const MAX_FRAME_BYTES = 16384;
 /** Every `error.code` the server sends. */

@@ -284,7 +284,7 @@ export class Client extends Emitter<ClientEvents> {
     return this.request({ t: "create", game: checkName(game), private: options.private === true });
   }
 
-  /** Joins the room with this code (any case). */
+  /** Joins the room with this code, or a private room by its invite (`room.invite`; any case). */
   join<C extends object = Record<string, any>, R extends object = Record<string, any>>(
     code: string,
   ): Promise<Room<C, R>> {
@@ -919,7 +919,7 @@ export class Client extends Emitter<ClientEvents> {
     if (room === null) return;
     const rid = this.nextRid();
     this.restoring = { room, via: "join", rid, timer: setTimeout(() => this.expire(), this.requestTimeout) };
-    this.write(encodeFrame({ t: "join", room: room.code, rid }), true);
+    this.write(encodeFrame({ t: "join", room: room.invite ?? room.code, rid }), true);
   }
 
   /** The room being restored is not got back: it is left (`expired`, or `shutdown`). */

@@ -8,6 +8,8 @@ export const PROTOCOL_VERSION = 1;
 export const ROOM_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 /** The length of a room code. */
 export const ROOM_CODE_LENGTH = 6;
+/** The length of the secret after the dash in a private room's invite (`CODE-SECRET`). */
+export const INVITE_SECRET_LENGTH = 16;
 /** The server's default inbound frame limit, in bytes. */
 export const MAX_FRAME_BYTES = 16384;
 /** Every `error.code` the server sends. */
