@@ -135,6 +135,12 @@ pub struct Limits {
     /// The same per client address, over all its connections and the API
     /// (loopback only with `limit_loopback`).
     pub join_misses_per_minute_per_ip: u32,
+    /// Rooms one connection may open (`create`) per minute (and at once);
+    /// beyond, `create` gets `rate_limited`.
+    pub rooms_per_minute: u32,
+    /// The same per client address, over all its connections (loopback
+    /// only with `limit_loopback`).
+    pub rooms_per_minute_per_ip: u32,
     /// Seconds an HTTP connection has to send a request's headers, counted
     /// from when it opens or its previous response went out: a silent,
     /// half-sent or idle keep-alive connection closes after this.
@@ -161,6 +167,8 @@ impl Default for Limits {
             join_misses_per_minute: 10,
             join_misses_per_minute_per_ip: 60,
             http_header_timeout_secs: 10,
+            rooms_per_minute: 10,
+            rooms_per_minute_per_ip: 60,
         }
     }
 }
@@ -438,10 +446,12 @@ impl Config {
             || l.join_misses_per_minute == 0
             || l.join_misses_per_minute_per_ip == 0
             || l.http_header_timeout_secs == 0
+            || l.rooms_per_minute == 0
+            || l.rooms_per_minute_per_ip == 0
         {
             return Err(ConfigError::Invalid(
                 "limits.room_inbox, limits.max_rooms, limits.hello_timeout_secs, limits.connections_per_ip, \
-                 limits.session_ttl_secs, limits.session_max_lifetime_secs, limits.unclaimed_room_secs, limits.write_timeout_secs, limits.http_header_timeout_secs and the join miss budgets \
+                 limits.session_ttl_secs, limits.session_max_lifetime_secs, limits.unclaimed_room_secs, limits.write_timeout_secs, limits.http_header_timeout_secs, the join miss and room budgets \
                  must be positive"
                     .into(),
             ));

@@ -4,9 +4,9 @@
 
 mod api;
 mod assets;
+pub mod budgets;
 pub mod client_addr;
 pub mod connections;
-pub mod guesses;
 mod listener;
 pub mod session;
 
@@ -51,7 +51,9 @@ pub struct Shared {
     pub sessions: SessionKey,
     pub connections: Arc<ConnectionLimiter>,
     /// Misses looking up room codes, per address.
-    pub join_misses: guesses::AddressBudget,
+    pub join_misses: budgets::AddressBudget,
+    /// Rooms opened, per address.
+    pub rooms_opened: budgets::AddressBudget,
     /// The stop signal every session and room watches.
     pub lifecycle: Lifecycle,
     /// The connection holding each session.
@@ -213,6 +215,7 @@ impl Server {
             source,
         })?;
         let config_misses_per_ip = config.limits.join_misses_per_minute_per_ip;
+        let config_rooms_per_ip = config.limits.rooms_per_minute_per_ip;
         let state = AppState(Arc::new(Shared {
             config,
             catalog,
@@ -221,7 +224,8 @@ impl Server {
             telegram,
             sessions,
             connections,
-            join_misses: guesses::AddressBudget::new(config_misses_per_ip),
+            join_misses: budgets::AddressBudget::new(config_misses_per_ip),
+            rooms_opened: budgets::AddressBudget::new(config_rooms_per_ip),
             lifecycle: lifecycle.clone(),
             live_sessions: Arc::default(),
         }));

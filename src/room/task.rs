@@ -153,6 +153,12 @@ impl Room {
         // up; the load generator reports the delivered rate.
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
         while !self.closed {
+            if self.nobody_connected() && self.stop_deadline.is_none() {
+                self.pause(rx, unclaimed).await;
+                // The first tick after a pause is one period away.
+                ticker.reset();
+                continue;
+            }
             tokio::select! {
                 _ = ticker.tick() => {}
                 _ = sleep_until(unclaimed), if self.roster.is_empty() => {
@@ -183,6 +189,39 @@ impl Room {
                 self.tick();
             }
             self.stop_if_due();
+        }
+    }
+
+    /// Whether no member is connected: nobody seated yet, or every seat
+    /// held for a dropped connection.
+    fn nobody_connected(&self) -> bool {
+        self.members.iter().all(|m| m.offline_until.is_some())
+    }
+
+    /// A real-time room nobody is connected to does not tick: its clock and
+    /// its game stand still (nobody sees them) until a join or a resume, a
+    /// held seat's grace ending, the unclaimed deadline or the stop. A room
+    /// whose players all dropped costs a parked task, not 20 ticks a second.
+    async fn pause(&mut self, rx: &mut mpsc::Receiver<RoomCommand>, unclaimed: tokio::time::Instant) {
+        let stopping = self.ctx.lifecycle.stopping();
+        tokio::pin!(stopping);
+        while !self.closed && self.nobody_connected() {
+            let grace = self.members.iter().filter_map(|m| m.offline_until).min();
+            tokio::select! {
+                command = rx.recv() => match command {
+                    Some(command) => self.handle(command),
+                    None => self.closed = true,
+                },
+                _ = sleep_until(grace.map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std)), if grace.is_some() => {
+                    self.release_expired_seats();
+                }
+                _ = sleep_until(unclaimed), if self.roster.is_empty() => self.closed = true,
+                _ = &mut stopping => {
+                    // A running match is given the shutdown grace, ticking.
+                    self.begin_stop();
+                    return;
+                }
+            }
         }
     }
 

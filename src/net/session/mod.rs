@@ -26,7 +26,7 @@ use serde::de::IgnoredAny;
 use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
 
-use super::guesses::Bucket;
+use super::budgets::Bucket;
 use super::{AppState, ConnectionSlot};
 use crate::auth::{new_session_id, SessionClaims};
 use crate::lifecycle::ConnectionSignal;
@@ -93,6 +93,8 @@ struct Session {
     join_misses: Bucket,
     /// Joins refused for an empty budget; past three budgets, the close.
     refused_joins: u32,
+    /// This connection's budget of rooms opened.
+    rooms_opened: Bucket,
     /// The client's address, when per-address limits apply to it.
     peer: Option<IpAddr>,
     /// The server is stopping: the connection closes once out of a room.
@@ -141,6 +143,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
         pings: InputBudget::new(MAX_PINGS_PER_SEC),
         join_misses: Bucket::full(limits.join_misses_per_minute, Instant::now()),
         refused_joins: 0,
+        rooms_opened: Bucket::full(limits.rooms_per_minute, Instant::now()),
         peer,
         stopping: false,
         signal: signal.clone(),
@@ -550,10 +553,22 @@ impl Session {
                 rid,
             );
         }
+        let creates = matches!(request, SeatRequest::Create { .. });
+        if creates && !self.may_open_room() {
+            let per_minute = self.state.config.limits.rooms_per_minute;
+            return self.error(
+                ErrorCode::RateLimited,
+                &format!("too many rooms opened (at most {per_minute} a minute per connection); wait a minute"),
+                rid,
+            );
+        }
         self.leave_room();
         let client = self.next_stay();
         match seat(&*self.state.matchmaker, &request, &player, &client, rid).await {
             Ok(room) => {
+                if creates {
+                    self.spend_room();
+                }
                 self.inputs = InputBudget::new(room.game.manifest().input_rate);
                 self.room = Some(room);
                 Next::Continue
@@ -573,6 +588,21 @@ impl Session {
         let per_minute = self.state.config.limits.join_misses_per_minute;
         self.join_misses.has_token(per_minute, Instant::now())
             && self.peer.is_none_or(|ip| self.state.join_misses.has_token(ip))
+    }
+
+    /// Whether this connection and its address may open one more room.
+    fn may_open_room(&mut self) -> bool {
+        let per_minute = self.state.config.limits.rooms_per_minute;
+        self.rooms_opened.has_token(per_minute, Instant::now())
+            && self.peer.is_none_or(|ip| self.state.rooms_opened.has_token(ip))
+    }
+
+    fn spend_room(&mut self) {
+        let per_minute = self.state.config.limits.rooms_per_minute;
+        self.rooms_opened.spend(per_minute, Instant::now());
+        if let Some(ip) = self.peer {
+            self.state.rooms_opened.spend(ip);
+        }
     }
 
     fn spend_miss(&mut self) {
