@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::prometheus::metrics_of;
 use common::{Client, Mirror, TestServer};
 use serde_json::json;
 
@@ -94,6 +95,12 @@ async fn connections_beyond_the_per_address_limit_are_refused() {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
         other => panic!("a fourth connection was not refused: {:?}", other.map(|_| ())),
     }
+    let metrics = metrics_of(&server);
+    assert_eq!(
+        metrics.value("parlor_connections_refused_total", &[("limit", "per_address")]),
+        1.0
+    );
+    assert_eq!(metrics.value("parlor_connections", &[]), 3.0);
 }
 
 /// Reads until the server closes the connection; panics if it has not
