@@ -72,7 +72,7 @@ const fn one_two_five<const N: usize>(first: u64) -> [u64; N] {
 
 /// The websocket close codes counted by code; any other is counted as
 /// `other`, so a code can never grow the label set.
-const CLOSE_CODES: [(u16, &str); 7] = [
+const CLOSE_CODES: [(u16, &str); 8] = [
     (1000, "1000"),
     (1001, "1001"),
     (1003, "1003"),
@@ -80,6 +80,7 @@ const CLOSE_CODES: [(u16, &str); 7] = [
     (1009, "1009"),
     (1011, "1011"),
     (1013, "1013"),
+    (4001, "4001"),
 ];
 
 /// How a `hello` signed in (the `method` label of `parlor_signins_total`).
@@ -161,7 +162,8 @@ impl Kick {
 /// label of `parlor_connections_refused_total`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
-    /// `limits.connections_per_ip`: a websocket upgrade answered 429.
+    /// `limits.connections_per_ip`: a TCP connection or a websocket
+    /// upgrade answered 429.
     PerAddress,
     /// `limits.max_rooms`: `create`, `quick` or `chat` answered `server_full`.
     Rooms,
@@ -433,14 +435,14 @@ impl Metrics {
         let ledger_writes = registered(
             r,
             "ledger_write",
-            "Time to record a match in the ledger, failures included",
+            "Time of each ledger write (match records, session resumes), failures included",
             seconds(),
             DurationHistogram::new(&LEDGER_BOUNDS),
         );
         let ledger_failures = registered(
             r,
             "ledger_write_failures",
-            "Matches the ledger failed to record",
+            "Ledger writes that failed",
             None,
             Counter::default(),
         );
@@ -565,7 +567,8 @@ impl Metrics {
         self.refused[Limit::ALL.iter().position(|l| *l == limit).unwrap_or(0)].inc();
     }
 
-    /// A match record was written (`ok`) or failed, in `took`.
+    /// A ledger write (a match record, a session's next generation) took
+    /// `took` and succeeded (`ok`) or failed.
     pub fn ledger_write(&self, took: Duration, ok: bool) {
         self.ledger_writes.observe(took);
         if !ok {

@@ -156,6 +156,8 @@ async fn idle_tcp_connections_count_against_the_address_and_websockets_are_refus
     // The plain API is refused the same way.
     let mut api = tokio::net::TcpStream::connect(addr).await.unwrap();
     assert!(String::from_utf8_lossy(&closed_by_server(&mut api).await).starts_with("HTTP/1.1 429"));
+    let refused = metrics_of(&server).value("parlor_connections_refused_total", &[("limit", "per_address")]);
+    assert_eq!(refused, 3.0, "the fourth connection, the websocket and the API request");
 }
 
 #[tokio::test]

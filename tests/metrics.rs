@@ -88,7 +88,7 @@ async fn every_series_is_there_at_zero_with_its_type() {
     for reason in ["rate_limited", "not_in_room", "illegal_input", "bad_message"] {
         assert_eq!(refused_inputs(&s, reason), 0.0);
     }
-    for code in ["1000", "1001", "1003", "1008", "1009", "1011", "1013", "other"] {
+    for code in ["1000", "1001", "1003", "1008", "1009", "1011", "1013", "4001", "other"] {
         assert_eq!(closes(&s, code), 0.0);
     }
     assert_eq!(at(&s, "parlor_connections", &[]), 0.0);
@@ -139,12 +139,12 @@ async fn values_move_as_a_scripted_match_plays() {
     cy.input(json!({"cell": 0})).await;
     assert_eq!(cy.expect("error").await["code"], "not_in_room");
 
-    // Tic-tac-toe: Ada opens a private room, Bob joins it by code.
+    // Tic-tac-toe: Ada opens a private room, Bob joins it by its invite.
     ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
         .await;
     let (mut ma, mut mb) = (Mirror::default(), Mirror::default());
-    let code = ada.expect_mirrored(&mut ma, "joined").await["room"].clone();
-    bob.send(json!({"t": "join", "room": code})).await;
+    let invite = ada.expect_mirrored(&mut ma, "joined").await["invite"].clone();
+    bob.send(json!({"t": "join", "room": invite})).await;
     bob.expect_mirrored(&mut mb, "joined").await;
     let s = scrape(&server).await;
     assert_eq!(per_game(&s, "parlor_rooms", "tictactoe"), 1.0);
@@ -184,7 +184,8 @@ async fn values_move_as_a_scripted_match_plays() {
     assert_eq!(refused_inputs(&s, "illegal_input"), 1.0);
     assert_eq!(refused_inputs(&s, "bad_message"), 1.0);
     assert_eq!(refused_inputs(&s, "not_in_room"), 1.0);
-    assert_eq!(at(&s, "parlor_ledger_write_seconds_count", &[]), 1.0);
+    // Two ledger writes: Cy's resume (the session's next generation) and the match.
+    assert_eq!(at(&s, "parlor_ledger_write_seconds_count", &[]), 2.0);
     assert!(at(&s, "parlor_ledger_write_seconds_sum", &[]) > 0.0);
     assert_eq!(at(&s, "parlor_ledger_write_failures_total", &[]), 0.0);
     assert!(per_game(&s, "parlor_tick_duration_seconds_count", "tictactoe") >= 6.0);

@@ -31,7 +31,7 @@ use super::{AppState, ConnectionSlot};
 use crate::auth::{new_session_id, SessionClaims};
 use crate::lifecycle::ConnectionSignal;
 use crate::matchmaking::{seat, Matchmaker, SeatRequest};
-use crate::metrics::{Kick, Limit};
+use crate::metrics::{Kick, Limit, SignIn};
 use crate::protocol::{frames, ClientMessage, ErrorCode, LeftReason, Rid};
 use crate::room::{ClientHandle, Outbound, PlayerInfo, RoomHandle};
 use crate::simulation::{AnyInput, DecodeError};
@@ -493,8 +493,8 @@ impl Session {
         };
         let method = credentials.method();
         let outcome = signin::sign_in(&verifier, credentials, now);
-        if let Some(method) = method {
-            self.state.metrics.sign_in(method, outcome.is_ok());
+        if let (Some(method), Err(_)) = (method, &outcome) {
+            self.state.metrics.sign_in(method, false);
         }
         let signed_in = match outcome {
             Ok(signed_in) => signed_in,
@@ -516,11 +516,15 @@ impl Session {
             Some(resumed) => match self.advance(&resumed, now).await {
                 Ok(()) => (resumed.sid, resumed.generation + 1, resumed.started),
                 Err((code, message)) => {
+                    self.state.metrics.sign_in(SignIn::Session, false);
                     self.send(frames::error(code, message, rid));
                     return Next::Close(close::POLICY, "sign-in refused");
                 }
             },
         };
+        if let Some(method) = method {
+            self.state.metrics.sign_in(method, true);
+        }
         // A session open on another connection moves here.
         let patience = limits.write_timeout() + Duration::from_secs(1);
         self.hold = Some(LiveSessions::take(&self.state.live_sessions, &sid, &self.signal, patience).await);
@@ -559,10 +563,12 @@ impl Session {
     /// token just presented works no more.
     async fn advance(&self, resumed: &Resumed, now: u64) -> Result<(), (ErrorCode, &'static str)> {
         let expires = token_expiry(&self.state.config.limits, now, resumed.started);
-        match (self.state.ledger)
+        let started = Instant::now();
+        let advanced = (self.state.ledger)
             .advance_session(&resumed.sid, resumed.generation, expires, now)
-            .await
-        {
+            .await;
+        self.state.metrics.ledger_write(started.elapsed(), advanced.is_ok());
+        match advanced {
             Ok(true) => Ok(()),
             Ok(false) => Err((
                 ErrorCode::AuthFailed,
