@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// address is believed; repeat the flag, or separate with commas
     #[arg(long = "trusted-proxy", env = "PARLOR_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR", value_parser = parse_net)]
     pub trusted_proxies: Vec<IpNet>,
+    /// A token `GET /metrics` asks for (`Authorization: Bearer TOKEN`) [default: none, open]
+    #[arg(long, env = "PARLOR_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
 }
 
 /// A secret string (the bot token) whose `Debug` never shows it, so it
@@ -289,6 +292,14 @@ struct FileConfig {
     limits: Limits,
     shutdown: ShutdownPolicy,
     proxy: ProxyConfig,
+    metrics: FileMetrics,
+}
+
+/// The `[metrics]` table of a config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileMetrics {
+    token: Option<Secret>,
 }
 
 /// The `[telegram]` table of a config file.
@@ -342,6 +353,8 @@ pub struct Config {
     pub shutdown: ShutdownPolicy,
     /// Reverse proxies whose forwarded client address is believed.
     pub proxy: ProxyConfig,
+    /// The bearer token `GET /metrics` asks for; `None` serves it to anyone.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Default for Config {
@@ -355,6 +368,7 @@ impl Default for Config {
             limits: Limits::default(),
             shutdown: ShutdownPolicy::default(),
             proxy: ProxyConfig::default(),
+            metrics_token: None,
         }
     }
 }
@@ -412,6 +426,11 @@ impl Config {
                 },
                 header: file.proxy.header,
             },
+            metrics_token: args
+                .metrics_token
+                .clone()
+                .or(file.metrics.token)
+                .filter(|s| !s.expose().is_empty()),
         };
         config.check()?;
         Ok(config)

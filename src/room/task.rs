@@ -13,6 +13,7 @@ use super::{Join, RoomCommand, RoomHandle};
 use crate::game::{Clock, Outcome};
 use crate::ledger::Ledger;
 use crate::lifecycle::Lifecycle;
+use crate::metrics::{Metrics, RoomMetrics};
 use crate::simulation::{GameType, Simulation};
 
 /// What rooms tell the room directory (the matchmaker). Only the room (its
@@ -51,6 +52,8 @@ pub struct RoomContext {
     /// How long a running match may go on after the stop signal before it
     /// is ended and recorded as aborted.
     pub shutdown_grace: Duration,
+    /// The server's metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Opens a room of `game` and starts its task.
@@ -99,6 +102,8 @@ pub struct Room {
     pub(super) closed: bool,
     /// Set by the stop signal: the running match must end by then.
     pub(super) stop_deadline: Option<Instant>,
+    /// This room's series; it counts as open until they are dropped with it.
+    pub(super) metrics: RoomMetrics,
 }
 
 impl Room {
@@ -106,6 +111,7 @@ impl Room {
     pub fn new(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>) -> Room {
         let sim = game.new_simulation();
         let tick_interval = game.manifest().tick_interval();
+        let metrics = ctx.metrics.room(&game.manifest().name);
         Room {
             ctx,
             game,
@@ -120,6 +126,7 @@ impl Room {
             dirty: false,
             closed: false,
             stop_deadline: None,
+            metrics,
         }
     }
 
@@ -316,6 +323,7 @@ impl Room {
                 member.queued_seq = member.queued_seq.max(seq);
                 let entity = member.entity;
                 self.sim.push_input(entity, seq, data);
+                self.metrics.input_queued();
                 self.dirty = true;
             }
         }
@@ -334,6 +342,7 @@ impl Room {
             return;
         }
         self.dirty = false;
+        let started = Instant::now();
         let now = self.opened.elapsed();
         {
             let mut clock = self.sim.world.resource_mut::<Clock>();
@@ -365,5 +374,6 @@ impl Room {
         if let Some(outcome) = self.sim.world.remove_resource::<Outcome>() {
             self.finish_match(outcome);
         }
+        self.metrics.tick(started.elapsed());
     }
 }
