@@ -172,7 +172,7 @@ fn main() {
     let after = rss_mib(pid);
     let _ = server.kill();
 
-    println!("RSS of a release server (2 cores), allocator: {}", parlor_allocator());
+    println!("RSS of a release server (2 cores), glibc malloc");
     println!("| moment | RSS MiB |");
     println!("|---|---:|");
     println!("| at start | {at_start:.1} |");
@@ -184,13 +184,4 @@ fn main() {
     println!("| peak, with 20 ping floods | {peak:.1} |");
     println!("| every room closed, abusers gone, one more quiet match | {after:.1} |");
     println!("| ratio after / baseline | {:.2} |", after / baseline);
-}
-
-/// The allocator this build uses (see docs/operations.md).
-fn parlor_allocator() -> &'static str {
-    if cfg!(feature = "mimalloc") {
-        "mimalloc"
-    } else {
-        "the system's (glibc malloc)"
-    }
 }
