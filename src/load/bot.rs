@@ -44,32 +44,32 @@ impl Groups {
 
 /// The fields of a server frame a bot looks at; the rest is skipped.
 #[derive(Deserialize)]
-struct Peek<'a> {
-    t: &'a str,
+pub(super) struct Peek<'a> {
+    pub t: &'a str,
     #[serde(default)]
-    ack: Option<u32>,
+    pub ack: Option<u32>,
     /// The ack of a compact patch.
     #[serde(default)]
-    a: Option<u32>,
+    pub a: Option<u32>,
     #[serde(default)]
-    room: Option<String>,
+    pub room: Option<String>,
     #[serde(default)]
-    code: Option<String>,
+    pub code: Option<String>,
     #[serde(default)]
-    message: Option<String>,
+    pub message: Option<String>,
     #[serde(default)]
-    reason: Option<String>,
+    pub reason: Option<String>,
 }
 
 /// The arena's steering input, as the bots send it.
 #[derive(Serialize)]
-struct Steer {
-    dx: f32,
-    dy: f32,
+pub(super) struct Steer {
+    pub dx: f32,
+    pub dy: f32,
 }
 
 /// A message without an input, as the bots send before they steer.
-type Request = ClientMessage<()>;
+pub(super) type Request = ClientMessage<()>;
 
 /// Runs bot `i` until `stop`; errors are reported, never panicked on.
 pub async fn run(i: usize, shared: Arc<Shared>, groups: Groups, mut stop: watch::Receiver<bool>) {
@@ -101,12 +101,16 @@ pub async fn run(i: usize, shared: Arc<Shared>, groups: Groups, mut stop: watch:
     socket.close().await;
 }
 
-async fn send<D: Serialize>(socket: &mut Client, message: &ClientMessage<D>) -> Result<(), String> {
+pub(super) async fn send<D: Serialize>(socket: &mut Client, message: &ClientMessage<D>) -> Result<(), String> {
     socket.send(message).await.map_err(|e| format!("send: {e}"))
 }
 
 /// Reads until a frame of type `t`; an `error` frame fails.
-async fn expect(socket: &mut Client, t: &str, stop: &mut watch::Receiver<bool>) -> Result<Option<String>, String> {
+pub(super) async fn expect(
+    socket: &mut Client,
+    t: &str,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<Option<String>, String> {
     loop {
         let frame = tokio::select! {
             frame = socket.recv_frame() => frame.map_err(|e| format!("while waiting for {t}: {e}"))?,
