@@ -613,26 +613,16 @@ mod tests {
 
     #[test]
     fn rows_columns_and_diagonals_win() {
-        let lines = [
-            [0, 1, 2],
-            [3, 4, 5],
-            [6, 7, 8],
-            [0, 3, 6],
-            [1, 4, 7],
-            [2, 5, 8],
-            [0, 4, 8],
-            [2, 4, 6],
-        ];
-        for line in lines {
-            let mut board = [0u8; 9];
-            for c in line {
-                board[c] = 2;
-            }
-            assert!(won(&board, 2), "{line:?}");
-            assert!(!won(&board, 1), "{line:?}");
+        let row = [0, 0, 0, 2, 2, 2, 1, 1, 0];
+        let column = [1, 0, 2, 1, 0, 2, 0, 0, 2];
+        let diagonal = [2, 1, 0, 1, 2, 0, 0, 0, 2];
+        let other_diagonal = [0, 1, 2, 1, 2, 0, 2, 0, 0];
+        for board in [row, column, diagonal, other_diagonal] {
+            assert!(won(&board, 2), "{board:?}");
+            assert!(!won(&board, 1), "{board:?}");
         }
         // A full board without a line of either mark.
-        assert!(!won(&[1, 2, 1, 1, 2, 2, 2, 1, 1], 1));
-        assert!(!won(&[1, 2, 1, 1, 2, 2, 2, 1, 1], 2));
+        let drawn = [1, 2, 1, 1, 2, 2, 2, 1, 1];
+        assert!(!won(&drawn, 1) && !won(&drawn, 2));
     }
 }
