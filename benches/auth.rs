@@ -50,6 +50,9 @@ fn sign_in(c: &mut Criterion) {
         name: "Vladislav Kibenko".into(),
         expires: u64::MAX,
         chat_instance: Some("8134722200314281151".into()),
+        sid: parlor::auth::new_session_id(),
+        generation: 0,
+        started: 0,
     });
     group.bench_function("session_token", |b| {
         b.iter(|| key.verify(std::hint::black_box(&token), 0))

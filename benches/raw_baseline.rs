@@ -102,6 +102,7 @@ async fn connection(stream: TcpStream, prefix: Arc<Vec<u8>>, period: Duration, r
                             .expect("encodes");
                         Some(frames::joined(&frames::Joined {
                             room: &room,
+                            invite: None,
                             game: "raw",
                             you: 0,
                             tick: 0,

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ipnet::IpNet;
 use serde::Deserialize;
 
 /// Flags of `parlor serve`; each also reads a `PARLOR_*` variable.
@@ -44,6 +45,10 @@ pub struct ServeArgs {
     /// Check `signature` with Telegram's test-environment key instead of production's
     #[arg(long, env = "PARLOR_TELEGRAM_TEST_ENV")]
     pub telegram_test_env: bool,
+    /// A reverse proxy's address or network (CIDR) whose forwarded client
+    /// address is believed; repeat the flag, or separate with commas
+    #[arg(long = "trusted-proxy", env = "PARLOR_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR", value_parser = parse_net)]
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 /// A secret string (the bot token) whose `Debug` never shows it, so it
@@ -98,7 +103,9 @@ pub struct Limits {
     /// Commands (joins, leaves, inputs) queued to one room; inputs beyond
     /// get `rate_limited`.
     pub room_inbox: usize,
-    /// Open websocket connections from one IP address; more get HTTP 429.
+    /// Open TCP connections (HTTP and websocket) from one IP address; more
+    /// are answered HTTP 429 and closed. Behind a trusted proxy, the
+    /// websockets of each forwarded client address.
     pub connections_per_ip: u32,
     /// Whether loopback addresses count too. Off by default: everything
     /// through a local reverse proxy, or a load generator on the same
@@ -107,6 +114,9 @@ pub struct Limits {
     pub limit_loopback: bool,
     /// Seconds a `welcome.session` token stays valid for resuming.
     pub session_ttl_secs: u64,
+    /// Seconds a session lives at most from its sign-in, however often it
+    /// is resumed; then initData (or a guest name) again.
+    pub session_max_lifetime_secs: u64,
     /// Seconds a new room waits for its first player before it closes.
     pub unclaimed_room_secs: u64,
     /// Seconds one write to a client's socket may take; a peer that does
@@ -125,6 +135,10 @@ pub struct Limits {
     /// The same per client address, over all its connections and the API
     /// (loopback only with `limit_loopback`).
     pub join_misses_per_minute_per_ip: u32,
+    /// Seconds an HTTP connection has to send a request's headers, counted
+    /// from when it opens or its previous response went out: a silent,
+    /// half-sent or idle keep-alive connection closes after this.
+    pub http_header_timeout_secs: u64,
 }
 
 impl Default for Limits {
@@ -140,11 +154,13 @@ impl Default for Limits {
             connections_per_ip: 64,
             limit_loopback: false,
             session_ttl_secs: 24 * 60 * 60,
+            session_max_lifetime_secs: 7 * 24 * 60 * 60,
             unclaimed_room_secs: 5,
             write_timeout_secs: 10,
             write_buffer_max_bytes: 1024 * 1024,
             join_misses_per_minute: 10,
             join_misses_per_minute_per_ip: 60,
+            http_header_timeout_secs: 10,
         }
     }
 }
@@ -164,6 +180,70 @@ impl Limits {
     pub fn write_timeout(&self) -> Duration {
         Duration::from_secs(self.write_timeout_secs)
     }
+
+    /// The deadline for a request's headers (and for an idle keep-alive).
+    pub fn http_header_timeout(&self) -> Duration {
+        Duration::from_secs(self.http_header_timeout_secs)
+    }
+}
+
+/// Which reverse proxies to believe about a client's address (the
+/// `[proxy]` table of the config file, `--trusted-proxy`).
+///
+/// A connection from a trusted address is a proxy's: the client is the
+/// rightmost address in `header` that is not itself trusted. From anyone
+/// else the header is ignored, so a client cannot pick its own address.
+///
+/// ```
+/// use parlor::config::{AddressHeader, ProxyConfig};
+/// let proxy = ProxyConfig { trusted: vec!["10.0.0.0/8".parse().unwrap()], header: AddressHeader::XForwardedFor };
+/// assert!(proxy.trusts("10.1.2.3".parse().unwrap()));
+/// assert!(!proxy.trusts("192.0.2.1".parse().unwrap()));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxyConfig {
+    /// Proxy addresses and networks (CIDR; a bare address is one host).
+    #[serde(deserialize_with = "nets")]
+    pub trusted: Vec<IpNet>,
+    /// The header the proxies set.
+    pub header: AddressHeader,
+}
+
+/// The header a trusted proxy names the client in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum AddressHeader {
+    /// `X-Forwarded-For: client, proxy1, ...` (the common one).
+    #[default]
+    #[serde(rename = "x-forwarded-for")]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    #[serde(rename = "forwarded")]
+    Forwarded,
+}
+
+impl ProxyConfig {
+    /// Whether `ip` is a trusted proxy.
+    pub fn trusts(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted.iter().any(|net| net.contains(&ip))
+    }
+}
+
+/// Parses each entry as a network, or a bare address as a one-host network.
+fn nets<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    let entries = Vec::<String>::deserialize(deserializer)?;
+    entries
+        .iter()
+        .map(|entry| parse_net(entry).map_err(serde::de::Error::custom))
+        .collect()
+}
+
+/// `10.0.0.0/8`, `::1` or `192.0.2.7` (one host).
+pub fn parse_net(entry: &str) -> Result<IpNet, String> {
+    entry
+        .parse::<IpNet>()
+        .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{entry:?} is not an IP address or network (CIDR)"))
 }
 
 /// What a stopping server does with the matches it runs (the `[shutdown]`
@@ -200,6 +280,7 @@ struct FileConfig {
     telegram: FileTelegram,
     limits: Limits,
     shutdown: ShutdownPolicy,
+    proxy: ProxyConfig,
 }
 
 /// The `[telegram]` table of a config file.
@@ -251,6 +332,8 @@ pub struct Config {
     pub allow_guests: bool,
     pub limits: Limits,
     pub shutdown: ShutdownPolicy,
+    /// Reverse proxies whose forwarded client address is believed.
+    pub proxy: ProxyConfig,
 }
 
 impl Default for Config {
@@ -263,6 +346,7 @@ impl Default for Config {
             allow_guests: true,
             limits: Limits::default(),
             shutdown: ShutdownPolicy::default(),
+            proxy: ProxyConfig::default(),
         }
     }
 }
@@ -312,6 +396,14 @@ impl Config {
             telegram,
             limits: file.limits,
             shutdown: file.shutdown,
+            proxy: ProxyConfig {
+                trusted: if args.trusted_proxies.is_empty() {
+                    file.proxy.trusted
+                } else {
+                    args.trusted_proxies.clone()
+                },
+                header: file.proxy.header,
+            },
         };
         config.check()?;
         Ok(config)
@@ -340,14 +432,16 @@ impl Config {
             || l.hello_timeout_secs == 0
             || l.connections_per_ip == 0
             || l.session_ttl_secs == 0
+            || l.session_max_lifetime_secs == 0
             || l.unclaimed_room_secs == 0
             || l.write_timeout_secs == 0
             || l.join_misses_per_minute == 0
             || l.join_misses_per_minute_per_ip == 0
+            || l.http_header_timeout_secs == 0
         {
             return Err(ConfigError::Invalid(
                 "limits.room_inbox, limits.max_rooms, limits.hello_timeout_secs, limits.connections_per_ip, \
-                 limits.session_ttl_secs, limits.unclaimed_room_secs, limits.write_timeout_secs and the join miss budgets \
+                 limits.session_ttl_secs, limits.session_max_lifetime_secs, limits.unclaimed_room_secs, limits.write_timeout_secs, limits.http_header_timeout_secs and the join miss budgets \
                  must be positive"
                     .into(),
             ));

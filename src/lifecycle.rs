@@ -42,7 +42,8 @@ pub struct Lifecycle {
 }
 
 /// What wakes a connection's task besides its socket and queue: its room
-/// kicked it (it fell too far behind), or the server is stopping. One
+/// kicked it (it fell too far behind), a newer connection took over its
+/// session, or the server is stopping. One
 /// `Notify` for both, so the connection's loop waits on one future per
 /// wake-up: waiting on the stop signal itself cost every connection a lock
 /// on each of its dozens of wake-ups a second.
@@ -50,6 +51,7 @@ pub struct Lifecycle {
 pub struct ConnectionSignal {
     notify: Notify,
     kicked: AtomicBool,
+    replaced: AtomicBool,
 }
 
 impl ConnectionSignal {
@@ -62,6 +64,17 @@ impl ConnectionSignal {
     /// Whether the connection was kicked (rather than woken by the stop).
     pub fn was_kicked(&self) -> bool {
         self.kicked.load(Ordering::Acquire)
+    }
+
+    /// A newer connection took over this one's session: it closes (4001).
+    pub fn replace(&self) {
+        self.replaced.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    /// Whether a newer connection took over this one's session.
+    pub fn was_replaced(&self) -> bool {
+        self.replaced.load(Ordering::Acquire)
     }
 
     /// Completes at the next kick or stop (or at once for one that came

@@ -7,10 +7,17 @@
 //! from an alphabet without look-alikes (no 0/O, 1/I), so they survive being
 //! read aloud or typed from a screenshot.
 //!
+//! A six-character code is easy to guess among thousands of rooms, so a
+//! private room (`create` with `private`) is joined only by its invite:
+//! the code, a dash and a secret of [`INVITE_SECRET_LEN`] characters from
+//! the same alphabet (80 bits). Public rooms and a chat's room are joined
+//! by the code alone.
+//!
 //! ```
 //! let code = parlor::matchmaking::new_room_code();
 //! assert_eq!(code.len(), 6);
 //! assert!(parlor::matchmaking::is_room_code(&code));
+//! assert!(parlor::matchmaking::is_room_ref(&format!("{code}-23456789abcdefgh")));
 //! ```
 
 use std::cmp::Reverse;
@@ -29,6 +36,9 @@ use crate::room::{spawn_room, ClientHandle, Directory, PlayerInfo, RoomContext, 
 pub const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 /// Length of a room code.
 pub const CODE_LEN: usize = 6;
+/// Length of the secret in a private room's invite (16 characters of 5
+/// bits each: 80 bits).
+pub const INVITE_SECRET_LEN: usize = 16;
 
 /// A fresh random room code.
 pub fn new_room_code() -> String {
@@ -45,7 +55,20 @@ pub(crate) fn random_code(len: usize) -> String {
 
 /// Whether `s` has the shape of a room code (case-insensitive).
 pub fn is_room_code(s: &str) -> bool {
-    s.len() == CODE_LEN && s.bytes().all(|b| CODE_ALPHABET.contains(&b.to_ascii_uppercase()))
+    s.len() == CODE_LEN && in_alphabet(s)
+}
+
+/// Whether `s` is a room code or a private room's invite (`CODE-SECRET`),
+/// case-insensitive: what `join` takes.
+pub fn is_room_ref(s: &str) -> bool {
+    match s.split_once('-') {
+        None => is_room_code(s),
+        Some((code, secret)) => is_room_code(code) && secret.len() == INVITE_SECRET_LEN && in_alphabet(secret),
+    }
+}
+
+fn in_alphabet(s: &str) -> bool {
+    s.bytes().all(|b| CODE_ALPHABET.contains(&b.to_ascii_uppercase()))
 }
 
 /// A public room as listed by `GET /api/rooms`.
@@ -66,8 +89,9 @@ pub trait Matchmaker: Send + Sync + 'static {
     fn quick(&self, game: &str) -> Result<Pick, ErrorCode>;
     /// A new room of `game`.
     fn create(&self, game: &str, private: bool) -> Result<RoomHandle, ErrorCode>;
-    /// The room with this code.
-    fn find(&self, code: &str) -> Result<RoomHandle, ErrorCode>;
+    /// The room a `join` names: by its code, or a private room by its
+    /// invite only (else `no_such_room`, as for a code that does not exist).
+    fn find(&self, room: &str) -> Result<RoomHandle, ErrorCode>;
     /// The room of `game` for the Telegram chat `chat` (its `chat_instance`),
     /// opened as a private room on first use or when the last one closed.
     fn chat(&self, game: &str, chat: &str) -> Result<RoomHandle, ErrorCode>;
@@ -192,7 +216,10 @@ impl LocalMatchmaker {
             let dashmap::Entry::Vacant(slot) = self.directory.rooms.entry(code.clone()) else {
                 continue;
             };
-            let handle = spawn_room(self.context.clone(), game, code.clone(), private);
+            // A chat's room is found through its chat, and by code.
+            let invite =
+                (private && chat.is_none()).then(|| Arc::from(format!("{code}-{}", random_code(INVITE_SECRET_LEN))));
+            let handle = spawn_room(self.context.clone(), game, code.clone(), private, invite);
             let entry = Entry {
                 handle: handle.clone(),
                 players: 0,
@@ -274,13 +301,23 @@ impl Matchmaker for LocalMatchmaker {
         self.open_room(game, private)
     }
 
-    fn find(&self, code: &str) -> Result<RoomHandle, ErrorCode> {
-        let code = code.to_ascii_uppercase();
-        self.directory
+    fn find(&self, room: &str) -> Result<RoomHandle, ErrorCode> {
+        if !is_room_ref(room) {
+            return Err(ErrorCode::NoSuchRoom);
+        }
+        let given = room.to_ascii_uppercase();
+        let code = given.split('-').next().unwrap_or_default();
+        let handle = self
+            .directory
             .rooms
-            .get(code.as_str())
+            .get(code)
             .map(|e| e.handle.clone())
-            .ok_or(ErrorCode::NoSuchRoom)
+            .ok_or(ErrorCode::NoSuchRoom)?;
+        if handle.admits(&given) {
+            Ok(handle)
+        } else {
+            Err(ErrorCode::NoSuchRoom)
+        }
     }
 
     fn chat(&self, game: &str, chat: &str) -> Result<RoomHandle, ErrorCode> {
@@ -423,7 +460,6 @@ pub async fn seat<M: Matchmaker + ?Sized>(
                 pick.room
             }),
             SeatRequest::Create { game, private } => matchmaker.create(game, *private),
-            SeatRequest::Join { code } if !is_room_code(code) => Err(ErrorCode::NoSuchRoom),
             SeatRequest::Join { code } => matchmaker.find(code),
             SeatRequest::Chat { game, chat } => matchmaker.chat(game, chat),
         };

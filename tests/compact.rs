@@ -37,7 +37,7 @@ async fn compact_and_plain_clients_mirror_the_same_arena() {
         .send(json!({"t": "create", "game": "arena", "private": true}))
         .await;
     let mut mp = Mirror::default();
-    let code = plain.expect_mirrored(&mut mp, "joined").await["room"].clone();
+    let code = plain.expect_mirrored(&mut mp, "joined").await["invite"].clone();
     let mut compact = hello(&server, "Compact", true).await;
     compact.send(json!({"t": "join", "room": code})).await;
     let mut mc = Mirror::default();
@@ -85,7 +85,7 @@ async fn compact_patches_carry_resources_and_the_ack() {
     ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
         .await;
     let mut ma = Mirror::default();
-    let code = ada.expect_mirrored(&mut ma, "joined").await["room"].clone();
+    let code = ada.expect_mirrored(&mut ma, "joined").await["invite"].clone();
     let mut bob = hello(&server, "Bob", false).await;
     bob.send(json!({"t": "join", "room": code})).await;
     let mut mb = Mirror::default();

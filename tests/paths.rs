@@ -155,7 +155,7 @@ async fn stall(server: &TestServer) -> (Client, Client, Value) {
     watcher
         .send(json!({"t": "create", "game": "arena", "private": true}))
         .await;
-    let code = watcher.expect("joined").await["room"].clone();
+    let code = watcher.expect("joined").await["invite"].clone();
     let (mut slow, rcvbuf) = small_buffered_guest(server, "Slow").await;
     slow.send(json!({"t": "join", "room": code})).await;
     let joined = slow.expect("joined").await;
@@ -323,26 +323,33 @@ async fn a_peer_that_never_reads_is_dropped_within_the_write_timeout() {
 // Membership and the room directory.
 // ---------------------------------------------------------------------------
 
-/// The same player joining from a second connection takes over the seat; the first connection gets `left` `replaced`.
+/// The same player joining from a second connection (a second sign-in, so
+/// a second session) takes over the seat; the first connection gets `left`
+/// `replaced`.
 #[tokio::test]
 async fn the_same_player_joining_from_another_connection_replaces_the_first() {
-    let server = TestServer::start().await;
-    let (mut first, welcome) = Client::guest(&server.ws_url(), "Ada").await;
+    use common::telegram::{launch, sign, BOT_TOKEN};
+    let server = TestServer::start_with(|c| c.telegram.bot_token = Some(BOT_TOKEN.into()), None).await;
+    let sign_in = || async {
+        let init_data = sign(BOT_TOKEN, &launch(7, "Ada", None));
+        let mut client = Client::hello(&server.ws_url(), json!({"init_data": init_data})).await;
+        let welcome = client.expect("welcome").await;
+        (client, welcome)
+    };
+    let (mut first, welcome) = sign_in().await;
     first
         .send(json!({"t": "create", "game": "arena", "private": true}))
         .await;
     let joined = first.expect("joined").await;
 
-    let token = welcome["session"].as_str().unwrap();
-    let mut second = Client::hello(&server.ws_url(), json!({"session": token})).await;
-    let again = second.expect("welcome").await;
+    let (mut second, again) = sign_in().await;
     assert_eq!(again["player"], welcome["player"]);
     assert_eq!(
         again["room"],
         Value::Null,
         "no seat is held: the first connection is open"
     );
-    second.send(json!({"t": "join", "room": joined["room"]})).await;
+    second.send(json!({"t": "join", "room": joined["invite"]})).await;
     let taken = second.expect("joined").await;
     assert_eq!((&taken["room"], &taken["you"]), (&joined["room"], &joined["you"]));
     assert_eq!(first.expect("left").await["reason"], "replaced");
@@ -445,7 +452,7 @@ async fn seat_two(server: &TestServer) -> (Client, Client) {
     let (mut ada, _) = Client::guest(&server.ws_url(), "Ada").await;
     ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
         .await;
-    let code = ada.expect("joined").await["room"].clone();
+    let code = ada.expect("joined").await["invite"].clone();
     let (mut bob, _) = Client::guest(&server.ws_url(), "Bob").await;
     bob.send(json!({"t": "join", "room": code})).await;
     bob.expect("joined").await;
@@ -589,6 +596,40 @@ async fn a_ping_flood_that_never_reads_is_dropped_at_the_write_buffer_cap() {
     assert!(matches!(closed, Closed::Code(1008) | Closed::Dropped), "{closed:?}");
 }
 
+/// A private room is joined by its invite only: its bare code, or the code
+/// with any other secret, is `no_such_room` (and a miss); a public room is
+/// joined by its code.
+#[tokio::test]
+async fn a_private_room_is_joined_by_its_invite_only() {
+    let server = TestServer::start().await;
+    let (mut host, _) = Client::guest(&server.ws_url(), "Host").await;
+    host.send(json!({"t": "create", "game": "arena", "private": true}))
+        .await;
+    let joined = host.expect("joined").await;
+    let (code, invite) = (joined["room"].as_str().unwrap(), joined["invite"].as_str().unwrap());
+    assert_eq!(invite.len(), code.len() + 1 + 16);
+
+    let (mut stranger, _) = Client::guest(&server.ws_url(), "Stranger").await;
+    for guess in [
+        code.to_owned(),
+        format!("{code}-{}", "Z".repeat(16)),
+        format!("{code}-"),
+    ] {
+        stranger.send(json!({"t": "join", "room": guess})).await;
+        let refused = stranger.expect("error").await;
+        assert_eq!(refused["code"], "no_such_room", "{guess}: {refused}");
+    }
+    stranger.send(json!({"t": "join", "room": invite})).await;
+    assert_eq!(stranger.expect("joined").await["room"], code);
+
+    // A public room has no invite and is joined by its code.
+    host.send(json!({"t": "create", "game": "arena"})).await;
+    let public = host.expect("joined").await;
+    assert!(public.get("invite").is_none(), "{public}");
+    stranger.send(json!({"t": "join", "room": public["room"]})).await;
+    assert_eq!(stranger.expect("joined").await["room"], public["room"]);
+}
+
 /// Guessing codes: a connection that joins codes that do not exist gets
 /// `no_such_room` for its budget (10 a minute), then `rate_limited` without
 /// a lookup (also for a code that exists), then, after three budgets of
@@ -599,7 +640,7 @@ async fn guessing_room_codes_is_rate_limited_then_closed() {
     let (mut host, _) = Client::guest(&server.ws_url(), "Host").await;
     host.send(json!({"t": "create", "game": "tictactoe", "private": true}))
         .await;
-    let real = host.expect("joined").await["room"].clone();
+    let real = host.expect("joined").await["invite"].clone();
     let (mut guesser, _) = Client::guest(&server.ws_url(), "Guesser").await;
     let mut answers = Vec::new();
     let closed = within(async {

@@ -26,20 +26,26 @@ reach = 30.0
     )
 }
 
-/// Ada (steering) and Bob (watching) in one private arena room.
-async fn pair(server: &TestServer) -> (Client, Value, Mirror, Client, Mirror, String) {
+/// Ada (steering) and Bob (watching) in one private arena room; its code
+/// and invite.
+async fn pair(server: &TestServer) -> (Client, Value, Mirror, Client, Mirror, String, String) {
     let (mut ada, welcome) = Client::guest(&server.ws_url(), "Ada").await;
     ada.send(json!({"t": "create", "game": "arena", "private": true})).await;
     let mut ma = Mirror::default();
-    let code = ada.expect_mirrored(&mut ma, "joined").await["room"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let joined = ada.expect_mirrored(&mut ma, "joined").await;
     let (mut bob, _) = Client::guest(&server.ws_url(), "Bob").await;
-    bob.send(json!({"t": "join", "room": code})).await;
+    bob.send(json!({"t": "join", "room": joined["invite"]})).await;
     let mut mb = Mirror::default();
     bob.expect_mirrored(&mut mb, "joined").await;
-    (ada, welcome, ma, bob, mb, code)
+    (
+        ada,
+        welcome,
+        ma,
+        bob,
+        mb,
+        joined["room"].as_str().unwrap().to_owned(),
+        joined["invite"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// Ada's Player value [id, name, slot, online] as Bob sees it, if seated.
@@ -66,7 +72,7 @@ async fn watch_until(bob: &mut Client, mb: &mut Mirror, done: impl Fn(&Mirror) -
 #[tokio::test]
 async fn a_dropped_player_resumes_with_seat_and_score() {
     let server = TestServer::with_manifests(&[("arena", &arena(60))]).await;
-    let (mut ada, welcome, ma, mut bob, mut mb, code) = pair(&server).await;
+    let (mut ada, welcome, ma, mut bob, mut mb, code, _) = pair(&server).await;
     let you = ma.you;
     ada.input(json!({"dx": 1.0, "dy": 0.3})).await;
     watch_until(&mut bob, &mut mb, |m| score_of(m, you) > 0).await;
@@ -104,7 +110,7 @@ async fn a_dropped_player_resumes_with_seat_and_score() {
 #[tokio::test]
 async fn after_the_grace_the_seat_is_gone() {
     let server = TestServer::with_manifests(&[("arena", &arena(1))]).await;
-    let (ada, welcome, ma, mut bob, mut mb, code) = pair(&server).await;
+    let (ada, welcome, ma, mut bob, mut mb, _, invite) = pair(&server).await;
     let you = ma.you;
     drop(ada);
     // Bob sees Ada go offline, then her entity despawned.
@@ -116,7 +122,7 @@ async fn after_the_grace_the_seat_is_gone() {
     assert_eq!(resumed["room"], Value::Null);
     // Joining again is a new seat: a new entity, whose score (a component
     // of it) starts over.
-    back.send(json!({"t": "join", "room": code})).await;
+    back.send(json!({"t": "join", "room": invite})).await;
     let mut mirror = Mirror::default();
     back.expect_mirrored(&mut mirror, "joined").await;
     assert_ne!(mirror.you, you);
@@ -130,7 +136,7 @@ async fn a_turn_based_room_releases_the_seat_on_time_and_the_other_player_wins()
     let (mut ada, _) = Client::guest(&server.ws_url(), "Ada").await;
     ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
         .await;
-    let code = ada.expect("joined").await["room"].clone();
+    let code = ada.expect("joined").await["invite"].clone();
     let (mut bob, _) = Client::guest(&server.ws_url(), "Bob").await;
     bob.send(json!({"t": "join", "room": code})).await;
     bob.expect("joined").await;
@@ -144,7 +150,7 @@ async fn a_turn_based_room_releases_the_seat_on_time_and_the_other_player_wins()
 #[tokio::test]
 async fn leave_gives_up_the_seat_at_once() {
     let server = TestServer::with_manifests(&[("arena", &arena(60))]).await;
-    let (mut ada, welcome, ma, mut bob, mut mb, _code) = pair(&server).await;
+    let (mut ada, welcome, ma, mut bob, mut mb, _, _) = pair(&server).await;
     ada.send(json!({"t": "leave"})).await;
     ada.expect("left").await;
     watch_until(&mut bob, &mut mb, |m| player_of(m, ma.you).is_none()).await;

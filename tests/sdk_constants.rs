@@ -3,8 +3,8 @@
 //! differ. `PARLOR_BLESS=1 cargo test --test sdk_constants` rewrites the
 //! file (then rebuild the SDK: `cd assets/sdk && npm run build`).
 
-use parlor::matchmaking::{CODE_ALPHABET, CODE_LEN};
-use parlor::protocol::{ErrorCode, LeftReason, DEFAULT_MAX_FRAME_BYTES, VERSION};
+use parlor::matchmaking::{CODE_ALPHABET, CODE_LEN, INVITE_SECRET_LEN};
+use parlor::protocol::{ErrorCode, LeftReason, CLOSE_SESSION_REPLACED, DEFAULT_MAX_FRAME_BYTES, VERSION};
 
 fn quoted_list(items: impl Iterator<Item = &'static str>) -> String {
     items.map(|s| format!("  \"{s}\",\n")).collect()
@@ -23,12 +23,16 @@ fn expected() -> String {
          export const ROOM_CODE_ALPHABET = \"{alphabet}\";\n\
          /** The length of a room code. */\n\
          export const ROOM_CODE_LENGTH = {CODE_LEN};\n\
+         /** The length of the secret after the dash in a private room's invite (`CODE-SECRET`). */\n\
+         export const INVITE_SECRET_LENGTH = {INVITE_SECRET_LEN};\n\
          /** The server's default inbound frame limit, in bytes. */\n\
          export const MAX_FRAME_BYTES = {DEFAULT_MAX_FRAME_BYTES};\n\
          /** Every `error.code` the server sends. */\n\
          export const ERROR_CODES = [\n{}] as const;\n\
          /** Every `left.reason` the server sends. */\n\
-         export const LEFT_REASONS = [{}] as const;\n",
+         export const LEFT_REASONS = [{}] as const;\n\
+         /** The close code of a connection a newer one of its session replaced. */\n\
+         export const CLOSE_SESSION_REPLACED = {CLOSE_SESSION_REPLACED};\n",
         quoted_list(ErrorCode::ALL.iter().map(|c| c.as_str())),
         LeftReason::ALL
             .iter()

@@ -209,14 +209,30 @@ async fn a_hosted_game_without_a_page_is_a_404_and_listed_without_one() {
 }
 
 #[tokio::test]
-async fn a_room_code_tells_its_game_and_page() {
+async fn a_room_code_tells_its_game_and_page_but_a_private_room_only_to_its_invite() {
     let server = TestServer::start().await;
     let (mut host, _) = Client::guest(&server.ws_url(), "Host").await;
-    host.send(json!({"t": "create", "game": "tictactoe", "private": true}))
-        .await;
+    host.send(json!({"t": "create", "game": "tictactoe"})).await;
     let code = host.expect("joined").await["room"].as_str().unwrap().to_owned();
-
     let (status, room) = get_json(&server.http(&format!("/api/rooms/{}", code.to_lowercase()))).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        room,
+        json!({"code": code, "game": "tictactoe", "page": "/play/tictactoe"})
+    );
+
+    let (mut other, _) = Client::guest(&server.ws_url(), "Other").await;
+    other
+        .send(json!({"t": "create", "game": "tictactoe", "private": true}))
+        .await;
+    let joined = other.expect("joined").await;
+    let (code, invite) = (joined["room"].as_str().unwrap(), joined["invite"].as_str().unwrap());
+    // The code alone shows nothing: as if there were no such room.
+    let (status, hidden) = get_json(&server.http(&format!("/api/rooms/{code}"))).await;
+    assert_eq!((status, hidden["error"].as_str()), (404, Some("no_such_room")));
+    let wrong = format!("{code}-{}", "2".repeat(16));
+    assert_eq!(get_json(&server.http(&format!("/api/rooms/{wrong}"))).await.0, 404);
+    let (status, room) = get_json(&server.http(&format!("/api/rooms/{}", invite.to_lowercase()))).await;
     assert_eq!(status, 200);
     assert_eq!(
         room,

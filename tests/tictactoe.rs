@@ -21,10 +21,11 @@ impl Table {
         let mut ma = Mirror::default();
         let joined = ada.expect_mirrored(&mut ma, "joined").await;
         assert_eq!(joined["game"], "tictactoe");
-        let code = joined["room"].as_str().unwrap().to_owned();
+        let invite = joined["invite"].as_str().unwrap().to_owned();
+        assert!(invite.starts_with(&format!("{}-", joined["room"].as_str().unwrap())));
         let (mut bob, _) = Client::guest(&server.ws_url(), "Bob").await;
-        // Codes are case-insensitive.
-        bob.send(json!({"t": "join", "room": code.to_lowercase()})).await;
+        // Invites are case-insensitive.
+        bob.send(json!({"t": "join", "room": invite.to_lowercase()})).await;
         let mut mb = Mirror::default();
         bob.expect_mirrored(&mut mb, "joined").await;
         // Ada learns of Bob through a patch.

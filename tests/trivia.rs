@@ -35,6 +35,8 @@ struct Seat {
     mirror: Mirror,
     /// The room's code.
     room: String,
+    /// What joins the room: its invite if private, else its code.
+    invite: String,
     /// Events read while waiting for something else, oldest first.
     events: VecDeque<Value>,
 }
@@ -47,10 +49,12 @@ impl Seat {
         let mut mirror = Mirror::default();
         let joined = client.expect_mirrored(&mut mirror, "joined").await;
         let room = joined["room"].as_str().unwrap().to_owned();
+        let invite = joined["invite"].as_str().unwrap_or(&room).to_owned();
         Seat {
             client,
             mirror,
             room,
+            invite,
             events: VecDeque::new(),
         }
     }
@@ -169,9 +173,10 @@ async fn table(server: &TestServer, names: &[&str]) -> Vec<Seat> {
     )
     .await;
     let code = first.room.clone();
+    let invite = first.invite.clone();
     let mut seats = vec![first];
     for name in &names[1..] {
-        let seat = Seat::new(server, name, json!({"t": "join", "room": code})).await;
+        let seat = Seat::new(server, name, json!({"t": "join", "room": invite})).await;
         assert_eq!(seat.room, code);
         seats.push(seat);
     }
@@ -333,7 +338,7 @@ async fn answers_outside_a_question_out_of_range_or_twice_are_refused_and_change
     ann.refused(json!({"answer": 0}), "no question is open").await;
 
     // The third seat fills the room: the lobby ends at once.
-    let code = seats[0].room.clone();
+    let code = seats[0].invite.clone();
     seats.push(Seat::new(&server, "Cy", json!({"t": "join", "room": code})).await);
     let mut answer = 0;
     for seat in &mut seats {
@@ -465,7 +470,7 @@ async fn a_player_who_leaves_and_comes_back_gets_their_points_back() {
     ann.event("question").await;
     ann.client.send(json!({"t": "leave"})).await;
     assert_eq!(ann.client.expect("left").await["reason"], "leave");
-    ann.client.send(json!({"t": "join", "room": ann.room})).await;
+    ann.client.send(json!({"t": "join", "room": ann.invite})).await;
     ann.mirror = Mirror::default();
     ann.client.expect_mirrored(&mut ann.mirror, "joined").await;
     let contestant = ann.mirror.type_index("Contestant");

@@ -236,7 +236,7 @@ export async function enterRoom(client, game) {
   }
   const url = new URL(location.href);
   url.searchParams.delete('private');
-  url.searchParams.set('room', roomCode(room));
+  url.searchParams.set('room', roomRef(room));
   history.replaceState(null, '', url);
   return { room, how };
 }
@@ -270,6 +270,11 @@ export function roomCode(room) {
   return room.code ?? room.room;
 }
 
+/** What joins a room: a private room's invite (code and secret), else its code. */
+export function roomRef(room) {
+  return room.invite ?? roomCode(room);
+}
+
 /** Fills the invite panel `#invite` (its `data-title` heads it) with the
  * room's code and links, and shows or hides it. */
 export function showInvite(game, room, visible) {
@@ -279,7 +284,7 @@ export function showInvite(game, room, visible) {
   if (!visible) return;
   if (!panel.firstElementChild) {
     panel.innerHTML = `
-      <div class="hint">${esc(panel.dataset.title ?? '')} Room code</div>
+      <div class="hint">${esc(panel.dataset.title ?? '')} <span class="what"></span></div>
       <code></code>
       <div class="hint" style="margin-top:6px">Send this link:</div>
       <a class="link"></a>
@@ -289,8 +294,11 @@ export function showInvite(game, room, visible) {
       </div>`;
   }
   const code = roomCode(room);
-  const link = roomLink(game, code);
-  panel.querySelector('code').textContent = code;
+  // A private room is joined by its invite only; the code alone would not.
+  const ref = roomRef(room);
+  const link = roomLink(game, ref);
+  panel.querySelector('.what').textContent = room.invite ? 'Invite (private room)' : 'Room code';
+  panel.querySelector('code').textContent = ref;
   const a = panel.querySelector('a.link');
   a.href = link;
   a.textContent = link;

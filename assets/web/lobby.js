@@ -16,7 +16,8 @@ async function followStartRoom() {
     const response = await fetch(`/api/rooms/${encodeURIComponent(code)}`);
     const room = response.ok ? await response.json() : null;
     if (room?.page) {
-      location.replace(`${room.page}?room=${encodeURIComponent(room.code)}`);
+      // The start parameter itself: for a private room, its invite.
+      location.replace(`${room.page}?room=${encodeURIComponent(code.toUpperCase())}`);
       return true;
     }
   } catch { /* fall through to the lobby */ }

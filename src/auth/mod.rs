@@ -35,6 +35,9 @@
 //!     name: init.display_name(),
 //!     expires: now + 3600,
 //!     chat_instance: init.chat_instance.clone(),
+//!     sid: parlor::auth::new_session_id(),
+//!     generation: 0,
+//!     started: now,
 //! };
 //! let token = key.issue(&claims);
 //! assert_eq!(key.verify(&token, now).unwrap(), claims);
@@ -49,7 +52,7 @@ pub use init_data::{
     AuthError, BotToken, InitData, TelegramAuth, TelegramUser, MAX_FUTURE_SKEW_SECS, MAX_INIT_DATA_BYTES,
     MAX_START_PARAM_CHARS, TELEGRAM_PRODUCTION_KEY, TELEGRAM_TEST_KEY,
 };
-pub use session_token::{SessionClaims, SessionError, SessionKey, MAX_TOKEN_BYTES, SESSION_KEY_FILE};
+pub use session_token::{new_session_id, SessionClaims, SessionError, SessionKey, MAX_TOKEN_BYTES, SESSION_KEY_FILE};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

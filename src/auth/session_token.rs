@@ -28,6 +28,12 @@ pub const MAX_TOKEN_BYTES: usize = 2048;
 pub struct SessionKey([u8; 32]);
 
 /// What a session token vouches for.
+///
+/// A session begins at a sign-in with initData or a guest name and lives
+/// through resumes. Each token is one `generation` of its session: the
+/// server accepts only the newest (the ledger keeps which), and a resume
+/// hands out the next, so a token works once. `expires` never passes
+/// `started` plus the server's maximum session lifetime.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionClaims {
     /// The player's id (`tg:<id>` for Telegram players).
@@ -38,6 +44,18 @@ pub struct SessionClaims {
     pub expires: u64,
     /// The chat the player came from, if the initData named one.
     pub chat_instance: Option<String>,
+    /// The session's id: random, 128 bits in hex.
+    pub sid: String,
+    /// Which of the session's tokens this is: 0 from the sign-in, one more
+    /// with each resume.
+    pub generation: u64,
+    /// When the session began (unix seconds).
+    pub started: u64,
+}
+
+/// A fresh session id: 128 random bits in hex.
+pub fn new_session_id() -> String {
+    format!("{:032x}", rand::rng().random::<u128>())
 }
 
 /// Why a session token was refused.
@@ -193,6 +211,9 @@ mod tests {
             name: "Vladislav Kibenko".into(),
             expires: 2_000,
             chat_instance: Some("8134722200314281151".into()),
+            sid: "0123456789abcdef0123456789abcdef".into(),
+            generation: 3,
+            started: 500,
         }
     }
 

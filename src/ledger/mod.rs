@@ -51,7 +51,7 @@ pub enum LedgerError {
     DataDir { path: String, source: std::io::Error },
 }
 
-/// Durable store of match results.
+/// Durable store of match results, and of which session token is current.
 pub trait Ledger: Send + Sync + 'static {
     /// Records a match and its players in one transaction. When it returns
     /// `Ok`, the result survives a crash of the process.
@@ -63,4 +63,17 @@ pub trait Ledger: Send + Sync + 'static {
         game: &'a str,
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<LeaderboardEntry>, LedgerError>>;
+
+    /// Moves session `sid` from token generation `presented` to the next,
+    /// if `presented` is its newest; `false` if a newer token was issued
+    /// (the presented one was used already). Atomic: of two resumes with
+    /// one token, one wins. `expires` (unix seconds) is the new token's,
+    /// after which the row may be deleted.
+    fn advance_session<'a>(
+        &'a self,
+        sid: &'a str,
+        presented: u64,
+        expires: u64,
+        now: u64,
+    ) -> BoxFuture<'a, Result<bool, LedgerError>>;
 }

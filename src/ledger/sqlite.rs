@@ -104,4 +104,40 @@ impl Ledger for SqliteLedger {
                 .collect())
         })
     }
+
+    fn advance_session<'a>(
+        &'a self,
+        sid: &'a str,
+        presented: u64,
+        expires: u64,
+        now: u64,
+    ) -> BoxFuture<'a, Result<bool, LedgerError>> {
+        Box::pin(async move {
+            let (presented, next, expires) = (presented as i64, presented as i64 + 1, expires as i64);
+            let moved = if presented == 0 {
+                // The first resume: sessions that ended are cleared on the way.
+                sqlx::query("DELETE FROM sessions WHERE expires <= ?")
+                    .bind(now as i64)
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO sessions (id, generation, expires) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                )
+                .bind(sid)
+                .bind(next)
+                .bind(expires)
+                .execute(&self.pool)
+                .await?
+            } else {
+                sqlx::query("UPDATE sessions SET generation = ?, expires = ? WHERE id = ? AND generation = ?")
+                    .bind(next)
+                    .bind(expires)
+                    .bind(sid)
+                    .bind(presented)
+                    .execute(&self.pool)
+                    .await?
+            };
+            Ok(moved.rows_affected() == 1)
+        })
+    }
 }

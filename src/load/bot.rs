@@ -47,12 +47,15 @@ impl Groups {
 pub(super) struct Peek<'a> {
     pub t: &'a str,
     #[serde(default)]
-    pub ack: Option<u32>,
+    ack: Option<u32>,
     /// The ack of a compact patch.
     #[serde(default)]
-    pub a: Option<u32>,
+    a: Option<u32>,
     #[serde(default)]
-    pub room: Option<String>,
+    room: Option<String>,
+    /// A private room's invite, in `joined`.
+    #[serde(default)]
+    invite: Option<String>,
     #[serde(default)]
     pub code: Option<String>,
     #[serde(default)]
@@ -101,16 +104,13 @@ pub async fn run(i: usize, shared: Arc<Shared>, groups: Groups, mut stop: watch:
     socket.close().await;
 }
 
-pub(super) async fn send<D: Serialize>(socket: &mut Client, message: &ClientMessage<D>) -> Result<(), String> {
+async fn send<D: Serialize>(socket: &mut Client, message: &ClientMessage<D>) -> Result<(), String> {
     socket.send(message).await.map_err(|e| format!("send: {e}"))
 }
 
-/// Reads until a frame of type `t`; an `error` frame fails.
-pub(super) async fn expect(
-    socket: &mut Client,
-    t: &str,
-    stop: &mut watch::Receiver<bool>,
-) -> Result<Option<String>, String> {
+/// Reads until a frame of type `t`; an `error` frame fails. Returns what
+/// joins the room the frame names: its invite, else its code.
+async fn expect(socket: &mut Client, t: &str, stop: &mut watch::Receiver<bool>) -> Result<Option<String>, String> {
     loop {
         let frame = tokio::select! {
             frame = socket.recv_frame() => frame.map_err(|e| format!("while waiting for {t}: {e}"))?,
@@ -118,7 +118,7 @@ pub(super) async fn expect(
         };
         let peek: Peek = rmp_serde::from_slice(&frame).map_err(|e| format!("undecodable frame: {e}"))?;
         if peek.t == t {
-            return Ok(peek.room);
+            return Ok(peek.invite.or(peek.room));
         }
         if peek.t == "error" {
             return Err(format!(

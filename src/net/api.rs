@@ -1,8 +1,6 @@
 //! The JSON API.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -66,16 +64,12 @@ pub async fn rooms(State(state): State<AppState>) -> Response {
 /// only a room code (a Telegram `startapp` link to the lobby) can go to the
 /// game's page. Knowing a private room's code is what lets one join it, so
 /// this tells nothing a holder of the code could not learn by joining.
-pub async fn room(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(code): Path<String>,
-) -> Response {
+pub async fn room(State(state): State<AppState>, client: super::ClientAddr, Path(code): Path<String>) -> Response {
     let code = code.to_ascii_uppercase();
     // Codes that do not exist spend the address's budget of misses, like
     // `join`: guessing private rooms here is as limited as there.
-    let counted = state.counts(peer.ip());
-    if counted && !state.join_misses.has_token(peer.ip()) {
+    let counted = state.counts(client.ip);
+    if counted && !state.join_misses.has_token(client.ip) {
         return error(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -84,7 +78,7 @@ pub async fn room(
     }
     let found = state.matchmaker.find(&code);
     if found.is_err() && counted {
-        state.join_misses.spend(peer.ip());
+        state.join_misses.spend(client.ip);
     }
     match found {
         Ok(room) => {

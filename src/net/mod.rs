@@ -4,8 +4,10 @@
 
 mod api;
 mod assets;
+pub mod client_addr;
 pub mod connections;
 pub mod guesses;
+mod listener;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -13,15 +15,17 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::extract::{State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use client_addr::ClientAddr;
 pub use connections::{ConnectionLimiter, ConnectionSlot};
+pub use listener::TcpSlot;
 
 use crate::auth::{SessionKey, TelegramAuth};
 use crate::catalog::Catalog;
@@ -50,6 +54,8 @@ pub struct Shared {
     pub join_misses: guesses::AddressBudget,
     /// The stop signal every session and room watches.
     pub lifecycle: Lifecycle,
+    /// The connection holding each session.
+    pub live_sessions: Arc<session::live::LiveSessions>,
 }
 
 impl AppState {
@@ -91,20 +97,24 @@ const WRITE_BUFFER: usize = 128 * 1024;
 
 async fn websocket(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
+    tcp: Option<Extension<TcpSlot>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let counted = state.counts(peer.ip());
-    let slot = if counted {
-        ConnectionLimiter::acquire(&state.connections, peer.ip())
-    } else {
-        Some(ConnectionSlot::uncounted())
+    let counted = state.counts(client.ip);
+    // A direct connection was counted when it was accepted; through a
+    // trusted proxy (or a router served by other means) the client is
+    // counted here, one slot per websocket.
+    let slot = match tcp {
+        Some(Extension(TcpSlot(slot))) if !client.via_proxy => Some(slot),
+        _ if !counted => Some(Arc::new(ConnectionSlot::uncounted())),
+        _ => ConnectionLimiter::acquire(&state.connections, client.ip).map(Arc::new),
     };
     let Some(slot) = slot else {
         let limit = state.config.limits.connections_per_ip;
         return (
             StatusCode::TOO_MANY_REQUESTS,
-            format!("at most {limit} websocket connections per address\n"),
+            format!("at most {limit} connections per address\n"),
         )
             .into_response();
     };
@@ -120,7 +130,7 @@ async fn websocket(
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| session::run(socket, state, slot, counted.then_some(peer.ip())))
+        .on_upgrade(move |socket| session::run(socket, state, slot, counted.then_some(client.ip)))
 }
 
 /// Why a server could not start.
@@ -138,7 +148,7 @@ pub enum StartError {
 pub struct Server {
     addr: SocketAddr,
     state: AppState,
-    /// The listener: axum's accept loop, which stops at the stop signal.
+    /// The accept loop, which stops at the stop signal.
     task: JoinHandle<()>,
 }
 
@@ -213,21 +223,9 @@ impl Server {
             connections,
             join_misses: guesses::AddressBudget::new(config_misses_per_ip),
             lifecycle: lifecycle.clone(),
+            live_sessions: Arc::default(),
         }));
-        let app = router(state.clone());
-        let stop = lifecycle.stopping();
-        let task = tokio::spawn(async move {
-            // Game frames are small and latency-bound: no Nagle delay.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
-                let _ = stream.set_nodelay(true);
-            });
-            let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(stop)
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "server stopped with an error");
-            }
-        });
+        let task = tokio::spawn(listener::serve(listener, router(state.clone()), state.clone()));
         Ok(Server { addr, state, task })
     }
 

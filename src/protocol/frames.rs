@@ -107,6 +107,8 @@ pub fn result(match_id: &str, ranking: &[RankLine], aborted: bool) -> Bytes {
 /// The parts of a `joined` that are not plain values.
 pub struct Joined<'a> {
     pub room: &'a str,
+    /// A private room's invite, for its members to pass on.
+    pub invite: Option<&'a str>,
     pub game: &'a str,
     pub you: u64,
     pub tick: u64,
@@ -120,12 +122,12 @@ pub struct Joined<'a> {
 /// `joined` around an encoded schema and state.
 pub fn joined(j: &Joined) -> Bytes {
     let mut w = FrameWriter::with_capacity(64 + j.room.len() + j.game.len() + j.schema.len() + j.state.len());
-    w.map(if j.rid.is_some() { 8 } else { 7 })
-        .str("t")
-        .str("joined")
-        .str("room")
-        .str(j.room)
-        .str("game")
+    let fields = 7 + u32::from(j.rid.is_some()) + u32::from(j.invite.is_some());
+    w.map(fields).str("t").str("joined").str("room").str(j.room);
+    if let Some(invite) = j.invite {
+        w.str("invite").str(invite);
+    }
+    w.str("game")
         .str(j.game)
         .str("you")
         .uint(j.you)
@@ -237,13 +239,14 @@ mod tests {
     }
 
     #[test]
-    fn joined_decodes_with_and_without_rid() {
+    fn joined_decodes_with_and_without_rid_and_invite() {
         let schema = encoded(json!([["Player", ["id", "name", "slot", "online"]], ["Score", null]]));
         let state =
             rmp_serde::to_vec_named(&json!({"e": [[5, [[0, ["guest:a", "Ann", 0, true]]]]], "r": [[1, 3]]})).unwrap();
-        for rid in [None, Some(Rid(9))] {
+        for (rid, invite) in [(None, None), (Some(Rid(9)), Some("ABCDEF-23456789ABCDEFGH"))] {
             let frame = joined(&Joined {
                 room: "ABCDEF",
+                invite,
                 game: "clicker",
                 you: 5,
                 tick: 2,
@@ -253,6 +256,7 @@ mod tests {
             });
             let ServerMessage::Joined {
                 room,
+                invite: sent,
                 you,
                 schema,
                 state,
@@ -263,6 +267,7 @@ mod tests {
                 panic!("not joined");
             };
             assert_eq!((room.as_str(), you, echoed), ("ABCDEF", 5, rid));
+            assert_eq!(sent.as_deref(), invite);
             assert_eq!(schema[1], ("Score".to_owned(), None));
             assert_eq!(state.r, vec![(1, json!(3))]);
             assert_eq!(state.e[0].1[0].1, json!(["guest:a", "Ann", 0, true]));

@@ -32,6 +32,10 @@ pub use frames::FrameWriter;
 pub const VERSION: u32 = 1;
 /// The server's default inbound frame limit, in bytes (`limits.max_frame_bytes`).
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 16 * 1024;
+/// The websocket close code of a connection whose session a newer
+/// connection took over (one connection per session); a client should not
+/// reconnect on its own after it.
+pub const CLOSE_SESSION_REPLACED: u16 = 4001;
 
 /// A request id (protocol 1.1): any u32 the client picks, echoed on the
 /// reply to that request.
@@ -361,6 +365,10 @@ pub enum ServerMessage<V = Value> {
     /// The full state of the room just entered (or a resync).
     Joined {
         room: String,
+        /// Extension (1.1): a private room's invite, `CODE-SECRET`, the
+        /// only thing that joins it by code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invite: Option<String>,
         game: String,
         you: u64,
         tick: u64,

@@ -137,12 +137,24 @@ pub struct RoomHandle {
     pub code: Arc<str>,
     pub game: Arc<dyn GameType>,
     pub private: bool,
+    /// A private room's invite (its code, a dash, a secret): the only way
+    /// to join it by code. `None` for rooms joined by their code.
+    pub invite: Option<Arc<str>>,
     tx: mpsc::Sender<RoomCommand>,
     /// Where the room records held seats; see [`RoomHandle::disconnect`].
     directory: Arc<dyn Directory>,
 }
 
 impl RoomHandle {
+    /// Whether `given` (upper case) lets one join: the invite of a room
+    /// that has one, compared in constant time; anything for other rooms.
+    pub fn admits(&self, given: &str) -> bool {
+        match &self.invite {
+            None => true,
+            Some(invite) => bool::from(subtle::ConstantTimeEq::ct_eq(invite.as_bytes(), given.as_bytes())),
+        }
+    }
+
     /// Seats `player`; on success the room has queued `joined` for `client`.
     pub async fn join(&self, player: PlayerInfo, client: ClientHandle, rid: Option<Rid>) -> Result<(), ErrorCode> {
         self.request_seat(player, client, false, rid).await

@@ -19,6 +19,7 @@ impl Room {
         let state = self.sim.replication.snapshot(&mut self.sim.world).encode_state();
         frames::joined(&frames::Joined {
             room: &self.code,
+            invite: self.invite.as_deref(),
             game: &self.game.manifest().name,
             you: entity_id(you),
             tick: self.sim.world.resource::<Clock>().tick,

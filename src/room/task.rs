@@ -54,17 +54,25 @@ pub struct RoomContext {
 }
 
 /// Opens a room of `game` and starts its task.
-pub fn spawn_room(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>, private: bool) -> RoomHandle {
+pub fn spawn_room(
+    ctx: RoomContext,
+    game: Arc<dyn GameType>,
+    code: Arc<str>,
+    private: bool,
+    invite: Option<Arc<str>>,
+) -> RoomHandle {
     let (tx, rx) = mpsc::channel(ctx.inbox);
     let handle = RoomHandle {
         code: code.clone(),
         game: game.clone(),
         private,
+        invite: invite.clone(),
         tx,
         directory: ctx.directory.clone(),
     };
     let lifecycle = ctx.lifecycle.clone();
-    let room = Room::new(ctx, game, code);
+    let mut room = Room::new(ctx, game, code);
+    room.invite = invite;
     lifecycle.spawn(room.run(rx));
     handle
 }
@@ -76,6 +84,9 @@ pub struct Room {
     pub(super) ctx: RoomContext,
     pub(super) game: Arc<dyn GameType>,
     pub(super) code: Arc<str>,
+    /// What joins this room when it is joined only by invite: sent to its
+    /// members in `joined`.
+    pub(super) invite: Option<Arc<str>>,
     pub(super) sim: Simulation,
     pub(super) members: Vec<Member>,
     /// Everyone seated during the current match, for its ranking.
@@ -99,6 +110,7 @@ impl Room {
             ctx,
             game,
             code,
+            invite: None,
             sim,
             members: Vec::new(),
             roster: Vec::new(),

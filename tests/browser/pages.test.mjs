@@ -156,19 +156,20 @@ async function done(...players) {
 }
 
 /** Opens a private room of `game` as `host`, then has `guest` follow the
- * invite link the host's page shows; returns the room code. */
+ * invite link the host's page shows; returns the invite. */
 async function privateRoom(game, host, guest) {
   await host.page.goto(`${baseUrl}/play/${game}?private=1`);
   const invite = host.page.locator('#invite');
   await invite.waitFor({ state: 'visible' });
-  const code = (await invite.locator('code').textContent()).trim();
-  assert.match(code, /^[23456789A-HJ-NP-Z]{6}$/);
+  // A private room's invite: its code and a secret; the code alone joins nothing.
+  const shown = (await invite.locator('code').textContent()).trim();
+  assert.match(shown, /^[23456789A-HJ-NP-Z]{6}-[23456789A-HJ-NP-Z]{16}$/);
   const link = await invite.locator('a.link').getAttribute('href');
-  assert.equal(link, `${baseUrl}/play/${game}?room=${code}`);
+  assert.equal(link, `${baseUrl}/play/${game}?room=${shown}`);
   // A reload of the host's page comes back to the same room.
-  assert.equal(new URL(host.page.url()).searchParams.get('room'), code);
+  assert.equal(new URL(host.page.url()).searchParams.get('room'), shown);
   await guest.page.goto(link);
-  return code;
+  return shown;
 }
 
 const status = (p) => p.page.locator('#status');

@@ -145,7 +145,7 @@ export declare class Client extends Emitter<ClientEvents> {
     create<C extends object = Record<string, any>, R extends object = Record<string, any>>(game: string, options?: {
         private?: boolean;
     }): Promise<Room<C, R>>;
-    /** Joins the room with this code (any case). */
+    /** Joins the room with this code, or a private room by its invite (`room.invite`; any case). */
     join<C extends object = Record<string, any>, R extends object = Record<string, any>>(code: string): Promise<Room<C, R>>;
     /** Joins the room of `game` for the Telegram chat the Mini App was opened from. */
     chat<C extends object = Record<string, any>, R extends object = Record<string, any>>(game: string): Promise<Room<C, R>>;

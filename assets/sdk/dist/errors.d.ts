@@ -15,7 +15,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  * open), `closed` (the app closed the client), `timeout` (no answer in
  * time), `busy` (too many requests or pings waiting), `too_big` (an input
  * over the server's frame limit), `bad_frame` (a frame that does not
- * decode), `unsafe_id` (an entity id above 2^53, see docs/sdk.md).
+ * decode), `unsafe_id` (an entity id above 2^53, see docs/sdk.md),
+ * `replaced` (a newer connection took over the session: close code 4001).
  */
 export declare class ParlorError extends Error {
     /** The server's error code (see `ErrorCode`), or one of the SDK's own. */

@@ -1461,6 +1461,7 @@ function encodeFrame(message) {
 var PROTOCOL_VERSION = 1;
 var ROOM_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 var ROOM_CODE_LENGTH = 6;
+var INVITE_SECRET_LENGTH = 16;
 var MAX_FRAME_BYTES = 16384;
 var ERROR_CODES = [
   "bad_message",
@@ -1479,6 +1480,7 @@ var ERROR_CODES = [
   "unsupported"
 ];
 var LEFT_REASONS = ["leave", "finished", "error", "replaced", "expired", "shutdown"];
+var CLOSE_SESSION_REPLACED = 4001;
 
 // src/emitter.ts
 var Emitter = class {
@@ -1843,6 +1845,7 @@ var Room = class extends Emitter {
     this.warnedUnsafe = false;
     this.link = link;
     this.code = joined.room;
+    this.invite = typeof joined.invite === "string" ? joined.invite : null;
     this.game = joined.game;
     this.you = joined.you;
   }
@@ -1925,10 +1928,8 @@ var Room = class extends Emitter {
 };
 
 // src/telegram.ts
-var ROOM_CODE = new RegExp(
-  `^[${ROOM_CODE_ALPHABET.replace(/[\\\]^-]/g, "\\$&")}]{${ROOM_CODE_LENGTH}}$`,
-  "i"
-);
+var CHARS = `[${ROOM_CODE_ALPHABET.replace(/[\\\]^-]/g, "\\$&")}]`;
+var ROOM_CODE = new RegExp(`^${CHARS}{${ROOM_CODE_LENGTH}}(-${CHARS}{${INVITE_SECRET_LENGTH}})?$`, "i");
 function isRoomCode(value) {
   return typeof value === "string" && ROOM_CODE.test(value);
 }
@@ -2063,7 +2064,7 @@ var Client = class extends Emitter {
   create(game, options = {}) {
     return this.request({ t: "create", game: checkName(game), private: options.private === true });
   }
-  /** Joins the room with this code (any case). */
+  /** Joins the room with this code, or a private room by its invite (`room.invite`; any case). */
   join(code) {
     return this.request({ t: "join", room: checkName(code).toUpperCase() });
   }
@@ -2558,6 +2559,9 @@ var Client = class extends Emitter {
     }
     this.signInAfresh = false;
     this.abandoned = null;
+    if (code === CLOSE_SESSION_REPLACED) {
+      this.fatal ?? (this.fatal = new ParlorError("replaced", "a newer connection took over this session"));
+    }
     if (this.fatal !== null || !this.retry.enabled) {
       this.shutdown(code, reason || "the connection closed", "disconnected", this.fatal ?? void 0);
       return;
@@ -2615,7 +2619,7 @@ var Client = class extends Emitter {
     if (room === null) return;
     const rid = this.nextRid();
     this.restoring = { room, via: "join", rid, timer: setTimeout(() => this.expire(), this.requestTimeout) };
-    this.write(encodeFrame({ t: "join", room: room.code, rid }), true);
+    this.write(encodeFrame({ t: "join", room: room.invite ?? room.code, rid }), true);
   }
   /** The room being restored is not got back: it is left (`expired`, or `shutdown`). */
   expire(reason = "expired") {

@@ -54,8 +54,14 @@ export interface RoomEvents {
  * it stays readable after the room is left (the final board, say).
  */
 export declare class Room<C extends object = Record<string, any>, R extends object = Record<string, any>> extends Emitter<RoomEvents> {
-    /** The room code (6 characters), for invites: `t.me/<bot>/<app>?startapp=CODE`. */
+    /** The room code (6 characters): joins a public room or a chat's room (`t.me/<bot>/<app>?startapp=CODE`). */
     readonly code: string;
+    /**
+     * A private room's invite (`CODE-SECRET`), the only way into it: share
+     * this, not the code (`t.me/<bot>/<app>?startapp=CODE-SECRET`). `null`
+     * for public and chat rooms (and from a 1.0 server).
+     */
+    readonly invite: string | null;
     /** The game's name. */
     readonly game: string;
     /** The mirrored state. */

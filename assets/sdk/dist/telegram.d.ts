@@ -1,6 +1,6 @@
 import { ROOM_CODE_ALPHABET } from "./constants.js";
 export { ROOM_CODE_ALPHABET };
-/** Whether `value` has the shape of a room code (any case, as `join` accepts). */
+/** Whether `value` is a room code or a private room's invite (`CODE-SECRET`), in any case: what `join` accepts. */
 export declare function isRoomCode(value: unknown): value is string;
 /** What the page was launched with inside Telegram, if it was. */
 export interface TelegramLaunch {

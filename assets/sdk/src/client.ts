@@ -1,6 +1,6 @@
 import { decodeFrame, encodeFrame } from "./codec.js";
 import type { Message } from "./codec.js";
-import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./constants.js";
+import { CLOSE_SESSION_REPLACED, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./constants.js";
 import { Emitter } from "./emitter.js";
 import { ParlorError } from "./errors.js";
 import type { ErrorCode } from "./errors.js";
@@ -284,7 +284,7 @@ export class Client extends Emitter<ClientEvents> {
     return this.request({ t: "create", game: checkName(game), private: options.private === true });
   }
 
-  /** Joins the room with this code (any case). */
+  /** Joins the room with this code, or a private room by its invite (`room.invite`; any case). */
   join<C extends object = Record<string, any>, R extends object = Record<string, any>>(
     code: string,
   ): Promise<Room<C, R>> {
@@ -852,6 +852,11 @@ export class Client extends Emitter<ClientEvents> {
     this.signInAfresh = false;
     // A restoring `join` whose room was left died with the socket.
     this.abandoned = null;
+    if (code === CLOSE_SESSION_REPLACED) {
+      // Another page resumed this session and holds it now; reconnecting
+      // would only take it back and forth.
+      this.fatal ??= new ParlorError("replaced", "a newer connection took over this session");
+    }
     if (this.fatal !== null || !this.retry.enabled) {
       this.shutdown(code, reason || "the connection closed", "disconnected", this.fatal ?? undefined);
       return;
@@ -914,7 +919,7 @@ export class Client extends Emitter<ClientEvents> {
     if (room === null) return;
     const rid = this.nextRid();
     this.restoring = { room, via: "join", rid, timer: setTimeout(() => this.expire(), this.requestTimeout) };
-    this.write(encodeFrame({ t: "join", room: room.code, rid }), true);
+    this.write(encodeFrame({ t: "join", room: room.invite ?? room.code, rid }), true);
   }
 
   /** The room being restored is not got back: it is left (`expired`, or `shutdown`). */

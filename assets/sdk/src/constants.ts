@@ -8,6 +8,8 @@ export const PROTOCOL_VERSION = 1;
 export const ROOM_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 /** The length of a room code. */
 export const ROOM_CODE_LENGTH = 6;
+/** The length of the secret after the dash in a private room's invite (`CODE-SECRET`). */
+export const INVITE_SECRET_LENGTH = 16;
 /** The server's default inbound frame limit, in bytes. */
 export const MAX_FRAME_BYTES = 16384;
 /** Every `error.code` the server sends. */
@@ -29,3 +31,5 @@ export const ERROR_CODES = [
 ] as const;
 /** Every `left.reason` the server sends. */
 export const LEFT_REASONS = ["leave", "finished", "error", "replaced", "expired", "shutdown"] as const;
+/** The close code of a connection a newer one of its session replaced. */
+export const CLOSE_SESSION_REPLACED = 4001;

@@ -47,6 +47,8 @@ export type Components = Record<string, unknown>;
 export interface JoinedMessage {
   t: "joined";
   room: string;
+  /** A private room's invite (protocol 1.1). */
+  invite?: string;
   game: string;
   you: EntityId;
   tick: number;

@@ -1,15 +1,14 @@
-import { ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from "./constants.js";
+import { INVITE_SECRET_LENGTH, ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from "./constants.js";
 
 // The room code alphabet comes from the server's definitions (constants.ts).
 export { ROOM_CODE_ALPHABET };
 
-/** `ROOM_CODE_LENGTH` characters of `ROOM_CODE_ALPHABET`, in any case. */
-const ROOM_CODE = new RegExp(
-  `^[${ROOM_CODE_ALPHABET.replace(/[\\\]^-]/g, "\\$&")}]{${ROOM_CODE_LENGTH}}$`,
-  "i",
-);
+/** `ROOM_CODE_LENGTH` characters of `ROOM_CODE_ALPHABET`, in any case, and
+ * for a private room's invite a dash and `INVITE_SECRET_LENGTH` more. */
+const CHARS = `[${ROOM_CODE_ALPHABET.replace(/[\\\]^-]/g, "\\$&")}]`;
+const ROOM_CODE = new RegExp(`^${CHARS}{${ROOM_CODE_LENGTH}}(-${CHARS}{${INVITE_SECRET_LENGTH}})?$`, "i");
 
-/** Whether `value` has the shape of a room code (any case, as `join` accepts). */
+/** Whether `value` is a room code or a private room's invite (`CODE-SECRET`), in any case: what `join` accepts. */
 export function isRoomCode(value: unknown): value is string {
   return typeof value === "string" && ROOM_CODE.test(value);
 }

@@ -59,11 +59,11 @@ describe("against parlor serve", { skip }, () => {
     await room.leave();
   });
 
-  test("tictactoe: private room by code, a refused move, a result", async () => {
+  test("tictactoe: private room by invite, a refused move, a result", async () => {
     const xavier = await connect("Xavier");
     const olga = await connect("Olga");
     const x = await xavier.create("tictactoe", { private: true });
-    const o = await olga.join(x.code.toLowerCase());
+    const o = await olga.join(x.invite.toLowerCase());
     assert.equal(o.code, x.code);
     await until(() => x.state.entities.size === 2);
     const moves = async (room, cell) => {
@@ -93,7 +93,7 @@ describe("against parlor serve", { skip }, () => {
     // the first test (the server lets quick land in a room that is closing).
     const kept = await keeper.create("arena", { private: true }); // keeps the room open
     const rita = await connect("Rita");
-    const room = await rita.join(kept.code);
+    const room = await rita.join(kept.invite);
     const seat = room.you;
     const reconnected = next(rita, "reconnected", 10_000);
     const resync = new Promise((resolve) => room.on("change", (c) => c.resync && resolve(c)));
@@ -117,7 +117,7 @@ describe("against parlor serve", { skip }, () => {
     const kept = await keeper.create("arena", { private: true });
     const first = await connect("Paul");
     if (first.session === "") return t.skip("this server gives no session tokens");
-    const room = await first.join(kept.code);
+    const room = await first.join(kept.invite);
     const token = first.session;
     first["socket"].terminate(); // the page goes away without leaving
     first.close();
@@ -127,6 +127,21 @@ describe("against parlor serve", { skip }, () => {
     assert.equal(again.room.code, kept.code);
     assert.equal(again.room.you, room.you);
     assert.equal(await again.play("arena"), again.room);
+  });
+
+  test("a second page resuming the session closes the first for good (4001)", async () => {
+    const first = await connect("Rita");
+    const room = await first.create("arena", { private: true });
+    let reconnecting = 0;
+    first.on("reconnecting", () => reconnecting++);
+    const closed = next(first, "close");
+    const second = await connect("Rita (second tab)", { session: first.session });
+    assert.equal(second.player.id, first.player.id);
+    assert.equal(second.room?.code, room.code, "the seat moved to the second page");
+    const { code } = await closed;
+    assert.equal(code, 4001);
+    assert.equal(first.status, "closed");
+    assert.equal(reconnecting, 0);
   });
 });
 
@@ -210,7 +225,7 @@ describe("compact patches against parlor serve", { skip }, () => {
     assert.equal(ada.compact, true);
     assert.equal(ben.compact, false);
     const a = await ada.create("arena", { private: true });
-    const b = await ben.join(a.code);
+    const b = await ben.join(a.invite);
     assert.equal(b.code, a.code);
 
     // The state after each tick's message, by tick, on both sides.
@@ -236,7 +251,7 @@ describe("compact patches against parlor serve", { skip }, () => {
       // A third player comes and goes: a spawn in c, a despawn in g.
       await until(() => a.ack >= 1 && b.ack >= 1, 5000);
       const cid = await connect("Cid", {});
-      const c = await cid.join(a.code);
+      const c = await cid.join(a.invite);
       await until(() => a.state.entities.has(c.you) && b.state.entities.has(c.you), 5000);
       await c.leave();
       await until(() => !a.state.entities.has(c.you) && !b.state.entities.has(c.you), 5000);

@@ -292,8 +292,10 @@ async fn half_open_slot(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
                         // The server answered the half request (e.g. 408 or 429).
                         Some(Ok(Ok(n))) => {
                             let status = String::from_utf8_lossy(&buf[..n.min(12)]).to_string();
-                            let code = status.get(9..12).unwrap_or("?").to_owned();
-                            Outcome::Closed(format!("http {code}"), secs)
+                            match status.get(9..12).unwrap_or("?") {
+                                "429" => Outcome::Refused("http 429".into()),
+                                code => Outcome::Closed(format!("http {code}"), secs),
+                            }
                         }
                     }
                 }

@@ -96,7 +96,7 @@ impl ArenaSeat {
         let codes = &ctx.arena_codes[self.room];
         let code = codes.borrow().clone();
         match (welcome.room, code) {
-            (Some(held), Some(code)) if held == code => {
+            (Some(held), Some(code)) if wire::code_of(&code) == held => {
                 joined(&mut client).await?;
                 ctx.tally.count(|p| p.resumes += 1);
             }
@@ -120,10 +120,9 @@ impl ArenaSeat {
                     };
                     send(&mut client, &Request::Join { room, rid: None }).await?;
                 }
-                if let ServerMessage::Joined { room, .. } = joined(&mut client).await? {
-                    if self.seat == 0 {
-                        codes.send_replace(Some(room));
-                    }
+                let entered = joined(&mut client).await?;
+                if self.seat == 0 {
+                    codes.send_replace(wire::join_token(&entered));
                 }
             }
         }
@@ -404,17 +403,8 @@ async fn tictactoe_match(
     };
     send(a, &create).await?;
     let joined_a = joined(a).await?;
-    let ServerMessage::Joined { room, .. } = &joined_a else {
-        unreachable!("joined returns joined");
-    };
-    send(
-        b,
-        &Request::Join {
-            room: room.clone(),
-            rid: None,
-        },
-    )
-    .await?;
+    let room = wire::join_token(&joined_a).ok_or("joined without a room")?;
+    send(b, &Request::Join { room, rid: None }).await?;
     let joined_b = joined(b).await?;
     let slots = [slot(&joined_a), slot(&joined_b)];
     let mut players = [
@@ -556,10 +546,9 @@ async fn trivia_open(client: &mut Client, codes: &watch::Sender<(u64, String)>, 
         rid: None,
     };
     send(client, &create).await?;
-    if let ServerMessage::Joined { room, .. } = joined(client).await? {
-        *seen += 1;
-        codes.send_replace((*seen, room));
-    }
+    let room = wire::join_token(&joined(client).await?).ok_or("joined without a room")?;
+    *seen += 1;
+    codes.send_replace((*seen, room));
     Ok(())
 }
 

@@ -116,6 +116,20 @@ pub async fn joined(client: &mut Client) -> Result<ServerMessage, String> {
     }
 }
 
+/// What joins the room a `joined` names: a private room's invite
+/// (`CODE-SECRET`), else its code.
+pub fn join_token(joined: &ServerMessage) -> Option<String> {
+    match joined {
+        ServerMessage::Joined { room, invite, .. } => Some(invite.clone().unwrap_or_else(|| room.clone())),
+        _ => None,
+    }
+}
+
+/// The room code of a join token (an invite's part before the `-`).
+pub fn code_of(token: &str) -> &str {
+    token.split('-').next().unwrap_or(token)
+}
+
 /// A message's type and, for an error, its code.
 pub fn describe(m: &ServerMessage) -> String {
     match m {

@@ -12,6 +12,7 @@
 //! `hello` with the `session` token from `welcome` takes it back.
 
 mod budget;
+pub mod live;
 mod signin;
 
 use std::net::IpAddr;
@@ -27,14 +28,15 @@ use tokio::time::{sleep, timeout};
 
 use super::guesses::Bucket;
 use super::{AppState, ConnectionSlot};
-use crate::auth::SessionClaims;
+use crate::auth::{new_session_id, SessionClaims};
 use crate::lifecycle::ConnectionSignal;
 use crate::matchmaking::{seat, Matchmaker, SeatRequest};
 use crate::protocol::{frames, ClientMessage, ErrorCode, LeftReason, Rid};
 use crate::room::{ClientHandle, Outbound, PlayerInfo, RoomHandle};
 use crate::simulation::{AnyInput, DecodeError};
 use budget::{BadMessages, InputBudget};
-use signin::{Credentials, Refusal};
+use live::{Hold, LiveSessions};
+use signin::{Credentials, Refusal, Resumed};
 
 /// Close codes this server uses.
 mod close {
@@ -42,6 +44,7 @@ mod close {
     pub const UNSUPPORTED_DATA: u16 = 1003;
     pub const POLICY: u16 = 1008;
     pub const TOO_BIG: u16 = 1009;
+    pub const REPLACED: u16 = crate::protocol::CLOSE_SESSION_REPLACED;
 }
 
 /// Websocket-level pings a client may send per second (a bucket of one
@@ -50,8 +53,7 @@ mod close {
 pub const MAX_PINGS_PER_SEC: u32 = 10;
 /// Frames written before one flush: batches a burst into few syscalls.
 const WRITE_BATCH: usize = 32;
-/// How long the close frame may take to go out; a peer that does not read
-/// is dropped without it.
+/// How long the error explaining a close may take to go out.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What the reader decided about the connection.
@@ -66,7 +68,8 @@ enum WriteEnd {
     Failed,
     /// The peer did not take the frames within the write timeout.
     TimedOut,
-    /// The room kicked the client while the write waited.
+    /// The room kicked the client, or a newer connection replaced it,
+    /// while the write waited.
     Kicked,
 }
 
@@ -94,6 +97,18 @@ struct Session {
     peer: Option<IpAddr>,
     /// The server is stopping: the connection closes once out of a room.
     stopping: bool,
+    /// The signal a newer connection of the same session replaces this
+    /// one through.
+    signal: Arc<ConnectionSignal>,
+    /// This connection's hold on its session, from its `welcome`; dropped
+    /// after the room heard of the disconnect.
+    hold: Option<Hold>,
+}
+
+/// When a token issued at `now` for a session begun at `started` expires:
+/// the token lifetime, but never past the session's maximum lifetime.
+fn token_expiry(limits: &crate::config::Limits, now: u64, started: u64) -> u64 {
+    (now + limits.session_ttl_secs).min(started.saturating_add(limits.session_max_lifetime_secs))
 }
 
 fn unix_now() -> u64 {
@@ -103,7 +118,7 @@ fn unix_now() -> u64 {
 /// Serves one upgraded websocket until it closes. `_slot` counts the
 /// connection against its IP address's limit until it is dropped; the
 /// lifecycle guard makes the server's stop wait for it.
-pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot, peer: Option<IpAddr>) {
+pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSlot>, peer: Option<IpAddr>) {
     let _alive = state.lifecycle.guard();
     let limits = state.config.limits.clone();
     let (tx, mut outbound) = mpsc::channel(limits.outbound_queue);
@@ -128,6 +143,8 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot, 
         refused_joins: 0,
         peer,
         stopping: false,
+        signal: signal.clone(),
+        hold: None,
     };
     let hello_deadline = sleep(limits.hello_timeout());
     tokio::pin!(hello_deadline);
@@ -148,6 +165,9 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot, 
                 if signal.was_kicked() {
                     break Some((close::POLICY, "too far behind"));
                 }
+                if signal.was_replaced() {
+                    break Some((close::REPLACED, "a newer connection took over this session"));
+                }
                 // The stop: seen at the top of the loop.
                 woken.set(signal.notified());
             }
@@ -166,7 +186,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot, 
                                 written = &mut batch => break written,
                                 _ = &mut deadline => break Err(WriteEnd::TimedOut),
                                 _ = &mut woken => {
-                                    if signal.was_kicked() {
+                                    if signal.was_kicked() || signal.was_replaced() {
                                         break Err(WriteEnd::Kicked);
                                     }
                                     // The stop does not cut a write short.
@@ -178,6 +198,9 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot, 
                 };
                 match written {
                     Ok(()) => {}
+                    Err(WriteEnd::Kicked) if signal.was_replaced() => {
+                        break Some((close::REPLACED, "a newer connection took over this session"))
+                    }
                     Err(WriteEnd::Kicked) => break Some((close::POLICY, "too far behind")),
                     Err(WriteEnd::TimedOut) => {
                         tracing::debug!("a client did not read within the write timeout; dropped");
@@ -222,9 +245,13 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: ConnectionSlot, 
             code,
             reason: reason.into(),
         }));
-        let _ = timeout(CLOSE_TIMEOUT, socket.send(frame)).await;
+        // A client closed for being behind has a backlog to read before
+        // the close: it gets as long as any write, then is dropped without.
+        let _ = timeout(limits.write_timeout(), socket.send(frame)).await;
     }
     session.disconnected();
+    // Now a connection taking over the session finds the seat held.
+    drop(session.hold.take());
 }
 
 /// Writes `first` and whatever else is queued (up to a batch), then
@@ -443,11 +470,28 @@ impl Session {
             }
         };
         let player = signed_in.player;
+        let limits = &self.state.config.limits;
+        let (sid, generation, started) = match signed_in.resumed {
+            None => (new_session_id(), 0, now),
+            Some(resumed) => match self.advance(&resumed, now).await {
+                Ok(()) => (resumed.sid, resumed.generation + 1, resumed.started),
+                Err((code, message)) => {
+                    self.send(frames::error(code, message, rid));
+                    return Next::Close(close::POLICY, "sign-in refused");
+                }
+            },
+        };
+        // A session open on another connection moves here.
+        let patience = limits.write_timeout() + Duration::from_secs(1);
+        self.hold = Some(LiveSessions::take(&self.state.live_sessions, &sid, &self.signal, patience).await);
         let token = self.state.sessions.issue(&SessionClaims {
             player_id: player.id.clone(),
             name: player.name.clone(),
-            expires: now + self.state.config.limits.session_ttl_secs,
+            expires: token_expiry(limits, now, started),
             chat_instance: signed_in.chat_instance.clone(),
+            sid,
+            generation,
+            started,
         });
         let info = PlayerInfo {
             id: player.id.as_str().into(),
@@ -469,6 +513,26 @@ impl Session {
             }
         }
         Next::Continue
+    }
+
+    /// Makes the next generation of a resumed session its newest, so the
+    /// token just presented works no more.
+    async fn advance(&self, resumed: &Resumed, now: u64) -> Result<(), (ErrorCode, &'static str)> {
+        let expires = token_expiry(&self.state.config.limits, now, resumed.started);
+        match (self.state.ledger)
+            .advance_session(&resumed.sid, resumed.generation, expires, now)
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err((
+                ErrorCode::AuthFailed,
+                "session refused: this token was used already (each welcome brings the next one); sign in again",
+            )),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not check a session against the ledger");
+                Err((ErrorCode::Internal, "cannot check the session now; try again"))
+            }
+        }
     }
 
     async fn enter(&mut self, player: PlayerInfo, request: SeatRequest, rid: Option<Rid>) -> Next {

@@ -24,6 +24,16 @@ pub(super) struct Credentials {
 pub(super) struct SignedIn {
     pub player: PlayerRef,
     pub chat_instance: Option<String>,
+    /// The session a token continues; `None` for a new one.
+    pub resumed: Option<Resumed>,
+}
+
+/// The session a valid token named, before the ledger confirms the token
+/// is its newest.
+pub(super) struct Resumed {
+    pub sid: String,
+    pub generation: u64,
+    pub started: u64,
 }
 
 /// Why a `hello` was refused. Every refusal is one `error`; all but a
@@ -83,6 +93,7 @@ fn telegram(state: &Verifier, raw: &str, now: u64) -> Result<SignedIn, Refusal> 
             chat_instance: data
                 .chat_instance
                 .filter(|c| c.chars().count() <= MAX_CHAT_INSTANCE_CHARS),
+            resumed: None,
         }),
         Err(e) => {
             tracing::debug!(reason = %e, "init_data refused");
@@ -103,6 +114,11 @@ fn resume(state: &Verifier, token: &str, now: u64) -> Result<SignedIn, Refusal> 
                 name: claims.name,
             },
             chat_instance: claims.chat_instance,
+            resumed: Some(Resumed {
+                sid: claims.sid,
+                generation: claims.generation,
+                started: claims.started,
+            }),
         }),
         Err(e) => {
             tracing::debug!(reason = %e, "session token refused");
@@ -125,6 +141,7 @@ fn guest_sign_in(state: &Verifier, name: &str) -> Result<SignedIn, Refusal> {
             name,
         },
         chat_instance: None,
+        resumed: None,
     })
 }
 
@@ -209,11 +226,19 @@ mod tests {
                 name: "Ann".into(),
                 expires: 100,
                 chat_instance: Some("chat".into()),
+                sid: "s1".into(),
+                generation: 2,
+                started: 10,
             });
             let signed = sign_in(v, hello(None, None, Some(&token)), 50).ok().unwrap();
             assert_eq!(
                 (signed.player.id.as_str(), signed.chat_instance.as_deref()),
                 ("guest:abc", Some("chat"))
+            );
+            let resumed = signed.resumed.unwrap();
+            assert_eq!(
+                (resumed.sid.as_str(), resumed.generation, resumed.started),
+                ("s1", 2, 10)
             );
             let expired = sign_in(v, hello(None, None, Some(&token)), 101);
             assert_eq!(refused_code(expired), Some(ErrorCode::AuthExpired));
