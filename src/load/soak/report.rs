@@ -136,16 +136,21 @@ fn panel<DB: DrawingBackend>(
             .iter()
             .flat_map(|s| series.iter().filter_map(move |(_, f, _)| f(s)))
     };
-    let y_max = values().fold(0.0f64, f64::max).max(1e-3) * 1.15;
-    let y_min = values().fold(f64::INFINITY, f64::min);
+    let highest = values().fold(0.0f64, f64::max);
+    let lowest = values().fold(f64::INFINITY, f64::min);
     // Delivered rates sit near 100%: show where they are, not from zero.
-    let y_min = if title.contains("delivered") && y_min.is_finite() {
-        (y_min - 1.0).clamp(0.0, 99.0)
+    let (y_min, y_max) = if title.contains("delivered") && lowest.is_finite() {
+        ((lowest - 1.0).clamp(0.0, 95.0), highest.max(100.0) + 1.0)
     } else {
-        0.0
+        (0.0, highest.max(1e-3) * 1.15)
+    };
+    let title = if lowest.is_finite() {
+        title.to_owned()
+    } else {
+        format!("{title}: no data (e.g. no /metrics)")
     };
     let Ok(mut chart) = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 16))
+        .caption(&title, ("sans-serif", 16))
         .margin(8)
         .x_label_area_size(28)
         .y_label_area_size(60)
@@ -155,6 +160,7 @@ fn panel<DB: DrawingBackend>(
     };
     // Grid lines at the labels only: the SVG stays small enough to commit.
     let _ = chart.configure_mesh().max_light_lines(0).x_desc("minutes").draw();
+    let mut drawn_any = false;
     for (name, value, colour) in series {
         let colour = *colour;
         let points: Vec<(f64, f64)> = samples
@@ -166,10 +172,14 @@ fn panel<DB: DrawingBackend>(
             continue;
         }
         if let Ok(drawn) = chart.draw_series(LineSeries::new(points, colour)) {
+            drawn_any = true;
             drawn
                 .label(*name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
         }
+    }
+    if !drawn_any {
+        return;
     }
     let _ = chart
         .configure_series_labels()
