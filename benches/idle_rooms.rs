@@ -4,7 +4,12 @@
 //! RSS growth / N) beside the floor of a bare bevy_ecs World + Schedule, and
 //! the CPU the process uses at rest.
 //!
-//! `cargo bench --bench idle_rooms -- --rooms 100000`
+//! Then real-time rooms: M arena rooms of one player each, the CPU they take
+//! with the player connected, and again once every player's connection
+//! dropped (seats held for the grace): a real-time room nobody is connected
+//! to stops ticking.
+//!
+//! `cargo bench --bench idle_rooms -- --rooms 100000 --arena 2000`
 
 mod support;
 
@@ -145,5 +150,43 @@ fn main() {
     println!("| ratio room / floor | {:.2} |", per_room / floor);
     println!("| CPU used at rest over 3 s | {:.2} s |", cpu_at_rest);
     drop(queues);
+
+    let arena: usize = support::flag_value("--arena").map_or(2_000, |s| s.parse().expect("--arena takes a number"));
+    let (connected, dropped) = rt.block_on(real_time_rooms(&*matchmaker, arena));
+    println!("| {arena} arena rooms of one connected player: CPU over 3 s | {connected:.2} s |");
+    println!("| the same rooms once every player dropped (seats held): CPU over 3 s | {dropped:.2} s |");
+    println!("| ratio dropped / connected | {:.3} |", dropped / connected.max(1e-9));
     rt.block_on(server.shutdown());
+}
+
+/// CPU seconds over 3 s of `n` arena rooms with their one player
+/// connected, then with every player's connection dropped.
+async fn real_time_rooms(matchmaker: &dyn Matchmaker, n: usize) -> (f64, f64) {
+    let mut seated = Vec::with_capacity(n);
+    for i in 0..n {
+        let room = matchmaker.create("arena", true).unwrap();
+        let (tx, rx) = mpsc::channel(64);
+        let client = ClientHandle {
+            tx,
+            signal: Arc::default(),
+            stay: 0,
+            compact: false,
+        };
+        let player = support::player(1_000_000 + i);
+        room.join(player.clone(), client.clone(), None).await.unwrap();
+        seated.push((room, player, client, rx));
+    }
+    let cpu = support::cpu_seconds();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let connected = support::cpu_seconds() - cpu;
+    for (room, player, client, _) in &seated {
+        room.disconnect(player.id.clone(), client);
+    }
+    // The rooms take the notices at their next tick.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let cpu = support::cpu_seconds();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let dropped = support::cpu_seconds() - cpu;
+    assert_eq!(matchmaker.room_count(), n, "the rooms are still open, their seats held");
+    (connected, dropped)
 }

@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// address is believed; repeat the flag, or separate with commas
     #[arg(long = "trusted-proxy", env = "PARLOR_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR", value_parser = parse_net)]
     pub trusted_proxies: Vec<IpNet>,
+    /// A token `GET /metrics` asks for (`Authorization: Bearer TOKEN`) [default: none, open]
+    #[arg(long, env = "PARLOR_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
 }
 
 /// A secret string (the bot token) whose `Debug` never shows it, so it
@@ -135,6 +138,12 @@ pub struct Limits {
     /// The same per client address, over all its connections and the API
     /// (loopback only with `limit_loopback`).
     pub join_misses_per_minute_per_ip: u32,
+    /// Rooms one connection may open (`create`) per minute (and at once);
+    /// beyond, `create` gets `rate_limited`.
+    pub rooms_per_minute: u32,
+    /// The same per client address, over all its connections (loopback
+    /// only with `limit_loopback`).
+    pub rooms_per_minute_per_ip: u32,
     /// Seconds an HTTP connection has to send a request's headers, counted
     /// from when it opens or its previous response went out: a silent,
     /// half-sent or idle keep-alive connection closes after this.
@@ -161,6 +170,8 @@ impl Default for Limits {
             join_misses_per_minute: 10,
             join_misses_per_minute_per_ip: 60,
             http_header_timeout_secs: 10,
+            rooms_per_minute: 10,
+            rooms_per_minute_per_ip: 60,
         }
     }
 }
@@ -281,6 +292,14 @@ struct FileConfig {
     limits: Limits,
     shutdown: ShutdownPolicy,
     proxy: ProxyConfig,
+    metrics: FileMetrics,
+}
+
+/// The `[metrics]` table of a config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileMetrics {
+    token: Option<Secret>,
 }
 
 /// The `[telegram]` table of a config file.
@@ -334,6 +353,8 @@ pub struct Config {
     pub shutdown: ShutdownPolicy,
     /// Reverse proxies whose forwarded client address is believed.
     pub proxy: ProxyConfig,
+    /// The bearer token `GET /metrics` asks for; `None` serves it to anyone.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Default for Config {
@@ -347,6 +368,7 @@ impl Default for Config {
             limits: Limits::default(),
             shutdown: ShutdownPolicy::default(),
             proxy: ProxyConfig::default(),
+            metrics_token: None,
         }
     }
 }
@@ -404,6 +426,11 @@ impl Config {
                 },
                 header: file.proxy.header,
             },
+            metrics_token: args
+                .metrics_token
+                .clone()
+                .or(file.metrics.token)
+                .filter(|s| !s.expose().is_empty()),
         };
         config.check()?;
         Ok(config)
@@ -438,10 +465,12 @@ impl Config {
             || l.join_misses_per_minute == 0
             || l.join_misses_per_minute_per_ip == 0
             || l.http_header_timeout_secs == 0
+            || l.rooms_per_minute == 0
+            || l.rooms_per_minute_per_ip == 0
         {
             return Err(ConfigError::Invalid(
                 "limits.room_inbox, limits.max_rooms, limits.hello_timeout_secs, limits.connections_per_ip, \
-                 limits.session_ttl_secs, limits.session_max_lifetime_secs, limits.unclaimed_room_secs, limits.write_timeout_secs, limits.http_header_timeout_secs and the join miss budgets \
+                 limits.session_ttl_secs, limits.session_max_lifetime_secs, limits.unclaimed_room_secs, limits.write_timeout_secs, limits.http_header_timeout_secs, the join miss and room budgets \
                  must be positive"
                     .into(),
             ));

@@ -15,8 +15,21 @@ use tracing_subscriber::EnvFilter;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
+    /// How log lines on standard error are written
+    #[arg(long, global = true, env = "PARLOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The format of the log on standard error.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// One human-readable line per event (colored on a terminal).
+    Text,
+    /// One JSON object per line, for a log collector: `timestamp`, `level`,
+    /// `target`, `message` and the event's fields at the top level.
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -75,16 +88,21 @@ struct LoadArgs {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    // Parsed first: the flags say how to log (a usage error prints itself).
+    let cli = Cli::parse();
+    let log = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(EnvFilter::try_from_env("PARLOR_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
+        .with_env_filter(EnvFilter::try_from_env("PARLOR_LOG").unwrap_or_else(|_| EnvFilter::new("info")));
+    match cli.log_format {
+        LogFormat::Text => log
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => log.json().flatten_event(true).init(),
+    }
     // Both sides hold a socket per client: allow as many as the system does.
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::warn!(error = %e, "could not raise the open file limit");
     }
-    let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Load(args) => load(args).await,

@@ -209,6 +209,9 @@ impl LocalMatchmaker {
     ) -> Result<RoomHandle, ErrorCode> {
         let game = self.catalog.get(game).ok_or(ErrorCode::NoSuchGame)?.clone();
         if self.directory.rooms.len() >= self.max_rooms || self.context.lifecycle.is_stopping() {
+            if !self.context.lifecycle.is_stopping() {
+                self.context.metrics.refused(crate::metrics::Limit::Rooms);
+            }
             return Err(ErrorCode::ServerFull);
         }
         loop {

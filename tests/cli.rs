@@ -141,3 +141,59 @@ async fn the_raw_baseline_serves_the_load_generator() {
     assert_eq!(summary.connected, 4);
     assert!(summary.rtt_ms.samples > 0, "inputs were acked");
 }
+
+/// `--log-format json` writes each log line as one JSON object, the message
+/// and its fields at the top level; an unknown format is refused.
+#[tokio::test]
+async fn log_format_json_writes_one_object_per_line() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--log-format", "json", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("PARLOR_LOG", "info")
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut events = Vec::new();
+    let url = tokio::time::timeout(common::PATIENCE, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let event: serde_json::Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("a log line is not JSON ({e}): {line}"));
+            assert!(
+                event["timestamp"].is_string() && event["level"] == "INFO" && event["target"].is_string(),
+                "{event}"
+            );
+            let message = event["message"].as_str().expect("a message").to_owned();
+            events.push(event);
+            if let Some(url) = message.strip_prefix("serving on ") {
+                return url.trim_end_matches('/').to_owned();
+            }
+        }
+        panic!("the server exited without serving");
+    })
+    .await
+    .expect("the server logs where it serves");
+    let ledger = events
+        .iter()
+        .find(|e| e["message"] == "ledger ready")
+        .expect("the ledger line");
+    assert!(
+        ledger["data_dir"].as_str().is_some_and(|d| d.ends_with("data")),
+        "fields sit beside the message: {ledger}"
+    );
+    let (status, _) = get_json(&format!("{url}/health")).await;
+    assert_eq!(status, 200);
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_parlor"))
+        .args(["serve", "--log-format", "xml"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("possible values: text, json"), "{message}");
+}

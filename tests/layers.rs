@@ -19,6 +19,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("game", 1),
     ("client", 1),
     ("ledger", 1),
+    ("metrics", 1),
     ("replication", 2),
     ("load", 2),
     ("simulation", 3),

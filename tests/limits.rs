@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::prometheus::metrics_of;
 use common::{Client, Mirror, TestServer};
 use serde_json::json;
 
@@ -94,6 +95,12 @@ async fn connections_beyond_the_per_address_limit_are_refused() {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
         other => panic!("a fourth connection was not refused: {:?}", other.map(|_| ())),
     }
+    let metrics = metrics_of(&server);
+    assert_eq!(
+        metrics.value("parlor_connections_refused_total", &[("limit", "per_address")]),
+        1.0
+    );
+    assert_eq!(metrics.value("parlor_connections", &[]), 3.0);
 }
 
 /// Reads until the server closes the connection; panics if it has not
@@ -149,6 +156,8 @@ async fn idle_tcp_connections_count_against_the_address_and_websockets_are_refus
     // The plain API is refused the same way.
     let mut api = tokio::net::TcpStream::connect(addr).await.unwrap();
     assert!(String::from_utf8_lossy(&closed_by_server(&mut api).await).starts_with("HTTP/1.1 429"));
+    let refused = metrics_of(&server).value("parlor_connections_refused_total", &[("limit", "per_address")]);
+    assert_eq!(refused, 3.0, "the fourth connection, the websocket and the API request");
 }
 
 #[tokio::test]

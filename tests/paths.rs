@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::prometheus::metrics_of;
 use common::{get_json, Client, Closed, Mirror, TestServer, PATIENCE};
 use parlor::matchmaking::Matchmaker;
 use serde::Deserialize;
@@ -217,6 +218,7 @@ async fn a_client_that_fell_behind_is_resynced_with_joined() {
         let (h, _, _) = head(&mut slow).await;
         assert_eq!((h.t.as_str(), h.tick), ("patch", Some(expected)));
     }
+    assert!(metrics_of(&server).value("parlor_resyncs_total", &[]) >= 1.0);
 }
 
 /// A client that cannot take even the reserved messages (here, a `result` every tick) is closed with 1008.
@@ -241,6 +243,12 @@ async fn a_client_that_cannot_take_reserved_messages_is_closed_with_1008() {
     // Reading again, the client gets what was queued, then the close.
     let closed = within(closed_unread(&mut slow)).await;
     assert_eq!(closed, Closed::Code(1008));
+    let metrics = metrics_of(&server);
+    assert_eq!(
+        metrics.value("parlor_kicks_total", &[("reason", "too_far_behind")]),
+        1.0
+    );
+    assert_eq!(metrics.value("parlor_closes_total", &[("code", "1008")]), 1.0);
     // The room plays on for the others.
     for _ in 0..3 {
         while head(&mut watcher).await.0.t != "patch" {}
@@ -310,6 +318,8 @@ async fn a_peer_that_never_reads_is_dropped_within_the_write_timeout() {
     // then the end, without the close handshake a reading peer would get.
     let closed = within(closed_unread(&mut slow)).await;
     assert_eq!(closed, Closed::Dropped);
+    let kicks = metrics_of(&server).value("parlor_kicks_total", &[("reason", "write_timeout")]);
+    assert_eq!(kicks, 1.0);
     // Both rooms ran over the same span; the stalled client did not hold
     // its room back.
     let ratio = stalled_ticks as f64 / control_ticks.max(1) as f64;
@@ -395,6 +405,8 @@ async fn create_and_quick_get_server_full_until_a_room_closes() {
     // No public arena room has a seat, so `quick` would open one.
     bob.send(json!({"t": "quick", "game": "arena"})).await;
     assert_eq!(bob.recv().await, refused);
+    let limited = metrics_of(&server).value("parlor_connections_refused_total", &[("limit", "rooms")]);
+    assert_eq!(limited, 2.0);
 
     ada.send(json!({"t": "leave"})).await;
     assert_eq!(ada.expect("left").await["reason"], "leave");
@@ -536,6 +548,9 @@ async fn a_result_the_ledger_cannot_record_ends_the_room_with_internal_error() {
     assert_eq!(bob.expect("result").await, result);
     let (status, board) = get_json(&server.http("/api/leaderboard/tictactoe")).await;
     assert_eq!((status, board["entries"][0]["name"].as_str()), (200, Some("Ada")));
+    let metrics = metrics_of(&server);
+    assert_eq!(metrics.value("parlor_ledger_write_seconds_count", &[]), 2.0);
+    assert_eq!(metrics.value("parlor_ledger_write_failures_total", &[]), 1.0);
     db.close().await;
 }
 
@@ -666,6 +681,12 @@ async fn guessing_room_codes_is_rate_limited_then_closed() {
     let misses = answers.iter().filter(|c| **c == "no_such_room").count();
     assert_eq!(misses, 10, "{answers:?}");
     assert!(answers[10..].iter().all(|c| *c == "rate_limited"));
+    // Each refusal counts: those answered, the real code's, and the last,
+    // answered with the close.
+    let metrics = metrics_of(&server);
+    let refused = metrics.value("parlor_connections_refused_total", &[("limit", "join_misses")]);
+    assert_eq!(refused as usize, answers.len() - 10 + 2);
+    assert_eq!(metrics.value("parlor_kicks_total", &[("reason", "join_misses")]), 1.0);
 }
 
 /// The budget per address spans connections and the room API: with
@@ -694,4 +715,6 @@ async fn the_guess_budget_per_address_spans_connections_and_the_api() {
     }
     let (status, body) = get_json(&server.http(&format!("/api/rooms/{}", codes.next().unwrap()))).await;
     assert_eq!((status, body["error"].as_str()), (429, Some("rate_limited")), "{body}");
+    let refused = metrics_of(&server).value("parlor_connections_refused_total", &[("limit", "join_misses")]);
+    assert_eq!(refused, 2.0, "the join and the lookup");
 }

@@ -54,6 +54,11 @@ async fn a_token_works_once_and_the_next_one_comes_with_the_welcome() {
     let (_third, again) = resume(&server, &t1).await.expect("the rotated token");
     assert_eq!(again["player"], welcome["player"]);
     assert_eq!(resume(&server, &t1).await.err().as_deref(), Some("auth_failed"));
+    // Two resumes signed in, two were refused; each resume wrote the ledger.
+    let metrics = common::prometheus::metrics_of(&server);
+    let signins = |result| metrics.value("parlor_signins_total", &[("method", "session"), ("result", result)]);
+    assert_eq!((signins("ok"), signins("refused")), (2.0, 2.0));
+    assert_eq!(metrics.value("parlor_ledger_write_seconds_count", &[]), 4.0);
 }
 
 #[tokio::test]
@@ -81,6 +86,8 @@ async fn a_newer_connection_of_the_session_replaces_the_older_and_takes_its_seat
     // The page reloads: the new socket resumes while the old one is open.
     let (mut new, resumed) = resume(&server, &session_of(&welcome)).await.expect("the resume");
     assert_eq!(old.closed().await, Closed::Code(4001));
+    let replaced = common::prometheus::metrics_of(&server).value("parlor_closes_total", &[("code", "4001")]);
+    assert_eq!(replaced, 1.0);
     assert_eq!(resumed["room"], code.as_str(), "the seat moved with the session");
     assert_eq!(new.expect("joined").await["room"], code.as_str());
 }

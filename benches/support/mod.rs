@@ -26,6 +26,7 @@ pub fn context(rt: &tokio::runtime::Runtime, catalog: &Catalog) -> (RoomContext,
         outbound_reserve: 8,
         unclaimed_grace: std::time::Duration::from_secs(30),
         shutdown_grace: std::time::Duration::from_secs(10),
+        metrics: Arc::default(),
     };
     (ctx, dir)
 }

@@ -1,7 +1,7 @@
 //! The JSON API.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{assets, AppState};
 use crate::matchmaking::Matchmaker;
+use crate::metrics::Limit;
 
 /// Most leaderboard lines one request may ask for.
 pub const MAX_LEADERBOARD: u32 = 1000;
@@ -33,6 +34,36 @@ fn error(status: StatusCode, code: &str, message: String) -> Response {
 
 pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({ "status": "ok", "rooms": state.matchmaker.room_count() }))
+}
+
+/// `GET /metrics`: the server's metrics in the Prometheus text format. With
+/// `[metrics] token` set, only for `Authorization: Bearer <token>`.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.config.metrics_token {
+        let offered = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        let allowed = offered.is_some_and(|offered| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                offered.as_bytes(),
+                token.expose().as_bytes(),
+            ))
+        });
+        if !allowed {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "GET /metrics needs Authorization: Bearer <the [metrics] token>\n",
+            )
+                .into_response();
+        }
+    }
+    (
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        state.metrics.encode(),
+    )
+        .into_response()
 }
 
 pub async fn games(State(state): State<AppState>) -> Response {
@@ -70,6 +101,7 @@ pub async fn room(State(state): State<AppState>, client: super::ClientAddr, Path
     // `join`: guessing private rooms here is as limited as there.
     let counted = state.counts(client.ip);
     if counted && !state.join_misses.has_token(client.ip) {
+        state.metrics.refused(Limit::JoinMisses);
         return error(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

@@ -47,6 +47,7 @@ pub(super) async fn serve(listener: TcpListener, app: Router, state: AppState) {
             }
         };
         let Some(slot) = count(&state, peer) else {
+            state.metrics.refused(crate::metrics::Limit::PerAddress);
             // Best effort: the refusal fits in the socket buffer of a new
             // connection, and nothing waits on a peer that does not read.
             let _ = stream.try_write(TOO_MANY);

@@ -4,9 +4,9 @@
 
 mod api;
 mod assets;
+pub mod budgets;
 pub mod client_addr;
 pub mod connections;
-pub mod guesses;
 mod listener;
 pub mod session;
 
@@ -33,6 +33,7 @@ use crate::config::Config;
 use crate::ledger::{Ledger, LedgerError, SqliteLedger};
 use crate::lifecycle::Lifecycle;
 use crate::matchmaking::LocalMatchmaker;
+use crate::metrics::{Limit, Metrics};
 use crate::room::RoomContext;
 
 /// What every handler shares.
@@ -51,11 +52,15 @@ pub struct Shared {
     pub sessions: SessionKey,
     pub connections: Arc<ConnectionLimiter>,
     /// Misses looking up room codes, per address.
-    pub join_misses: guesses::AddressBudget,
+    pub join_misses: budgets::AddressBudget,
+    /// Rooms opened, per address.
+    pub rooms_opened: budgets::AddressBudget,
     /// The stop signal every session and room watches.
     pub lifecycle: Lifecycle,
     /// The connection holding each session.
     pub live_sessions: Arc<session::live::LiveSessions>,
+    /// What `GET /metrics` shows.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -81,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sdk/{*file}", get(assets::sdk))
         .route("/web/{*file}", get(assets::web))
         .route("/health", get(api::health))
+        .route("/metrics", get(api::metrics))
         .route("/api/games", get(api::games))
         .route("/api/rooms", get(api::rooms))
         .route("/api/rooms/{code}", get(api::room))
@@ -111,6 +117,7 @@ async fn websocket(
         _ => ConnectionLimiter::acquire(&state.connections, client.ip).map(Arc::new),
     };
     let Some(slot) = slot else {
+        state.metrics.refused(Limit::PerAddress);
         let limit = state.config.limits.connections_per_ip;
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -189,6 +196,7 @@ impl Server {
         );
         let connections = Arc::new(ConnectionLimiter::new(config.limits.connections_per_ip));
         let lifecycle = Lifecycle::new();
+        let metrics = Arc::new(Metrics::new(catalog.iter().map(|g| g.manifest().name.as_str())));
         let matchmaker = Arc::new(LocalMatchmaker::new(
             catalog.clone(),
             config.limits.max_rooms,
@@ -200,6 +208,7 @@ impl Server {
                 outbound_reserve: config.limits.outbound_reserve,
                 unclaimed_grace: config.limits.unclaimed_room_grace(),
                 shutdown_grace: config.shutdown.grace(),
+                metrics: metrics.clone(),
             },
         ));
         let listener = TcpListener::bind(config.bind)
@@ -213,6 +222,7 @@ impl Server {
             source,
         })?;
         let config_misses_per_ip = config.limits.join_misses_per_minute_per_ip;
+        let config_rooms_per_ip = config.limits.rooms_per_minute_per_ip;
         let state = AppState(Arc::new(Shared {
             config,
             catalog,
@@ -221,9 +231,11 @@ impl Server {
             telegram,
             sessions,
             connections,
-            join_misses: guesses::AddressBudget::new(config_misses_per_ip),
+            join_misses: budgets::AddressBudget::new(config_misses_per_ip),
+            rooms_opened: budgets::AddressBudget::new(config_rooms_per_ip),
             lifecycle: lifecycle.clone(),
             live_sessions: Arc::default(),
+            metrics,
         }));
         let task = tokio::spawn(listener::serve(listener, router(state.clone()), state.clone()));
         Ok(Server { addr, state, task })

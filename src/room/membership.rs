@@ -83,6 +83,7 @@ impl Room {
             lagging: false,
             offline_until: None,
         });
+        self.metrics.online(1);
         let min = manifest.min_players;
         let mut clock = self.sim.world.resource_mut::<Clock>();
         if clock.match_number == 0 && self.members.len() as u32 >= min {
@@ -133,6 +134,9 @@ impl Room {
     /// Sets `Player.online` of member `i`; the game sees the change next tick.
     fn set_online(&mut self, i: usize, online: bool) {
         if let Some(mut p) = self.sim.world.get_mut::<Player>(self.members[i].entity) {
+            if p.online != online {
+                self.metrics.online(if online { 1 } else { -1 });
+            }
             p.online = online;
         }
         self.dirty = true;
@@ -157,6 +161,9 @@ impl Room {
             return;
         };
         let member = self.members.swap_remove(i);
+        if member.offline_until.is_none() {
+            self.metrics.online(-1);
+        }
         self.sim.world.despawn(member.entity);
         self.dirty = true;
         if self.members.is_empty() {
@@ -172,8 +179,11 @@ impl Room {
         for member in &self.members {
             if member.offline_until.is_some() {
                 self.ctx.directory.seat_released(&self.code, &member.info.id);
-            } else if !member.client.send_left(reason) {
-                member.client.signal.kick();
+            } else {
+                self.metrics.online(-1);
+                if !member.client.send_left(reason) {
+                    member.client.signal.kick();
+                }
             }
         }
         self.members.clear();

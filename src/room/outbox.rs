@@ -42,7 +42,9 @@ impl Room {
 
     /// `illegal_input` to the senders of the inputs the game refused.
     pub(super) fn send_rejections(&mut self) {
-        for (entity, reject) in self.sim.finish_inputs() {
+        let rejections = self.sim.finish_inputs();
+        self.metrics.inputs_settled(rejections.len());
+        for (entity, reject) in rejections {
             if let Some(i) = self.members.iter().position(|m| m.entity == entity) {
                 let _ = self.send_or_kick(i, frames::error(ErrorCode::IllegalInput, &reject.0, None));
             }
@@ -94,6 +96,7 @@ impl Room {
                 let frame = self.joined_frame(self.members[i].entity, None);
                 if self.members[i].client.send_frame(frame) {
                     self.members[i].lagging = false;
+                    self.ctx.metrics.resync();
                 }
                 continue;
             }

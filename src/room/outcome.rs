@@ -1,7 +1,7 @@
 //! The end of a match: its ranking, its record in the ledger, and what the
 //! players are told.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bevy_ecs::prelude::*;
 
@@ -107,9 +107,12 @@ impl Room {
             Some(_) => self.closed = true,
         }
         let ledger = self.ctx.ledger.clone();
+        let metrics = self.ctx.metrics.clone();
         let room = self.code.clone();
         self.ctx.lifecycle.spawn(async move {
+            let started = Instant::now();
             let recorded = ledger.record(&record).await;
+            metrics.ledger_write(started.elapsed(), recorded.is_ok());
             let frame = match &recorded {
                 Ok(()) => frames::result(&record.id, &record.ranking, record.aborted),
                 Err(e) => {

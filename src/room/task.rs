@@ -13,6 +13,7 @@ use super::{Join, RoomCommand, RoomHandle};
 use crate::game::{Clock, Outcome};
 use crate::ledger::Ledger;
 use crate::lifecycle::Lifecycle;
+use crate::metrics::{Metrics, RoomMetrics};
 use crate::simulation::{GameType, Simulation};
 
 /// What rooms tell the room directory (the matchmaker). Only the room (its
@@ -51,6 +52,8 @@ pub struct RoomContext {
     /// How long a running match may go on after the stop signal before it
     /// is ended and recorded as aborted.
     pub shutdown_grace: Duration,
+    /// The server's metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Opens a room of `game` and starts its task.
@@ -99,6 +102,8 @@ pub struct Room {
     pub(super) closed: bool,
     /// Set by the stop signal: the running match must end by then.
     pub(super) stop_deadline: Option<Instant>,
+    /// This room's series; it counts as open until they are dropped with it.
+    pub(super) metrics: RoomMetrics,
 }
 
 impl Room {
@@ -106,6 +111,7 @@ impl Room {
     pub fn new(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>) -> Room {
         let sim = game.new_simulation();
         let tick_interval = game.manifest().tick_interval();
+        let metrics = ctx.metrics.room(&game.manifest().name);
         Room {
             ctx,
             game,
@@ -120,6 +126,7 @@ impl Room {
             dirty: false,
             closed: false,
             stop_deadline: None,
+            metrics,
         }
     }
 
@@ -153,6 +160,12 @@ impl Room {
         // up; the load generator reports the delivered rate.
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
         while !self.closed {
+            if self.nobody_connected() && self.stop_deadline.is_none() {
+                self.pause(rx, unclaimed).await;
+                // The first tick after a pause is one period away.
+                ticker.reset();
+                continue;
+            }
             tokio::select! {
                 _ = ticker.tick() => {}
                 _ = sleep_until(unclaimed), if self.roster.is_empty() => {
@@ -183,6 +196,39 @@ impl Room {
                 self.tick();
             }
             self.stop_if_due();
+        }
+    }
+
+    /// Whether no member is connected: nobody seated yet, or every seat
+    /// held for a dropped connection.
+    fn nobody_connected(&self) -> bool {
+        self.members.iter().all(|m| m.offline_until.is_some())
+    }
+
+    /// A real-time room nobody is connected to does not tick: its clock and
+    /// its game stand still (nobody sees them) until a join or a resume, a
+    /// held seat's grace ending, the unclaimed deadline or the stop. A room
+    /// whose players all dropped costs a parked task, not 20 ticks a second.
+    async fn pause(&mut self, rx: &mut mpsc::Receiver<RoomCommand>, unclaimed: tokio::time::Instant) {
+        let stopping = self.ctx.lifecycle.stopping();
+        tokio::pin!(stopping);
+        while !self.closed && self.nobody_connected() {
+            let grace = self.members.iter().filter_map(|m| m.offline_until).min();
+            tokio::select! {
+                command = rx.recv() => match command {
+                    Some(command) => self.handle(command),
+                    None => self.closed = true,
+                },
+                _ = sleep_until(grace.map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std)), if grace.is_some() => {
+                    self.release_expired_seats();
+                }
+                _ = sleep_until(unclaimed), if self.roster.is_empty() => self.closed = true,
+                _ = &mut stopping => {
+                    // A running match is given the shutdown grace, ticking.
+                    self.begin_stop();
+                    return;
+                }
+            }
         }
     }
 
@@ -277,6 +323,7 @@ impl Room {
                 member.queued_seq = member.queued_seq.max(seq);
                 let entity = member.entity;
                 self.sim.push_input(entity, seq, data);
+                self.metrics.input_queued();
                 self.dirty = true;
             }
         }
@@ -295,6 +342,7 @@ impl Room {
             return;
         }
         self.dirty = false;
+        let started = Instant::now();
         let now = self.opened.elapsed();
         {
             let mut clock = self.sim.world.resource_mut::<Clock>();
@@ -326,5 +374,6 @@ impl Room {
         if let Some(outcome) = self.sim.world.remove_resource::<Outcome>() {
             self.finish_match(outcome);
         }
+        self.metrics.tick(started.elapsed());
     }
 }

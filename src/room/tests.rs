@@ -28,6 +28,7 @@ async fn room_of(game: &str, reserve: usize) -> Bench {
         outbound_reserve: reserve,
         unclaimed_grace: Duration::from_secs(30),
         shutdown_grace: Duration::from_secs(10),
+        metrics: Arc::default(),
     };
     let catalog = crate::games::bundled(&crate::catalog::ManifestSource::Bundled).unwrap();
     let game = catalog.get(game).unwrap().clone();

@@ -2,6 +2,7 @@
 //! that speaks protocol v1 with tokio-tungstenite.
 #![allow(dead_code)]
 
+pub mod prometheus;
 pub mod telegram;
 
 use std::collections::BTreeMap;
@@ -81,12 +82,20 @@ impl TestServer {
 
 /// GET over a plain TCP connection; returns (status, body).
 pub async fn http_get(url: &str) -> (u16, String) {
+    let (status, _, body) = http_get_with(url, &[]).await;
+    (status, body)
+}
+
+/// GET with extra request headers (`Name: value` lines); returns the
+/// status, the response head in lower case, and the body.
+pub async fn http_get_with(url: &str, headers: &[&str]) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap());
     let mut stream = TcpStream::connect(host).await.unwrap();
+    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
     stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n").as_bytes())
         .await
         .unwrap();
     let mut response = Vec::new();
@@ -94,14 +103,14 @@ pub async fn http_get(url: &str) -> (u16, String) {
     let text = String::from_utf8_lossy(&response).to_string();
     let status: u16 = text[9..12].parse().unwrap();
     let body_start = text.find("\r\n\r\n").unwrap() + 4;
-    let head = &text[..body_start].to_ascii_lowercase();
+    let head = text[..body_start].to_ascii_lowercase();
     let body = &text[body_start..];
     let body = if head.contains("transfer-encoding: chunked") {
         dechunk(body)
     } else {
         body.to_owned()
     };
-    (status, body)
+    (status, head, body)
 }
 
 fn dechunk(mut body: &str) -> String {

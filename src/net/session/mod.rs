@@ -26,11 +26,12 @@ use serde::de::IgnoredAny;
 use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
 
-use super::guesses::Bucket;
+use super::budgets::Bucket;
 use super::{AppState, ConnectionSlot};
 use crate::auth::{new_session_id, SessionClaims};
 use crate::lifecycle::ConnectionSignal;
 use crate::matchmaking::{seat, Matchmaker, SeatRequest};
+use crate::metrics::{Kick, Limit, SignIn};
 use crate::protocol::{frames, ClientMessage, ErrorCode, LeftReason, Rid};
 use crate::room::{ClientHandle, Outbound, PlayerInfo, RoomHandle};
 use crate::simulation::{AnyInput, DecodeError};
@@ -93,6 +94,8 @@ struct Session {
     join_misses: Bucket,
     /// Joins refused for an empty budget; past three budgets, the close.
     refused_joins: u32,
+    /// This connection's budget of rooms opened.
+    rooms_opened: Bucket,
     /// The client's address, when per-address limits apply to it.
     peer: Option<IpAddr>,
     /// The server is stopping: the connection closes once out of a room.
@@ -120,6 +123,8 @@ fn unix_now() -> u64 {
 /// lifecycle guard makes the server's stop wait for it.
 pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSlot>, peer: Option<IpAddr>) {
     let _alive = state.lifecycle.guard();
+    let metrics = state.metrics.clone();
+    let _open = metrics.connection();
     let limits = state.config.limits.clone();
     let (tx, mut outbound) = mpsc::channel(limits.outbound_queue);
     let signal = Arc::new(ConnectionSignal::default());
@@ -141,6 +146,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
         pings: InputBudget::new(MAX_PINGS_PER_SEC),
         join_misses: Bucket::full(limits.join_misses_per_minute, Instant::now()),
         refused_joins: 0,
+        rooms_opened: Bucket::full(limits.rooms_per_minute, Instant::now()),
         peer,
         stopping: false,
         signal: signal.clone(),
@@ -163,6 +169,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
         tokio::select! {
             _ = &mut woken => {
                 if signal.was_kicked() {
+                    metrics.kick(Kick::TooFarBehind);
                     break Some((close::POLICY, "too far behind"));
                 }
                 if signal.was_replaced() {
@@ -201,8 +208,12 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
                     Err(WriteEnd::Kicked) if signal.was_replaced() => {
                         break Some((close::REPLACED, "a newer connection took over this session"))
                     }
-                    Err(WriteEnd::Kicked) => break Some((close::POLICY, "too far behind")),
+                    Err(WriteEnd::Kicked) => {
+                        metrics.kick(Kick::TooFarBehind);
+                        break Some((close::POLICY, "too far behind"));
+                    }
                     Err(WriteEnd::TimedOut) => {
+                        metrics.kick(Kick::WriteTimeout);
                         tracing::debug!("a client did not read within the write timeout; dropped");
                         break None;
                     }
@@ -211,13 +222,14 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
             }
             message = socket.next() => match message {
                 None => break None,
-                Some(Err(error)) => break read_error(error),
+                Some(Err(error)) => break read_error(error, &session),
                 Some(Ok(Message::Binary(frame))) => {
                     if let Next::Close(code, reason) = session.on_frame(&frame).await {
                         // Let the error that explains the close go out first.
                         let _ = timeout(CLOSE_TIMEOUT, async {
                             while let Ok(item) = outbound.try_recv() {
                                 if let Some(frame) = session.outbound_frame(item) {
+                                    metrics.sent(1, frame.len() as u64);
                                     let _ = socket.feed(Message::Binary(frame)).await;
                                 }
                             }
@@ -226,21 +238,29 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
                         break Some((code, reason));
                     }
                 }
-                Some(Ok(Message::Text(_))) => break Some((close::UNSUPPORTED_DATA, "text frames are not part of the protocol; send binary MessagePack")),
+                Some(Ok(Message::Text(_))) => {
+                    metrics.kick(Kick::TextFrame);
+                    break Some((close::UNSUPPORTED_DATA, "text frames are not part of the protocol; send binary MessagePack"));
+                }
                 Some(Ok(Message::Close(_))) => break None,
                 Some(Ok(Message::Ping(_))) => {
                     // tungstenite answers pings itself; a flood of them
                     // (each owing a pong) closes the connection.
                     if !session.pings.take() {
+                        metrics.kick(Kick::Pings);
                         break Some((close::POLICY, "too many pings"));
                     }
                 }
                 Some(Ok(_)) => {} // a pong to nothing we sent
             },
-            _ = &mut hello_deadline, if session.player.is_none() => break Some((close::POLICY, "no hello in time")),
+            _ = &mut hello_deadline, if session.player.is_none() => {
+                metrics.kick(Kick::HelloTimeout);
+                break Some((close::POLICY, "no hello in time"));
+            }
         }
     };
     if let Some((code, reason)) = closing {
+        metrics.close(code);
         let frame = Message::Close(Some(CloseFrame {
             code,
             reason: reason.into(),
@@ -264,8 +284,10 @@ async fn write_batch(
 ) -> Result<(), WriteEnd> {
     let mut next = Some(first);
     let mut written = 0;
+    let mut bytes = 0;
     while let Some(item) = next.take() {
         if let Some(frame) = session.outbound_frame(item) {
+            bytes += frame.len() as u64;
             socket
                 .feed(Message::Binary(frame))
                 .await
@@ -276,13 +298,17 @@ async fn write_batch(
             next = outbound.try_recv().ok();
         }
     }
+    session.state.metrics.sent(written as u64, bytes);
     socket.flush().await.map_err(|_| WriteEnd::Failed)
 }
 
 /// The close to send after a read error: 1009 for an oversize message.
-fn read_error(error: axum::Error) -> Option<(u16, &'static str)> {
+fn read_error(error: axum::Error, session: &Session) -> Option<(u16, &'static str)> {
     match error.into_inner().downcast::<tungstenite::Error>() {
-        Ok(e) if matches!(*e, tungstenite::Error::Capacity(_)) => Some((close::TOO_BIG, "message too big")),
+        Ok(e) if matches!(*e, tungstenite::Error::Capacity(_)) => {
+            session.state.metrics.kick(Kick::TooBig);
+            Some((close::TOO_BIG, "message too big"))
+        }
         _ => None,
     }
 }
@@ -340,6 +366,7 @@ impl Session {
     fn bad_message(&mut self, message: &str, rid: Option<Rid>) -> Next {
         self.send(frames::error(ErrorCode::BadMessage, message, rid));
         if self.bad_messages.count() {
+            self.state.metrics.kick(Kick::BadMessages);
             Next::Close(close::POLICY, "too many bad messages")
         } else {
             Next::Continue
@@ -352,10 +379,13 @@ impl Session {
         match &self.room {
             Some(room) => match room.game.decode_client(frame) {
                 Ok(message) => Ok(message.map_input(Some)),
-                Err(DecodeError::Input { message, rid }) => Err((
-                    format!("input d does not fit game {}: {message}", room.game.manifest().name),
-                    rid,
-                )),
+                Err(DecodeError::Input { message, rid }) => {
+                    self.state.metrics.input_refused(ErrorCode::BadMessage);
+                    Err((
+                        format!("input d does not fit game {}: {message}", room.game.manifest().name),
+                        rid,
+                    ))
+                }
                 Err(DecodeError::Frame(e)) => Err((format!("undecodable message: {e}"), None)),
             },
             None => ClientMessage::<IgnoredAny>::decode(frame)
@@ -425,9 +455,11 @@ impl Session {
 
     fn input(&mut self, player: PlayerInfo, seq: u32, d: Option<AnyInput>, rid: Option<Rid>) -> Next {
         let (Some(room), Some(d)) = (&self.room, d) else {
+            self.state.metrics.input_refused(ErrorCode::NotInRoom);
             return self.error(ErrorCode::NotInRoom, "input outside a room", rid);
         };
         if !self.inputs.take() {
+            self.state.metrics.input_refused(ErrorCode::RateLimited);
             if self.inputs.should_warn() {
                 let rate = self.inputs.rate;
                 return self.error(
@@ -438,7 +470,10 @@ impl Session {
             }
             return Next::Continue;
         }
-        match room.input(player.id, seq, d) {
+        match room
+            .input(player.id, seq, d)
+            .inspect_err(|code| self.state.metrics.input_refused(*code))
+        {
             Ok(()) => Next::Continue,
             Err(ErrorCode::RateLimited) => self.error(
                 ErrorCode::RateLimited,
@@ -456,7 +491,12 @@ impl Session {
             sessions: &self.state.sessions,
             allow_guests: self.state.config.allow_guests,
         };
-        let signed_in = match signin::sign_in(&verifier, credentials, now) {
+        let method = credentials.method();
+        let outcome = signin::sign_in(&verifier, credentials, now);
+        if let (Some(method), Err(_)) = (method, &outcome) {
+            self.state.metrics.sign_in(method, false);
+        }
+        let signed_in = match outcome {
             Ok(signed_in) => signed_in,
             Err(Refusal::Malformed(message)) => return self.bad_message(&message, rid),
             Err(Refusal::Refused(code, message)) => {
@@ -476,11 +516,15 @@ impl Session {
             Some(resumed) => match self.advance(&resumed, now).await {
                 Ok(()) => (resumed.sid, resumed.generation + 1, resumed.started),
                 Err((code, message)) => {
+                    self.state.metrics.sign_in(SignIn::Session, false);
                     self.send(frames::error(code, message, rid));
                     return Next::Close(close::POLICY, "sign-in refused");
                 }
             },
         };
+        if let Some(method) = method {
+            self.state.metrics.sign_in(method, true);
+        }
         // A session open on another connection moves here.
         let patience = limits.write_timeout() + Duration::from_secs(1);
         self.hold = Some(LiveSessions::take(&self.state.live_sessions, &sid, &self.signal, patience).await);
@@ -519,10 +563,12 @@ impl Session {
     /// token just presented works no more.
     async fn advance(&self, resumed: &Resumed, now: u64) -> Result<(), (ErrorCode, &'static str)> {
         let expires = token_expiry(&self.state.config.limits, now, resumed.started);
-        match (self.state.ledger)
+        let started = Instant::now();
+        let advanced = (self.state.ledger)
             .advance_session(&resumed.sid, resumed.generation, expires, now)
-            .await
-        {
+            .await;
+        self.state.metrics.ledger_write(started.elapsed(), advanced.is_ok());
+        match advanced {
             Ok(true) => Ok(()),
             Ok(false) => Err((
                 ErrorCode::AuthFailed,
@@ -540,8 +586,10 @@ impl Session {
         if by_code && !self.may_miss() {
             // Refused before the lookup, and without leaving the room the
             // client is in.
+            self.state.metrics.refused(Limit::JoinMisses);
             self.refused_joins += 1;
             if self.refused_joins > 3 * self.state.config.limits.join_misses_per_minute {
+                self.state.metrics.kick(Kick::JoinMisses);
                 return Next::Close(close::POLICY, "too many joins of rooms that do not exist");
             }
             return self.error(
@@ -550,10 +598,22 @@ impl Session {
                 rid,
             );
         }
+        let creates = matches!(request, SeatRequest::Create { .. });
+        if creates && !self.may_open_room() {
+            let per_minute = self.state.config.limits.rooms_per_minute;
+            return self.error(
+                ErrorCode::RateLimited,
+                &format!("too many rooms opened (at most {per_minute} a minute per connection); wait a minute"),
+                rid,
+            );
+        }
         self.leave_room();
         let client = self.next_stay();
         match seat(&*self.state.matchmaker, &request, &player, &client, rid).await {
             Ok(room) => {
+                if creates {
+                    self.spend_room();
+                }
                 self.inputs = InputBudget::new(room.game.manifest().input_rate);
                 self.room = Some(room);
                 Next::Continue
@@ -573,6 +633,21 @@ impl Session {
         let per_minute = self.state.config.limits.join_misses_per_minute;
         self.join_misses.has_token(per_minute, Instant::now())
             && self.peer.is_none_or(|ip| self.state.join_misses.has_token(ip))
+    }
+
+    /// Whether this connection and its address may open one more room.
+    fn may_open_room(&mut self) -> bool {
+        let per_minute = self.state.config.limits.rooms_per_minute;
+        self.rooms_opened.has_token(per_minute, Instant::now())
+            && self.peer.is_none_or(|ip| self.state.rooms_opened.has_token(ip))
+    }
+
+    fn spend_room(&mut self) {
+        let per_minute = self.state.config.limits.rooms_per_minute;
+        self.rooms_opened.spend(per_minute, Instant::now());
+        if let Some(ip) = self.peer {
+            self.state.rooms_opened.spend(ip);
+        }
     }
 
     fn spend_miss(&mut self) {

@@ -3,6 +3,7 @@
 
 use crate::auth::{SessionKey, TelegramAuth};
 use crate::matchmaking::random_code;
+use crate::metrics::SignIn;
 use crate::protocol::{ErrorCode, PlayerRef, VERSION};
 
 #[cfg(test)]
@@ -18,6 +19,18 @@ pub(super) struct Credentials {
     pub init_data: Option<String>,
     pub guest: Option<String>,
     pub session: Option<String>,
+}
+
+impl Credentials {
+    /// The way this `hello` signs in; `None` when it offers none or several.
+    pub fn method(&self) -> Option<SignIn> {
+        match (&self.init_data, &self.guest, &self.session) {
+            (Some(_), None, None) => Some(SignIn::Telegram),
+            (None, Some(_), None) => Some(SignIn::Guest),
+            (None, None, Some(_)) => Some(SignIn::Session),
+            _ => None,
+        }
+    }
 }
 
 /// Who signed in, and the chat their Mini App was opened from.

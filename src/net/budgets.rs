@@ -1,12 +1,15 @@
-//! Budgets for guessing room codes: a private room is found by its code
-//! alone, so looking up codes that do not exist (a `join` that gets
-//! `no_such_room`, a `GET /api/rooms/{code}` that gets 404) spends a token
-//! of the connection's budget and of its address's. An empty budget answers
-//! `rate_limited` (HTTP 429) without looking the code up.
+//! Per-minute budgets of a connection and of its address, for what one
+//! client must not do without end:
+//! - guess room codes: looking up codes that do not exist (a `join` that
+//!   gets `no_such_room`, a `GET /api/rooms/{code}` that gets 404) spends a
+//!   token; an empty budget answers `rate_limited` (HTTP 429) without
+//!   looking the code up;
+//! - open rooms: each `create` spends a token; an empty budget answers
+//!   `rate_limited` without opening one.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
-//! use parlor::net::guesses::Bucket;
+//! use parlor::net::budgets::Bucket;
 //! let start = Instant::now();
 //! let mut bucket = Bucket::full(2, start);
 //! bucket.spend(60, start);
@@ -21,7 +24,7 @@ use std::time::Instant;
 
 use dashmap::DashMap;
 
-/// A token bucket holding up to `burst` misses, refilled at a rate per
+/// A token bucket holding up to `burst` tokens, refilled at a rate per
 /// minute.
 #[derive(Debug, Clone, Copy)]
 pub struct Bucket {
@@ -64,9 +67,9 @@ impl Bucket {
     }
 }
 
-/// The misses of every address, each a [`Bucket`] of `per_minute` tokens.
+/// One budget of every address, each a [`Bucket`] of `per_minute` tokens.
 /// Addresses whose bucket has refilled are forgotten when the map grows,
-/// so it holds only addresses that missed within about a minute.
+/// so it holds only addresses that spent within about a minute.
 pub struct AddressBudget {
     buckets: DashMap<IpAddr, Bucket>,
     per_minute: u32,
