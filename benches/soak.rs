@@ -3,8 +3,9 @@
 //! its RSS read from /proc and its `/metrics` scraped every few seconds.
 //!
 //! `cargo bench --bench soak -- --duration 2h` is the long run (5 s
-//! samples); `-- --short` is CI's (80 s, 1 s samples: delivered rate,
-//! containment and sampling judged, not the slope). `--report DIR`
+//! samples; without `--duration`, 10 minutes, so a plain `cargo bench`
+//! does not take hours); `-- --short` is CI's (80 s, 1 s samples:
+//! delivered rate, containment and sampling judged, not the slope). `--report DIR`
 //! (default target/soak) gets index.html, soak.svg, samples.csv,
 //! summary.json and the server's log. Exits 1 when a check fails.
 //!
@@ -77,7 +78,7 @@ fn main() -> ExitCode {
             }
         },
         None if short => Duration::from_secs(80),
-        None => Duration::from_secs(2 * 3600),
+        None => Duration::from_secs(600),
     };
     let report = flag_value(&args, "--report").map_or_else(|| PathBuf::from("target/soak"), PathBuf::from);
     let _ = rlimit::increase_nofile_limit(u64::MAX);

@@ -70,6 +70,7 @@ pub async fn arena_seat(ctx: Arc<Ctx>, room: usize, seat: usize, mut stop: watch
     }
 }
 
+/// One arena seat's state across its connections.
 struct ArenaSeat {
     room: usize,
     seat: usize,

@@ -11,6 +11,13 @@ use super::{Sample, SoakSummary, GAMES};
 use crate::load::report::html_escape;
 
 /// Writes the report into `dir`.
+///
+/// ```no_run
+/// # async fn example(config: parlor::load::soak::SoakConfig, probe: &mut impl parlor::load::soak::Probe) {
+/// let summary = parlor::load::soak::run(&config, probe).await;
+/// parlor::load::soak::write_report(&summary, std::path::Path::new("target/soak")).unwrap();
+/// # }
+/// ```
 pub fn write_report(summary: &SoakSummary, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("samples.csv"), csv(&summary.samples))?;
