@@ -69,6 +69,18 @@ fn simulations(n: usize) -> (f64, Vec<parlor::simulation::Simulation>) {
     ((rss_bytes() - before) as f64 / n as f64, all)
 }
 
+/// A player's real outbound queue, as a connection would hold it.
+fn client_queue() -> (ClientHandle, mpsc::Receiver<parlor::room::Outbound>) {
+    let (tx, rx) = mpsc::channel(64);
+    let client = ClientHandle {
+        tx,
+        signal: Arc::default(),
+        stay: 0,
+        compact: false,
+    };
+    (client, rx)
+}
+
 fn main() {
     let rooms: usize = support::flag_value("--rooms").map_or(100_000, |s| s.parse().expect("--rooms takes a number"));
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -93,13 +105,7 @@ fn main() {
     rt.block_on(async {
         for i in 0..rooms {
             let room = matchmaker.create("tictactoe", false).unwrap();
-            let (tx, rx) = mpsc::channel(64);
-            let client = ClientHandle {
-                tx,
-                signal: Arc::default(),
-                stay: 0,
-                compact: false,
-            };
+            let (client, rx) = client_queue();
             room.join(support::player(i), client, None).await.unwrap();
             queues.push(rx);
         }
@@ -165,13 +171,7 @@ async fn real_time_rooms(matchmaker: &dyn Matchmaker, n: usize) -> (f64, f64) {
     let mut seated = Vec::with_capacity(n);
     for i in 0..n {
         let room = matchmaker.create("arena", true).unwrap();
-        let (tx, rx) = mpsc::channel(64);
-        let client = ClientHandle {
-            tx,
-            signal: Arc::default(),
-            stay: 0,
-            compact: false,
-        };
+        let (client, rx) = client_queue();
         let player = support::player(1_000_000 + i);
         room.join(player.clone(), client.clone(), None).await.unwrap();
         seated.push((room, player, client, rx));

@@ -11,6 +11,12 @@ use parlor::load::{Grouping, LoadConfig};
 use parlor::net::{Server, Stopped};
 use tracing_subscriber::EnvFilter;
 
+/// Built with `--features mimalloc`, the server allocates through mimalloc
+/// (docs/operations.md, "Memory").
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Parlor: a game server for chat mini-apps.
 #[derive(Parser)]
 #[command(version, about)]

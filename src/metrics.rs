@@ -170,11 +170,14 @@ pub enum Limit {
     /// The join miss budgets: a `join` or `/api/rooms/{code}` answered
     /// `rate_limited` without a lookup.
     JoinMisses,
+    /// The budgets of rooms opened (`rooms_per_minute`, per connection and
+    /// per address): a `create` answered `rate_limited`.
+    RoomBudget,
 }
 
 impl Limit {
     /// Every limit, in label order.
-    pub const ALL: [Limit; 3] = [Limit::PerAddress, Limit::Rooms, Limit::JoinMisses];
+    pub const ALL: [Limit; 4] = [Limit::PerAddress, Limit::Rooms, Limit::JoinMisses, Limit::RoomBudget];
 
     /// The label value.
     pub fn as_str(self) -> &'static str {
@@ -182,6 +185,7 @@ impl Limit {
             Limit::PerAddress => "per_address",
             Limit::Rooms => "rooms",
             Limit::JoinMisses => "join_misses",
+            Limit::RoomBudget => "room_budget",
         }
     }
 }

@@ -82,7 +82,7 @@ async fn every_series_is_there_at_zero_with_its_type() {
             assert_eq!(signins(&s, method, result), 0.0);
         }
     }
-    for limit in ["per_address", "rooms", "join_misses"] {
+    for limit in ["per_address", "rooms", "join_misses", "room_budget"] {
         assert_eq!(at(&s, "parlor_connections_refused_total", &[("limit", limit)]), 0.0);
     }
     for reason in ["rate_limited", "not_in_room", "illegal_input", "bad_message"] {

@@ -47,6 +47,11 @@ async fn opening_rooms_is_budgeted_per_connection_and_per_address() {
         assert_eq!(create(&mut second).await.0, "joined");
     }
     assert_eq!(create(&mut second).await.1.as_deref(), Some("rate_limited"));
+    let refused = common::prometheus::metrics_of(&server);
+    assert_eq!(
+        refused.value("parlor_connections_refused_total", &[("limit", "room_budget")]),
+        2.0
+    );
     // Joining rooms others opened is not limited.
     second.send(json!({"t": "quick", "game": "arena"})).await;
     second.expect("joined").await;

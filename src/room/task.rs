@@ -161,9 +161,9 @@ impl Room {
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
         while !self.closed {
             if self.nobody_connected() && self.stop_deadline.is_none() {
+                // The tick after a pause comes at once (a missed tick is
+                // due), so whoever came back sees the room move.
                 self.pause(rx, unclaimed).await;
-                // The first tick after a pause is one period away.
-                ticker.reset();
                 continue;
             }
             tokio::select! {

@@ -600,6 +600,7 @@ impl Session {
         }
         let creates = matches!(request, SeatRequest::Create { .. });
         if creates && !self.may_open_room() {
+            self.state.metrics.refused(Limit::RoomBudget);
             let per_minute = self.state.config.limits.rooms_per_minute;
             return self.error(
                 ErrorCode::RateLimited,
