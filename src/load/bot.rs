@@ -44,8 +44,8 @@ impl Groups {
 
 /// The fields of a server frame a bot looks at; the rest is skipped.
 #[derive(Deserialize)]
-struct Peek<'a> {
-    t: &'a str,
+pub(super) struct Peek<'a> {
+    pub t: &'a str,
     #[serde(default)]
     ack: Option<u32>,
     /// The ack of a compact patch.
@@ -57,22 +57,22 @@ struct Peek<'a> {
     #[serde(default)]
     invite: Option<String>,
     #[serde(default)]
-    code: Option<String>,
+    pub code: Option<String>,
     #[serde(default)]
-    message: Option<String>,
+    pub message: Option<String>,
     #[serde(default)]
-    reason: Option<String>,
+    pub reason: Option<String>,
 }
 
 /// The arena's steering input, as the bots send it.
 #[derive(Serialize)]
-struct Steer {
-    dx: f32,
-    dy: f32,
+pub(super) struct Steer {
+    pub dx: f32,
+    pub dy: f32,
 }
 
 /// A message without an input, as the bots send before they steer.
-type Request = ClientMessage<()>;
+pub(super) type Request = ClientMessage<()>;
 
 /// Runs bot `i` until `stop`; errors are reported, never panicked on.
 pub async fn run(i: usize, shared: Arc<Shared>, groups: Groups, mut stop: watch::Receiver<bool>) {

@@ -19,6 +19,7 @@
 
 mod bot;
 mod report;
+pub mod soak;
 mod stats;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -95,6 +95,6 @@ fn svg_fallback(title: &str) -> String {
     format!("<p>(no chart for {})</p>", html_escape(title))
 }
 
-fn html_escape(s: &str) -> String {
+pub(super) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
