@@ -188,6 +188,10 @@ async fn real_time_rooms(matchmaker: &dyn Matchmaker, n: usize) -> (f64, f64) {
     let cpu = support::cpu_seconds();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let dropped = support::cpu_seconds() - cpu;
-    assert_eq!(matchmaker.room_count(), open, "the rooms are still open, their seats held");
+    assert_eq!(
+        matchmaker.room_count(),
+        open,
+        "the rooms are still open, their seats held"
+    );
     (connected, dropped)
 }

@@ -138,6 +138,12 @@ pub struct Limits {
     /// The same per client address, over all its connections and the API
     /// (loopback only with `limit_loopback`).
     pub join_misses_per_minute_per_ip: u32,
+    /// Seconds between the websocket pings the server sends each client; a
+    /// client that has not answered one by the next (it stopped reading,
+    /// or is that far behind) is closed (1008), its seat held as after any
+    /// drop. Kernel buffers can absorb a slow trickle of patches for
+    /// minutes, so the write timeout alone would not notice such a client.
+    pub keepalive_secs: u64,
     /// Rooms one connection may open (`create`) per minute (and at once);
     /// beyond, `create` gets `rate_limited`.
     pub rooms_per_minute: u32,
@@ -170,6 +176,7 @@ impl Default for Limits {
             join_misses_per_minute: 10,
             join_misses_per_minute_per_ip: 60,
             http_header_timeout_secs: 10,
+            keepalive_secs: 10,
             rooms_per_minute: 10,
             rooms_per_minute_per_ip: 60,
         }
@@ -190,6 +197,11 @@ impl Limits {
     /// The bound on one socket write.
     pub fn write_timeout(&self) -> Duration {
         Duration::from_secs(self.write_timeout_secs)
+    }
+
+    /// The period of the server's keepalive pings.
+    pub fn keepalive(&self) -> Duration {
+        Duration::from_secs(self.keepalive_secs)
     }
 
     /// The deadline for a request's headers (and for an idle keep-alive).
@@ -466,11 +478,12 @@ impl Config {
             || l.join_misses_per_minute_per_ip == 0
             || l.http_header_timeout_secs == 0
             || l.rooms_per_minute == 0
+            || l.keepalive_secs == 0
             || l.rooms_per_minute_per_ip == 0
         {
             return Err(ConfigError::Invalid(
                 "limits.room_inbox, limits.max_rooms, limits.hello_timeout_secs, limits.connections_per_ip, \
-                 limits.session_ttl_secs, limits.session_max_lifetime_secs, limits.unclaimed_room_secs, limits.write_timeout_secs, limits.http_header_timeout_secs, the join miss and room budgets \
+                 limits.session_ttl_secs, limits.session_max_lifetime_secs, limits.unclaimed_room_secs, limits.write_timeout_secs, limits.http_header_timeout_secs, limits.keepalive_secs, the join miss and room budgets \
                  must be positive"
                     .into(),
             ));

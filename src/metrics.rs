@@ -128,11 +128,13 @@ pub enum Kick {
     TooBig,
     /// A text frame (1003).
     TextFrame,
+    /// No pong to the keepalive ping within `limits.keepalive_secs` (1008).
+    NotReading,
 }
 
 impl Kick {
     /// Every reason, in label order.
-    pub const ALL: [Kick; 8] = [
+    pub const ALL: [Kick; 9] = [
         Kick::TooFarBehind,
         Kick::WriteTimeout,
         Kick::HelloTimeout,
@@ -141,6 +143,7 @@ impl Kick {
         Kick::JoinMisses,
         Kick::TooBig,
         Kick::TextFrame,
+        Kick::NotReading,
     ];
 
     /// The label value.
@@ -154,6 +157,7 @@ impl Kick {
             Kick::JoinMisses => "join_misses",
             Kick::TooBig => "too_big",
             Kick::TextFrame => "text_frame",
+            Kick::NotReading => "not_reading",
         }
     }
 }

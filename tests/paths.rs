@@ -696,6 +696,38 @@ async fn guessing_room_codes_is_rate_limited_then_closed() {
     assert_eq!(metrics.value("parlor_kicks_total", &[("reason", "join_misses")]), 1.0);
 }
 
+/// A seated player that stops reading, in a room whose patches are small
+/// enough for the kernel's buffers to take for minutes (so no write ever
+/// waits), is closed with 1008 once it leaves a keepalive ping unanswered;
+/// its seat is held as after any drop.
+#[tokio::test]
+async fn a_player_that_stops_reading_small_patches_is_closed_at_the_keepalive() {
+    let server = TestServer::start_with(|c| c.limits.keepalive_secs = 1, None).await;
+    let (mut watcher, _) = Client::guest(&server.ws_url(), "Watcher").await;
+    watcher
+        .send(json!({"t": "create", "game": "arena", "private": true}))
+        .await;
+    let mut mirror = Mirror::default();
+    let invite = watcher.expect_mirrored(&mut mirror, "joined").await["invite"].clone();
+    let (mut quiet, _) = Client::guest(&server.ws_url(), "Quiet").await;
+    quiet.send(json!({"t": "join", "room": invite})).await;
+    quiet.expect("joined").await;
+
+    // From here on `quiet` reads nothing; the watcher reads on (answering
+    // its own pings) until the quiet player shows offline.
+    let offline = |m: &Mirror| m.with("Player").iter().any(|(_, p)| p[1] == "Quiet" && p[3] == false);
+    within(async {
+        while !offline(&mirror) {
+            watcher.expect_mirrored(&mut mirror, "patch").await;
+        }
+    })
+    .await;
+    let kicks = metrics_of(&server).value("parlor_kicks_total", &[("reason", "not_reading")]);
+    assert_eq!(kicks, 1.0);
+    // Reading again, it gets what was queued and then the close.
+    assert_eq!(within(quiet.closed()).await, Closed::Code(1008));
+}
+
 /// The budget per address spans connections and the room API: with
 /// loopback counted, a second connection from the same address gets what
 /// the first left, and `GET /api/rooms/{code}` is refused (429) with it.

@@ -158,6 +158,10 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
     // pass of the loop showed up in profiles.
     let woken = signal.notified();
     tokio::pin!(woken);
+    // Pings the client must answer before the next is due.
+    let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + limits.keepalive(), limits.keepalive());
+    keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut awaiting_pong = false;
 
     let closing = loop {
         session.stopping = session.stopping || lifecycle.is_stopping();
@@ -251,8 +255,25 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
                         break Some((close::POLICY, "too many pings"));
                     }
                 }
-                Some(Ok(_)) => {} // a pong to nothing we sent
+                Some(Ok(Message::Pong(_))) => awaiting_pong = false,
             },
+            _ = keepalive.tick() => {
+                if awaiting_pong {
+                    // It has not read the last ping: it stopped reading, or
+                    // is a whole keepalive period behind.
+                    metrics.kick(Kick::NotReading);
+                    break Some((close::POLICY, "not reading: no answer to the keepalive ping"));
+                }
+                awaiting_pong = true;
+                match timeout(limits.write_timeout(), socket.send(Message::Ping(Bytes::new()))).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => break None,
+                    Err(_) => {
+                        metrics.kick(Kick::WriteTimeout);
+                        break None;
+                    }
+                }
+            }
             _ = &mut hello_deadline, if session.player.is_none() => {
                 metrics.kick(Kick::HelloTimeout);
                 break Some((close::POLICY, "no hello in time"));
