@@ -100,9 +100,6 @@ struct Session {
     peer: Option<IpAddr>,
     /// The server is stopping: the connection closes once out of a room.
     stopping: bool,
-    /// The signal a newer connection of the same session replaces this
-    /// one through.
-    signal: Arc<ConnectionSignal>,
     /// This connection's hold on its session, from its `welcome`; dropped
     /// after the room heard of the disconnect.
     hold: Option<Hold>,
@@ -149,7 +146,6 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
         rooms_opened: Bucket::full(limits.rooms_per_minute, Instant::now()),
         peer,
         stopping: false,
-        signal: signal.clone(),
         hold: None,
     };
     let hello_deadline = sleep(limits.hello_timeout());
@@ -548,7 +544,7 @@ impl Session {
         }
         // A session open on another connection moves here.
         let patience = limits.write_timeout() + Duration::from_secs(1);
-        self.hold = Some(LiveSessions::take(&self.state.live_sessions, &sid, &self.signal, patience).await);
+        self.hold = Some(LiveSessions::take(&self.state.live_sessions, &sid, &self.client.signal, patience).await);
         let token = self.state.sessions.issue(&SessionClaims {
             player_id: player.id.clone(),
             name: player.name.clone(),
