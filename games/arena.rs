@@ -8,6 +8,7 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::game::{Clock, Inputs, Outcome, Player};
+use crate::manifest::Manifest;
 use crate::simulation::{Game, RoomBuilder};
 
 /// Where a player or an orb is, in field units.
@@ -53,6 +54,51 @@ pub struct Rules {
     pub speed: f32,
     pub reach: f32,
     pub round_ticks: u64,
+    /// Orbs on the field.
+    pub orbs: u32,
+}
+
+/// Most orbs a field may hold: each is an entity every player receives.
+pub const MAX_ORBS: i64 = 10_000;
+/// Largest `field`, `speed` or `reach` a manifest may give, in field units.
+pub const MAX_DISTANCE: f64 = 1_000_000.0;
+
+impl Rules {
+    /// Reads the rules from `manifest`'s `[settings]` (`field`, default
+    /// 1000; `speed`, 200; `reach`, 20; `orbs`, 30), refusing unknown
+    /// settings and values no field can hold: a field must have room for a
+    /// spot (`field` above 0), and every value must be finite and within
+    /// [`MAX_DISTANCE`] or [`MAX_ORBS`].
+    pub fn from_manifest(manifest: &Manifest) -> Result<Rules, String> {
+        const KNOWN: [&str; 4] = ["field", "speed", "reach", "orbs"];
+        let settings = &manifest.settings;
+        super::settings::only_known(settings, &KNOWN)?;
+        let distance = |key: &str, default: f64, above_zero: bool| -> Result<f32, String> {
+            let value = super::settings::number(settings, key, default, "a number")?;
+            let low_ok = if above_zero { value > 0.0 } else { value >= 0.0 };
+            if !low_ok || value > MAX_DISTANCE {
+                let low = if above_zero { "above 0" } else { "0 or more" };
+                return Err(format!(
+                    "setting `{key}` = {value} must be {low} and at most {MAX_DISTANCE}"
+                ));
+            }
+            Ok(value as f32)
+        };
+        let orbs = match settings.get("orbs") {
+            None => 30,
+            Some(v) => v.as_integer().ok_or("setting `orbs` must be a whole number")?,
+        };
+        if !(0..=MAX_ORBS).contains(&orbs) {
+            return Err(format!("setting `orbs` = {orbs} must be between 0 and {MAX_ORBS}"));
+        }
+        Ok(Rules {
+            field: distance("field", 1000.0, true)?,
+            speed: distance("speed", 200.0, false)?,
+            reach: distance("reach", 20.0, false)?,
+            round_ticks: manifest.match_seconds.unwrap_or(60) as u64 * manifest.tick_rate.unwrap_or(20) as u64,
+            orbs: orbs as u32,
+        })
+    }
 }
 
 /// The room's random source.
@@ -65,20 +111,17 @@ impl Game for Arena {
     type Input = SteerInput;
     const NAME: &'static str = "arena";
 
+    /// Refuses bad `[settings]` (see [`Rules::from_manifest`]), so that
+    /// they stop the server at start-up with a clear message.
+    fn check_manifest(manifest: &Manifest) -> Result<(), String> {
+        Rules::from_manifest(manifest).map(drop)
+    }
+
     fn build(room: &mut RoomBuilder) {
-        let manifest = room.manifest();
-        let setting =
-            |key: &str, default: f64| manifest.settings.get(key).and_then(|v| v.as_float()).unwrap_or(default);
-        let rules = Rules {
-            field: setting("field", 1000.0) as f32,
-            speed: setting("speed", 200.0) as f32,
-            reach: setting("reach", 20.0) as f32,
-            round_ticks: manifest.match_seconds.unwrap_or(60) as u64 * manifest.tick_rate.unwrap_or(20) as u64,
-        };
-        let orbs = manifest.settings.get("orbs").and_then(|v| v.as_integer()).unwrap_or(30);
+        let rules = Rules::from_manifest(room.manifest()).expect("checked by check_manifest");
         let mut dice = Dice(SmallRng::from_rng(&mut rand::rng()));
         let world = room.world_mut();
-        for _ in 0..orbs {
+        for _ in 0..rules.orbs {
             world.spawn((Orb, random_spot(&mut dice, &rules)));
         }
         room.insert_resource(rules)
@@ -193,4 +236,46 @@ fn rounds(
         number: round.number + 1,
         ends_at_tick: clock.tick + rules.round_ticks,
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(settings: &str) -> Manifest {
+        Manifest::parse(&format!(
+            "name = \"arena\"\nmin_players = 1\nmax_players = 8\ntick_rate = 20\n[settings]\n{settings}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn settings_have_defaults_and_limits() {
+        let rules = Rules::from_manifest(&manifest("")).unwrap();
+        assert_eq!(
+            (rules.field, rules.speed, rules.reach, rules.orbs, rules.round_ticks),
+            (1000.0, 200.0, 20.0, 30, 1200)
+        );
+        // Whole numbers are numbers too.
+        let rules = Rules::from_manifest(&manifest("field = 300\nspeed = 0\norbs = 0")).unwrap();
+        assert_eq!((rules.field, rules.speed, rules.orbs), (300.0, 0.0, 0));
+        // Each of these panicked in a room (an empty range for the orbs'
+        // spots, a clamp to a negative field) or asked for unbounded work.
+        for bad in [
+            "field = 0.0",
+            "field = -5.0",
+            "field = nan",
+            "field = inf",
+            "speed = -1",
+            "reach = nan",
+            "reach = 1e7",
+            "orbs = -1",
+            "orbs = 10001",
+            "orbs = 2.5",
+            "field = \"wide\"",
+            "orb = 5",
+        ] {
+            assert!(Rules::from_manifest(&manifest(bad)).is_err(), "{bad} was accepted");
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! manifest is in assets/games/ and compiled into the binary.
 
 pub mod arena;
+pub mod settings;
 pub mod tictactoe;
 pub mod trivia;
 

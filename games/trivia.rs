@@ -160,17 +160,9 @@ impl Rules {
             return Err("trivia plays one match per room: `continuous` must be false".into());
         }
         let settings = &manifest.settings;
-        if let Some(key) = settings.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-            return Err(format!("unknown setting `{key}` (known: {})", KNOWN.join(", ")));
-        }
+        super::settings::only_known(settings, &KNOWN)?;
         let seconds = |key: &str, default: f64, min_exclusive: bool| -> Result<Duration, String> {
-            let value = match settings.get(key) {
-                None => default,
-                Some(v) => v
-                    .as_float()
-                    .or_else(|| v.as_integer().map(|i| i as f64))
-                    .ok_or_else(|| format!("setting `{key}` must be a number of seconds"))?,
-            };
+            let value = super::settings::number(settings, key, default, "a number of seconds")?;
             let low_ok = if min_exclusive { value > 0.0 } else { value >= 0.0 };
             if !low_ok || value > 86_400.0 {
                 let low = if min_exclusive { "above 0" } else { "0 or more" };

@@ -36,6 +36,14 @@ pub const DEFAULT_MAX_FRAME_BYTES: usize = 16 * 1024;
 /// connection took over (one connection per session); a client should not
 /// reconnect on its own after it.
 pub const CLOSE_SESSION_REPLACED: u16 = 4001;
+/// How deeply maps and arrays may nest in a client frame (the frame's own
+/// map is level 1). Far more than any message needs; rmp_serde's own limit,
+/// 1024, let a 1 KiB frame overflow a 2 MiB thread stack in a debug build,
+/// which aborts the whole server (found by the client_message fuzz target).
+pub const MAX_CLIENT_DEPTH: usize = 32;
+/// rmp_serde's setting for [`MAX_CLIENT_DEPTH`]: it refuses a value at its
+/// limit, not beyond it.
+const RMP_DEPTH: usize = MAX_CLIENT_DEPTH + 1;
 
 /// A request id (protocol 1.1): any u32 the client picks, echoed on the
 /// reply to that request.
@@ -171,12 +179,14 @@ impl<D: DeserializeOwned> ClientMessage<D> {
     /// Decodes one client frame, `input.d` as a `D`. Strict: the frame is
     /// exactly one MessagePack map whose `t` is a string, with nothing after
     /// it (serde alone would take a top-level array, `t` as a variant
-    /// number, and ignore trailing bytes).
+    /// number, and ignore trailing bytes), nested at most
+    /// [`MAX_CLIENT_DEPTH`] deep.
     pub fn decode(frame: &[u8]) -> Result<Self, String> {
         check_envelope(frame)?;
         let mut rest = frame;
         let message = {
             let mut de = rmp_serde::Deserializer::new(&mut rest);
+            de.set_max_depth(RMP_DEPTH);
             Self::deserialize(&mut de).map_err(|e| e.to_string())?
         };
         if !rest.is_empty() {
@@ -203,9 +213,14 @@ fn check_envelope(frame: &[u8]) -> Result<(), String> {
     if !is_map {
         return Err("a message must be a MessagePack map".into());
     }
-    match rmp_serde::from_slice::<Tag>(frame) {
+    let mut de = rmp_serde::Deserializer::from_read_ref(frame);
+    de.set_max_depth(RMP_DEPTH);
+    match Tag::deserialize(&mut de) {
         Ok(Tag { t: Some(_) }) => Ok(()),
         Ok(Tag { t: None }) => Err("a message needs `t`, its type".into()),
+        Err(rmp_serde::decode::Error::DepthLimitExceeded) => Err(format!(
+            "the message nests deeper than {MAX_CLIENT_DEPTH} maps and arrays"
+        )),
         Err(_) => Err("`t` must be a string naming the message's type".into()),
     }
 }
@@ -521,6 +536,30 @@ mod tests {
         two.push(0xc0);
         assert!(decode(&two).unwrap_err().contains("after the message"));
         assert!(decode(&[]).is_err());
+    }
+
+    #[test]
+    fn a_frame_may_nest_only_so_deep() {
+        // `{"t": "input", "seq": 1, "d": [[...[1]...]]}`, the frame at level 1.
+        let nested = |levels: usize| {
+            let mut d = serde_json::json!(1);
+            for _ in 0..levels - 1 {
+                d = serde_json::json!([d]);
+            }
+            rmp_serde::to_vec_named(&serde_json::json!({"t": "input", "seq": 1, "d": d})).unwrap()
+        };
+        let deepest = nested(MAX_CLIENT_DEPTH);
+        assert!(ClientMessage::<Value>::decode(&deepest).is_ok());
+        let deeper = nested(MAX_CLIENT_DEPTH + 1);
+        let error = ClientMessage::<IgnoredAny>::decode(&deeper).unwrap_err();
+        assert!(error.contains("deeper than 32"), "{error}");
+        // Deeper than rmp_serde's own limit, in 1 KiB: refused, not a crash.
+        let mut frame = rmp_serde::to_vec_named(&serde_json::json!({"t": "ping", "n": 1})).unwrap();
+        frame[0] += 1;
+        frame.extend(rmp_serde::to_vec("x").unwrap());
+        frame.extend(std::iter::repeat_n(0x91, 1000));
+        frame.push(0xc0);
+        assert!(ClientMessage::<Value>::decode(&frame).is_err());
     }
 
     #[test]
