@@ -13,7 +13,6 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bevy_ecs::prelude::*;
@@ -21,13 +20,9 @@ use bevy_ecs::schedule::SingleThreadedExecutor;
 use parlor::config::Config;
 use parlor::matchmaking::Matchmaker;
 use parlor::net::Server;
-use parlor::room::ClientHandle;
-use tokio::sync::mpsc;
 
 fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+    support::server::rss_bytes("self").expect("VmRSS in /proc/self/status")
 }
 
 #[derive(Component)]
@@ -69,18 +64,6 @@ fn simulations(n: usize) -> (f64, Vec<parlor::simulation::Simulation>) {
     ((rss_bytes() - before) as f64 / n as f64, all)
 }
 
-/// A player's real outbound queue, as a connection would hold it.
-fn client_queue() -> (ClientHandle, mpsc::Receiver<parlor::room::Outbound>) {
-    let (tx, rx) = mpsc::channel(64);
-    let client = ClientHandle {
-        tx,
-        signal: Arc::default(),
-        stay: 0,
-        compact: false,
-    };
-    (client, rx)
-}
-
 fn main() {
     let rooms: usize = support::flag_value("--rooms").map_or(100_000, |s| s.parse().expect("--rooms takes a number"));
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -105,7 +88,7 @@ fn main() {
     rt.block_on(async {
         for i in 0..rooms {
             let room = matchmaker.create("tictactoe", false).unwrap();
-            let (client, rx) = client_queue();
+            let (client, rx) = support::client_queue(64);
             room.join(support::player(i), client, None).await.unwrap();
             queues.push(rx);
         }
@@ -171,7 +154,7 @@ async fn real_time_rooms(matchmaker: &dyn Matchmaker, n: usize) -> (f64, f64) {
     let mut seated = Vec::with_capacity(n);
     for i in 0..n {
         let room = matchmaker.create("arena", true).unwrap();
-        let (client, rx) = client_queue();
+        let (client, rx) = support::client_queue(64);
         let player = support::player(1_000_000 + i);
         room.join(player.clone(), client.clone(), None).await.unwrap();
         seated.push((room, player, client, rx));

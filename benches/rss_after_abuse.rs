@@ -5,58 +5,24 @@
 //! the seat grace; then sockets that flood pings and never read), and once
 //! every abuser is gone and every room closed.
 //!
-//! `cargo bench --bench rss_after_abuse [-- --rooms 3000]`
+//! The server gives the memory back by trimming the heap every
+//! `[memory] trim_secs` (10 s; src/memory.rs): after the last room closes
+//! this waits up to two periods for RSS to come down, and exits 1 when it
+//! stays above twice the baseline, so CI runs it (`-- --rooms 500`) as a
+//! check. `-- --no-trim` runs the server with trimming off, for the
+//! comparison.
+//!
+//! `cargo bench --bench rss_after_abuse [-- --rooms 3000] [--no-trim]`
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
 use parlor::client::Client;
 use parlor::protocol::ClientMessage;
 use tokio_tungstenite::tungstenite::Message;
-
-fn flag_value(flag: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == flag)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-/// The server's resident set, in MiB.
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the server is running");
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .expect("VmRSS in /proc/PID/status");
-    kib / 1024.0
-}
-
-/// Starts the server on a free port; returns it and its address.
-fn serve(data_dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("PARLOR_LOG", "warn,parlor=info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server binary starts");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            let at = line.find("serving on http://")?;
-            Some(line[at + "serving on http://".len()..].trim_end_matches('/').to_owned())
-        })
-        .expect("the server says where it serves");
-    // Keep the pipe drained so the server never blocks on its log.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, addr)
-}
 
 async fn guest(url: &str, name: &str) -> Client {
     let mut client = Client::connect(url).await.expect("connects");
@@ -72,23 +38,6 @@ async fn guest(url: &str, name: &str) -> Client {
         .await
         .expect("hello");
     client
-}
-
-async fn rooms_open(addr: &str) -> u64 {
-    let body = http_get(addr, "/health").await;
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-    json["rooms"].as_u64().unwrap_or(u64::MAX)
-}
-
-/// A plain HTTP GET over TCP (the body only).
-async fn http_get(addr: &str, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()
 }
 
 /// Opens `n` arena rooms, each from a client that drops at once, `width`
@@ -129,17 +78,27 @@ async fn ping_floods(url: &str, n: usize) {
     futures_util::future::join_all(floods).await;
 }
 
-fn main() {
-    let rooms: usize = flag_value("--rooms").map_or(3_000, |v| v.parse().expect("--rooms takes a number"));
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// What the after/baseline ratio must come under.
+const RETURNED: f64 = 2.0;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let rooms: usize = support::flag_value("--rooms").map_or(3_000, |v| v.parse().expect("--rooms takes a number"));
+    let no_trim = std::env::args().any(|a| a == "--no-trim");
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, addr) = serve(dir.path());
-    let pid = server.id();
+    let mut command = support::server::serve_command(&dir.path().join("data"));
+    command.env("PARLOR_LOG", "warn,parlor=info");
+    if no_trim {
+        std::fs::write(dir.path().join("no-trim.toml"), "[memory]\ntrim_secs = 0\n").unwrap();
+        command.arg("--config").arg(dir.path().join("no-trim.toml"));
+    }
+    let (mut server, addr) = support::server::start(command, &dir.path().join("server.log")).await;
+    let pid = server.id().expect("a running server");
+    let rss = || support::server::rss_bytes(pid).expect("the server is running") as f64 / MIB;
     let url = format!("ws://{addr}/ws");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let at_start = rss_mib(pid);
+    let at_start = rss();
 
     let config = parlor::load::LoadConfig {
         url: url.clone(),
@@ -148,31 +107,44 @@ fn main() {
         duration: Duration::from_secs(5),
         ..parlor::load::LoadConfig::default()
     };
-    rt.block_on(parlor::load::run(&config));
-    let baseline = rss_mib(pid);
+    parlor::load::run(&config).await;
+    let baseline = rss();
 
     let started = Instant::now();
-    rt.block_on(open_and_drop(&url, rooms, 50));
-    let peak_rooms = rss_mib(pid);
+    open_and_drop(&url, rooms, 50).await;
+    let peak_rooms = rss();
     let opened_in = started.elapsed();
-    rt.block_on(ping_floods(&url, 20));
-    let peak = rss_mib(pid).max(peak_rooms);
+    ping_floods(&url, 20).await;
+    let peak = rss().max(peak_rooms);
 
     // The rooms close at the end of their seat grace (30 s for arena).
     let deadline = Instant::now() + Duration::from_secs(120);
-    while rt.block_on(rooms_open(&addr)) > 0 {
+    while support::server::rooms_open(addr).await != Some(0) {
         assert!(
             Instant::now() < deadline,
             "rooms still open two minutes after the abuse"
         );
-        std::thread::sleep(Duration::from_millis(500));
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let closed = Instant::now();
     // One more quiet match, as after any lull.
-    rt.block_on(parlor::load::run(&config));
-    let after = rss_mib(pid);
-    let _ = server.kill();
+    parlor::load::run(&config).await;
+    // The next trim comes within one period (10 s) of the last room's
+    // close; give it two.
+    let mut after = rss();
+    while after / baseline >= RETURNED && closed.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        after = rss();
+    }
+    let returned_in = closed.elapsed();
+    support::server::stop(&mut server).await;
 
-    println!("RSS of a release server (2 cores), glibc malloc");
+    let allocator = if no_trim {
+        "glibc malloc, trimming off"
+    } else {
+        "glibc malloc, trimmed every 10 s"
+    };
+    println!("RSS of a release server (2 cores), {allocator}");
     println!("| moment | RSS MiB |");
     println!("|---|---:|");
     println!("| at start | {at_start:.1} |");
@@ -182,6 +154,18 @@ fn main() {
         opened_in.as_secs_f64()
     );
     println!("| peak, with 20 ping floods | {peak:.1} |");
-    println!("| every room closed, abusers gone, one more quiet match | {after:.1} |");
+    println!(
+        "| every room closed, abusers gone, one more quiet match ({:.1} s after the last close) | {after:.1} |",
+        returned_in.as_secs_f64()
+    );
     println!("| ratio after / baseline | {:.2} |", after / baseline);
+    if after / baseline < RETURNED || no_trim {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "FAIL: RSS after the abuse is {:.2} times the baseline (at most {RETURNED})",
+            after / baseline
+        );
+        ExitCode::FAILURE
+    }
 }

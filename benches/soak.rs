@@ -15,17 +15,17 @@
 //! (3 questions of 5 s), so trivia rooms open and close every few tens of
 //! seconds, in the short run too.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use parlor::load::soak::{self, Metrics, Plan, Probe, ServerReading, SoakConfig};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use support::flag_value;
+use support::server::{get, rss_bytes, serve_command, start, stop};
+use tokio::process::Child;
 
 /// The soak's server configuration: per-address limits on loopback too.
 const CONFIG: &str = "[limits]\nlimit_loopback = true\n";
@@ -59,17 +59,10 @@ fn duration(text: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(seconds))
 }
 
-fn flag_value(args: &[String], flag: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == flag)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let short = args.iter().any(|a| a == "--short");
-    let run_for = match flag_value(&args, "--duration") {
+    let run_for = match flag_value("--duration") {
         Some(text) => match duration(&text) {
             Some(d) => d,
             None => {
@@ -80,7 +73,7 @@ fn main() -> ExitCode {
         None if short => Duration::from_secs(80),
         None => Duration::from_secs(600),
     };
-    let report = flag_value(&args, "--report").map_or_else(|| PathBuf::from("target/soak"), PathBuf::from);
+    let report = flag_value("--report").map_or_else(|| PathBuf::from("target/soak"), PathBuf::from);
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     // The bots' side: two threads, like the server's two cores.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -99,19 +92,15 @@ async fn soak(run_for: Duration, short: bool, report: &Path) -> ExitCode {
     std::fs::write(manifests.join("trivia.toml"), TRIVIA).expect("trivia manifest");
     std::fs::write(scratch.path().join("soak.toml"), CONFIG).expect("config file");
     std::fs::create_dir_all(report).expect("report directory");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_parlor"));
+    let mut command = serve_command(&scratch.path().join("data"));
     command
-        .arg("serve")
-        .args(["--bind", "127.0.0.1:0"])
-        .arg("--data-dir")
-        .arg(scratch.path().join("data"))
         .arg("--config")
         .arg(scratch.path().join("soak.toml"))
         .arg("--manifests")
         .arg(&manifests)
         .env("PARLOR_LOG", "info")
         .current_dir(scratch.path());
-    let (child, server) = serve(command, &report.join("server.log")).await;
+    let (child, server) = start(command, &report.join("server.log")).await;
     let pid = child.id().expect("a running server");
     println!(
         "soak: {} against the release server (pid {pid}) on {server}, report in {}",
@@ -128,7 +117,7 @@ async fn soak(run_for: Duration, short: bool, report: &Path) -> ExitCode {
     };
     let mut probe = ServerProbe { child, pid, server };
     let summary = soak::run(&config, &mut probe).await;
-    stop(&mut probe.child, pid).await;
+    stop(&mut probe.child).await;
     if let Err(e) = soak::write_report(&summary, report) {
         eprintln!("could not write the report: {e}");
     }
@@ -150,53 +139,6 @@ fn humane(d: Duration) -> String {
     }
 }
 
-/// Starts the server and reads where it serves from its log ("serving on
-/// http://ADDR/"); the rest of the log goes to `log`.
-async fn serve(mut command: Command, log: &Path) -> (Child, SocketAddr) {
-    let mut child = command
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the parlor binary starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
-    let mut file = tokio::fs::File::create(log).await.expect("server log file");
-    let address = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            let _ = file.write_all(format!("{line}\n").as_bytes()).await;
-            if let Some(at) = line.find("serving on http://") {
-                let rest = &line[at + "serving on http://".len()..];
-                let address = rest.split(['/', ' ']).next().unwrap_or("");
-                return address.parse::<SocketAddr>().ok();
-            }
-        }
-        None
-    })
-    .await
-    .ok()
-    .flatten()
-    .expect("the server logs where it serves");
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            let _ = file.write_all(format!("{line}\n").as_bytes()).await;
-        }
-    });
-    (child, address)
-}
-
-/// SIGTERM, then up to 30 s for the graceful stop, then SIGKILL.
-async fn stop(child: &mut Child, pid: u32) {
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    if tokio::time::timeout(Duration::from_secs(30), child.wait())
-        .await
-        .is_err()
-    {
-        eprintln!("the server did not stop within 30 s of SIGTERM; killed");
-        let _ = child.kill().await;
-    }
-}
-
 /// Reads the child server: /proc for its RSS, `/health`, `/metrics`.
 struct ServerProbe {
     child: Child,
@@ -213,7 +155,7 @@ impl Probe for ServerProbe {
             .and_then(|(_, body)| serde_json::from_slice::<serde_json::Value>(body).ok())
             .and_then(|v| v["rooms"].as_f64());
         let metrics = match get(self.server, "/metrics").await {
-            Some((200, body)) => parse_metrics(&String::from_utf8_lossy(&body)),
+            Some((200, body)) => Metrics::from_text(&String::from_utf8_lossy(&body)),
             // 404 while the server has no /metrics: recorded as missing.
             _ => None,
         };
@@ -224,68 +166,4 @@ impl Probe for ServerProbe {
             alive,
         }
     }
-}
-
-/// VmRSS of process `pid`, bytes.
-fn rss_bytes(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-/// `GET path` over a fresh HTTP/1.1 connection: (status, body).
-async fn get(server: SocketAddr, path: &str) -> Option<(u16, Bytes)> {
-    let exchange = async {
-        let stream = tokio::net::TcpStream::connect(server).await.ok()?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.ok()?;
-        tokio::spawn(connection);
-        let request = hyper::Request::get(path)
-            .header(hyper::header::HOST, server.to_string())
-            .body(Empty::<Bytes>::new())
-            .ok()?;
-        let response = sender.send_request(request).await.ok()?;
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await.ok()?.to_bytes();
-        Some((status, body))
-    };
-    tokio::time::timeout(Duration::from_secs(5), exchange)
-        .await
-        .ok()
-        .flatten()
-}
-
-/// The series the soak reads, from the Prometheus text format.
-fn parse_metrics(text: &str) -> Option<Metrics> {
-    use prometheus_parse::{Scrape, Value};
-    let scrape = Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).ok()?;
-    let mut m = Metrics::default();
-    let scalar = |v: &Value| match v {
-        Value::Counter(x) | Value::Gauge(x) | Value::Untyped(x) => Some(*x),
-        _ => None,
-    };
-    let add = |slot: &mut Option<f64>, x: f64| *slot = Some(slot.unwrap_or(0.0) + x);
-    for sample in &scrape.samples {
-        let game = sample.labels.get("game").unwrap_or("").to_owned();
-        match (sample.metric.as_str(), &sample.value) {
-            ("parlor_tick_duration_seconds", Value::Histogram(buckets)) => {
-                let mut buckets: Vec<(f64, f64)> = buckets.iter().map(|b| (b.less_than, b.count)).collect();
-                buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-                m.tick_buckets.insert(game, buckets);
-            }
-            (name, value) => {
-                let Some(x) = scalar(value) else { continue };
-                match name {
-                    "parlor_rooms" => *m.rooms.entry(game).or_default() += x,
-                    "parlor_connections" => add(&mut m.connections, x),
-                    "parlor_closes_total" => add(&mut m.closes, x),
-                    "parlor_connections_refused_total" => add(&mut m.refused, x),
-                    "parlor_kicks_total" => add(&mut m.kicks, x),
-                    "parlor_process_resident_bytes" => add(&mut m.resident_bytes, x),
-                    _ => {}
-                }
-            }
-        }
-    }
-    Some(m)
 }

@@ -293,6 +293,28 @@ impl ShutdownPolicy {
     }
 }
 
+/// When the server gives freed heap memory back to the system (the
+/// `[memory]` table of the config file; see [`crate::memory`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MemoryPolicy {
+    /// Seconds between trims of the allocator's free pages; 0 never trims.
+    pub trim_secs: u64,
+}
+
+impl Default for MemoryPolicy {
+    fn default() -> Self {
+        MemoryPolicy { trim_secs: 10 }
+    }
+}
+
+impl MemoryPolicy {
+    /// The period of the trims, `None` when they are off.
+    pub fn trim_period(&self) -> Option<Duration> {
+        (self.trim_secs > 0).then(|| Duration::from_secs(self.trim_secs))
+    }
+}
+
 /// The contents of a `--config` file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -303,6 +325,7 @@ struct FileConfig {
     telegram: FileTelegram,
     limits: Limits,
     shutdown: ShutdownPolicy,
+    memory: MemoryPolicy,
     proxy: ProxyConfig,
     metrics: FileMetrics,
 }
@@ -363,6 +386,8 @@ pub struct Config {
     pub allow_guests: bool,
     pub limits: Limits,
     pub shutdown: ShutdownPolicy,
+    /// When freed heap memory is given back to the system.
+    pub memory: MemoryPolicy,
     /// Reverse proxies whose forwarded client address is believed.
     pub proxy: ProxyConfig,
     /// The bearer token `GET /metrics` asks for; `None` serves it to anyone.
@@ -379,6 +404,7 @@ impl Default for Config {
             allow_guests: true,
             limits: Limits::default(),
             shutdown: ShutdownPolicy::default(),
+            memory: MemoryPolicy::default(),
             proxy: ProxyConfig::default(),
             metrics_token: None,
         }
@@ -430,6 +456,7 @@ impl Config {
             telegram,
             limits: file.limits,
             shutdown: file.shutdown,
+            memory: file.memory,
             proxy: ProxyConfig {
                 trusted: if args.trusted_proxies.is_empty() {
                     file.proxy.trusted
@@ -572,5 +599,22 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(Config::resolve(&args).unwrap().telegram.auth_max_age.is_zero());
+    }
+
+    #[test]
+    fn memory_trims_every_ten_seconds_unless_the_file_says_otherwise() {
+        let config = Config::resolve(&ServeArgs::default()).unwrap();
+        assert_eq!(config.memory.trim_period(), Some(Duration::from_secs(10)));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("parlor.toml");
+        std::fs::write(&file, "[memory]\ntrim_secs = 0\n").unwrap();
+        let args = ServeArgs {
+            config: Some(file.clone()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(Config::resolve(&args).unwrap().memory.trim_period(), None);
+        std::fs::write(&file, "[memory]\ntrim_every = 5\n").unwrap();
+        let error = Config::resolve(&args).unwrap_err().to_string();
+        assert!(error.contains("trim_every"), "{error}");
     }
 }

@@ -24,6 +24,7 @@ pub mod lifecycle;
 pub mod load;
 pub mod manifest;
 pub mod matchmaking;
+pub mod memory;
 pub mod metrics;
 pub mod net;
 pub mod prelude;

@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("protocol", 0),
     ("manifest", 0),
     ("lifecycle", 0),
+    ("memory", 0),
     ("auth", 1),
     ("config", 1),
     ("game", 1),

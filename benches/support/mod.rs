@@ -1,6 +1,9 @@
 //! Shared set-up for the benchmarks: real rooms with real outbound queues,
-//! driven without sockets so the engine's own cost is what is measured.
+//! driven without sockets so the engine's own cost is what is measured;
+//! and in [`server`], a release server as a child process.
 #![allow(dead_code)]
+
+pub mod server;
 
 use std::sync::Arc;
 
@@ -47,16 +50,11 @@ pub fn seated_room(
     let mut room = Room::new(ctx.clone(), game, parlor::matchmaking::new_room_code().into());
     let mut queues = Vec::new();
     for i in 0..players {
-        let (tx, rx) = mpsc::channel(queue);
+        let (client, rx) = client_queue(queue);
         let (reply, _) = oneshot::channel();
         room.handle(RoomCommand::Join(Box::new(Join {
             player: player(i),
-            client: ClientHandle {
-                tx,
-                signal: Arc::default(),
-                stay: 0,
-                compact: false,
-            },
+            client,
             resume: false,
             rid: None,
             reply,
@@ -64,6 +62,19 @@ pub fn seated_room(
         queues.push(rx);
     }
     (room, queues)
+}
+
+/// A player's real outbound queue of `capacity` messages, as a connection
+/// holds it.
+pub fn client_queue(capacity: usize) -> (ClientHandle, mpsc::Receiver<Outbound>) {
+    let (tx, rx) = mpsc::channel(capacity);
+    let client = ClientHandle {
+        tx,
+        signal: Arc::default(),
+        stay: 0,
+        compact: false,
+    };
+    (client, rx)
 }
 
 pub fn player(i: usize) -> PlayerInfo {

@@ -237,6 +237,9 @@ impl Server {
             live_sessions: Arc::default(),
             metrics,
         }));
+        if let Some(period) = state.config.memory.trim_period() {
+            tokio::spawn(crate::memory::trim_periodically(period, lifecycle.stopping()));
+        }
         let task = tokio::spawn(listener::serve(listener, router(state.clone()), state.clone()));
         Ok(Server { addr, state, task })
     }

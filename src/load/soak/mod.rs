@@ -42,6 +42,7 @@ mod abusers;
 mod analysis;
 mod players;
 mod report;
+mod scrape;
 mod tally;
 mod wire;
 
