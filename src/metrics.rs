@@ -130,11 +130,15 @@ pub enum Kick {
     TextFrame,
     /// No pong to the keepalive ping within `limits.keepalive_secs` (1008).
     NotReading,
+    /// An HTTP connection that sent no complete request headers within
+    /// `limits.http_header_timeout_secs` (silent, half-sent, or idle
+    /// after a keep-alive response); closed without an answer.
+    HttpHeaderTimeout,
 }
 
 impl Kick {
     /// Every reason, in label order.
-    pub const ALL: [Kick; 9] = [
+    pub const ALL: [Kick; 10] = [
         Kick::TooFarBehind,
         Kick::WriteTimeout,
         Kick::HelloTimeout,
@@ -144,6 +148,7 @@ impl Kick {
         Kick::TooBig,
         Kick::TextFrame,
         Kick::NotReading,
+        Kick::HttpHeaderTimeout,
     ];
 
     /// The label value.
@@ -158,6 +163,7 @@ impl Kick {
             Kick::TooBig => "too_big",
             Kick::TextFrame => "text_frame",
             Kick::NotReading => "not_reading",
+            Kick::HttpHeaderTimeout => "http_header_timeout",
         }
     }
 }

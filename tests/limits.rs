@@ -132,6 +132,12 @@ async fn silent_half_sent_and_idle_http_connections_are_closed_after_the_header_
     // The keep-alive connection got its answer, then idled out.
     let idle_seen = String::from_utf8_lossy(&closed_by_server(&mut idle).await).to_string();
     assert!(idle_seen.starts_with("HTTP/1.1 200"), "{idle_seen}");
+    // Each was counted before its socket closed.
+    let metrics = metrics_of(&server);
+    assert_eq!(
+        metrics.value("parlor_kicks_total", &[("reason", "http_header_timeout")]),
+        3.0
+    );
 }
 
 #[tokio::test]

@@ -87,17 +87,21 @@ async fn connection(stream: TcpStream, peer: SocketAddr, slot: ConnectionSlot, a
     let stop = state.lifecycle.stopping();
     tokio::pin!(stop);
     tokio::select! {
-        result = &mut served => log_end(result),
+        result = &mut served => log_end(&state, result),
         () = &mut stop => {
             // Finish the request in flight, then close.
             served.as_mut().graceful_shutdown();
-            log_end(served.await);
+            log_end(&state, served.await);
         }
     }
+    // The socket closes when `served` drops, after the count above.
 }
 
-fn log_end(result: Result<(), hyper::Error>) {
+fn log_end(state: &AppState, result: Result<(), hyper::Error>) {
     if let Err(e) = result {
+        if e.is_timeout() {
+            state.metrics.kick(crate::metrics::Kick::HttpHeaderTimeout);
+        }
         // Timeouts and resets are what the open internet does.
         tracing::debug!(error = %e, "an HTTP connection ended with an error");
     }

@@ -300,22 +300,24 @@ async fn write_batch(
     first: Outbound,
 ) -> Result<(), WriteEnd> {
     let mut next = Some(first);
-    let mut written = 0;
+    let mut taken = 0;
+    let mut frames = 0;
     let mut bytes = 0;
     while let Some(item) = next.take() {
         if let Some(frame) = session.outbound_frame(item) {
+            frames += 1;
             bytes += frame.len() as u64;
             socket
                 .feed(Message::Binary(frame))
                 .await
                 .map_err(|_| WriteEnd::Failed)?;
         }
-        written += 1;
-        if written < WRITE_BATCH {
+        taken += 1;
+        if taken < WRITE_BATCH {
             next = outbound.try_recv().ok();
         }
     }
-    session.state.metrics.sent(written as u64, bytes);
+    session.state.metrics.sent(frames, bytes);
     socket.flush().await.map_err(|_| WriteEnd::Failed)
 }
 
