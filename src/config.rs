@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// address is believed; repeat the flag, or separate with commas
     #[arg(long = "trusted-proxy", env = "PARLOR_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR", value_parser = parse_net)]
     pub trusted_proxies: Vec<IpNet>,
+    /// Origins whose pages may open websockets, comma-separated [default: any]
+    #[arg(long = "allowed-origin", env = "PARLOR_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGIN", value_parser = parse_origin)]
+    pub allowed_origins: Vec<String>,
     /// A token `GET /metrics` asks for (`Authorization: Bearer TOKEN`) [default: none, open]
     #[arg(long, env = "PARLOR_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<Secret>,
@@ -315,6 +318,80 @@ impl MemoryPolicy {
     }
 }
 
+/// Which web pages may open websockets to this server (the `[web]` table
+/// of the config file, `--allowed-origin`).
+///
+/// A browser names the page that opens a websocket in the upgrade's
+/// `Origin` header; other clients send none. With `allowed_origins`
+/// empty (the default) every origin may connect. Otherwise an upgrade
+/// whose `Origin` is neither listed nor this server's own (the request's
+/// `Host`) is refused with 403, so another site's page cannot play as its
+/// visitors.
+///
+/// ```toml
+/// [web]
+/// allowed_origins = ["https://games.example.com"]
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Origins (`scheme://host[:port]`, no path) whose pages may connect.
+    #[serde(deserialize_with = "origins")]
+    pub allowed_origins: Vec<String>,
+}
+
+impl WebConfig {
+    /// Whether a websocket upgrade with `origin` (the header, if any) for
+    /// `host` (the `Host` header) may go ahead.
+    ///
+    /// ```
+    /// use parlor::config::WebConfig;
+    ///
+    /// let web = WebConfig { allowed_origins: vec!["https://games.example.com".into()] };
+    /// assert!(web.admits(Some("https://games.example.com"), Some("parlor.example.com")));
+    /// assert!(web.admits(Some("https://parlor.example.com"), Some("parlor.example.com")));
+    /// assert!(web.admits(None, Some("parlor.example.com")));
+    /// assert!(!web.admits(Some("https://evil.example"), Some("parlor.example.com")));
+    /// ```
+    pub fn admits(&self, origin: Option<&str>, host: Option<&str>) -> bool {
+        let Some(origin) = origin else {
+            return true;
+        };
+        if self.allowed_origins.is_empty() {
+            return true;
+        }
+        let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+        let own = origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| host.is_some_and(|h| h.eq_ignore_ascii_case(authority)));
+        own || self.allowed_origins.contains(&origin)
+    }
+}
+
+/// Reads each entry as an origin: `scheme://host[:port]`, lowercased, with
+/// no path.
+fn origins<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .into_iter()
+        .map(|entry| parse_origin(&entry).map_err(serde::de::Error::custom))
+        .collect()
+}
+
+/// `entry` as an origin (`scheme://host[:port]`, lowercased), or why not.
+pub fn parse_origin(entry: &str) -> Result<String, String> {
+    let origin = entry.trim().trim_end_matches('/').to_ascii_lowercase();
+    match origin.split_once("://") {
+        Some((scheme, authority))
+            if !scheme.is_empty() && !authority.is_empty() && !authority.contains(['/', '?', '#', ' ']) =>
+        {
+            Ok(origin)
+        }
+        _ => Err(format!(
+            "{entry:?} is not an origin: write scheme://host[:port], e.g. https://games.example.com"
+        )),
+    }
+}
+
 /// The contents of a `--config` file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -326,6 +403,7 @@ struct FileConfig {
     limits: Limits,
     shutdown: ShutdownPolicy,
     memory: MemoryPolicy,
+    web: WebConfig,
     proxy: ProxyConfig,
     metrics: FileMetrics,
 }
@@ -388,6 +466,8 @@ pub struct Config {
     pub shutdown: ShutdownPolicy,
     /// When freed heap memory is given back to the system.
     pub memory: MemoryPolicy,
+    /// Which pages may open websockets.
+    pub web: WebConfig,
     /// Reverse proxies whose forwarded client address is believed.
     pub proxy: ProxyConfig,
     /// The bearer token `GET /metrics` asks for; `None` serves it to anyone.
@@ -405,6 +485,7 @@ impl Default for Config {
             limits: Limits::default(),
             shutdown: ShutdownPolicy::default(),
             memory: MemoryPolicy::default(),
+            web: WebConfig::default(),
             proxy: ProxyConfig::default(),
             metrics_token: None,
         }
@@ -457,6 +538,13 @@ impl Config {
             limits: file.limits,
             shutdown: file.shutdown,
             memory: file.memory,
+            web: WebConfig {
+                allowed_origins: if args.allowed_origins.is_empty() {
+                    file.web.allowed_origins
+                } else {
+                    args.allowed_origins.clone()
+                },
+            },
             proxy: ProxyConfig {
                 trusted: if args.trusted_proxies.is_empty() {
                     file.proxy.trusted

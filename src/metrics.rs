@@ -183,11 +183,20 @@ pub enum Limit {
     /// The budgets of rooms opened (`rooms_per_minute`, per connection and
     /// per address): a `create` answered `rate_limited`.
     RoomBudget,
+    /// `[web] allowed_origins`: a websocket upgrade from another site's
+    /// page answered 403.
+    Origin,
 }
 
 impl Limit {
     /// Every limit, in label order.
-    pub const ALL: [Limit; 4] = [Limit::PerAddress, Limit::Rooms, Limit::JoinMisses, Limit::RoomBudget];
+    pub const ALL: [Limit; 5] = [
+        Limit::PerAddress,
+        Limit::Rooms,
+        Limit::JoinMisses,
+        Limit::RoomBudget,
+        Limit::Origin,
+    ];
 
     /// The label value.
     pub fn as_str(self) -> &'static str {
@@ -196,6 +205,7 @@ impl Limit {
             Limit::Rooms => "rooms",
             Limit::JoinMisses => "join_misses",
             Limit::RoomBudget => "room_budget",
+            Limit::Origin => "origin",
         }
     }
 }

@@ -250,3 +250,75 @@ async fn head_requests_get_the_headers_only() {
     assert_eq!(reply.header("content-type"), "text/html; charset=utf-8");
     assert!(reply.body.is_empty());
 }
+
+/// A page elsewhere imports the SDK as a module, which the browser fetches
+/// in CORS mode: the SDK carries `Access-Control-Allow-Origin`, a preflight
+/// is answered, and the pages' own files stay same-origin.
+#[tokio::test]
+async fn the_sdk_can_be_imported_by_a_page_on_another_origin() {
+    let server = TestServer::start().await;
+    let origin = ("Origin", "https://games.example.com");
+    let js = request(&server, "GET", "/sdk/parlor.js", &[origin]).await;
+    assert_asset(&js, "/sdk/parlor.js", "text/javascript; charset=utf-8");
+    assert_eq!(js.header("access-control-allow-origin"), "*");
+    let preflight = request(
+        &server,
+        "OPTIONS",
+        "/sdk/parlor.js",
+        &[origin, ("Access-Control-Request-Method", "GET")],
+    )
+    .await;
+    assert_eq!(preflight.status, 200, "{}", preflight.text());
+    assert_eq!(preflight.header("access-control-allow-origin"), "*");
+    assert!(preflight.header("access-control-allow-methods").contains("GET"));
+    let page = request(&server, "GET", "/play/tictactoe", &[origin]).await;
+    assert_eq!(page.header("access-control-allow-origin"), "");
+}
+
+/// A websocket upgrade with the given `Origin` header (none for `None`):
+/// the HTTP status the server answered.
+async fn upgrade_status(server: &TestServer, origin: Option<&str>) -> u16 {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut upgrade = format!("ws://{}/ws", server.server.addr())
+        .into_client_request()
+        .unwrap();
+    if let Some(origin) = origin {
+        upgrade.headers_mut().insert("origin", origin.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(upgrade).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("the upgrade failed without an HTTP answer: {e}"),
+    }
+}
+
+/// With `[web] allowed_origins` set, a page from another site cannot open
+/// a websocket (403, counted), while listed origins, the server's own
+/// pages and clients that send no `Origin` (not browsers) still can.
+#[tokio::test]
+async fn websockets_from_origins_not_allowed_are_refused() {
+    let server = TestServer::start_with(
+        |c| c.web.allowed_origins = vec!["https://games.example.com".into()],
+        None,
+    )
+    .await;
+    let own = format!("http://{}", server.server.addr());
+    assert_eq!(upgrade_status(&server, Some("https://evil.example")).await, 403);
+    assert_eq!(
+        upgrade_status(&server, Some("https://games.example.com.evil.example")).await,
+        403
+    );
+    assert_eq!(upgrade_status(&server, Some("https://games.example.com")).await, 101);
+    assert_eq!(upgrade_status(&server, Some("https://GAMES.example.com/")).await, 101);
+    assert_eq!(upgrade_status(&server, Some(&own)).await, 101);
+    assert_eq!(upgrade_status(&server, None).await, 101);
+    let metrics = common::prometheus::metrics_of(&server);
+    assert_eq!(
+        metrics.value("parlor_connections_refused_total", &[("limit", "origin")]),
+        2.0
+    );
+
+    // Without a list, any page may connect (the default).
+    let open = TestServer::start().await;
+    assert_eq!(upgrade_status(&open, Some("https://evil.example")).await, 101);
+}

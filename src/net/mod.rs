@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{State, WebSocketUpgrade};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -83,7 +83,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(assets::lobby))
         .route("/play/{game}", get(assets::play))
-        .route("/sdk/{*file}", get(assets::sdk))
+        .merge(sdk_routes())
         .route("/web/{*file}", get(assets::web))
         .route("/health", get(api::health))
         .route("/metrics", get(api::metrics))
@@ -96,6 +96,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `/sdk/{file}`, with CORS headers for any origin: the SDK is public, and
+/// a page hosted elsewhere imports it as a module, which a browser fetches
+/// in CORS mode (docs/pages.md).
+fn sdk_routes() -> Router<AppState> {
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::HEAD]);
+    Router::new().route("/sdk/{*file}", get(assets::sdk)).layer(cors)
+}
+
 /// Bytes tungstenite reads per call; see `websocket`.
 const READ_BUFFER: usize = 4096;
 /// Bytes tungstenite buffers before it writes to the socket (its default).
@@ -105,8 +115,18 @@ async fn websocket(
     State(state): State<AppState>,
     client: ClientAddr,
     tcp: Option<Extension<TcpSlot>>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    if !state.config.web.admits(header(header::ORIGIN), header(header::HOST)) {
+        state.metrics.refused(Limit::Origin);
+        return (
+            StatusCode::FORBIDDEN,
+            "pages from this origin may not connect here; see [web] allowed_origins\n",
+        )
+            .into_response();
+    }
     let counted = state.counts(client.ip);
     // A direct connection was counted when it was accepted; through a
     // trusted proxy (or a router served by other means) the client is

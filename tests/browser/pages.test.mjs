@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -390,4 +391,32 @@ test('a page whose socket is killed reconnects and the game goes on', async () =
   await waitStatus(carol, 'won');
   await waitStatus(dave, 'lost');
   await done(carol, dave);
+});
+
+test('a page on another origin imports the SDK and plays through it', async () => {
+  // A page served by another server (another port is another origin):
+  // the browser fetches the module in CORS mode, so without
+  // Access-Control-Allow-Origin on /sdk/ the import fails.
+  const page = `<!doctype html><meta charset="utf-8"><title>elsewhere</title><body>
+<script type="module">
+  import { Parlor } from '${baseUrl}/sdk/parlor.js';
+  const client = await Parlor.connect('${baseUrl}/ws', { guest: 'Faraway', reconnect: false });
+  const room = await client.quick('tictactoe');
+  document.body.dataset.seated = String(room.code.length > 0 && client.player.name === 'Faraway');
+</script>`;
+  const elsewhere = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(page);
+  });
+  await new Promise((ready) => elsewhere.listen(0, '127.0.0.1', ready));
+  try {
+    const visitor = await player('Faraway');
+    // localhost, not 127.0.0.1: a different host as well as a port.
+    await visitor.page.goto(`http://localhost:${elsewhere.address().port}/`);
+    // An empty body has no size: wait for it in the DOM, not on screen.
+    await visitor.page.locator('body[data-seated="true"]').waitFor({ state: 'attached' });
+    await done(visitor);
+  } finally {
+    elsewhere.close();
+  }
 });
