@@ -47,34 +47,47 @@ pub struct SteerInput {
     pub dy: f32,
 }
 
-/// The field's rules, from the manifest's `[settings]`.
-#[derive(Resource, Debug, Clone)]
-pub struct Rules {
+/// The arena's `[settings]` (assets/games/arena.toml): `field`, default
+/// 1000; `speed`, 200; `reach`, 20; `orbs`, 30.
+#[derive(Resource, Deserialize, Debug, Clone, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArenaSettings {
+    /// The field is `field` x `field` units.
     pub field: f32,
+    /// Units per second at full steer.
     pub speed: f32,
+    /// An orb within this distance is collected.
     pub reach: f32,
-    pub round_ticks: u64,
     /// Orbs on the field.
     pub orbs: u32,
 }
 
-/// Most orbs a field may hold: each is an entity every player receives.
-pub const MAX_ORBS: i64 = 10_000;
-/// Largest `field`, `speed` or `reach` a manifest may give, in field units.
-pub const MAX_DISTANCE: f64 = 1_000_000.0;
+impl Default for ArenaSettings {
+    fn default() -> Self {
+        ArenaSettings {
+            field: 1000.0,
+            speed: 200.0,
+            reach: 20.0,
+            orbs: 30,
+        }
+    }
+}
 
-impl Rules {
-    /// Reads the rules from `manifest`'s `[settings]` (`field`, default
-    /// 1000; `speed`, 200; `reach`, 20; `orbs`, 30), refusing unknown
-    /// settings and values no field can hold: a field must have room for a
-    /// spot (`field` above 0), and every value must be finite and within
+/// Most orbs a field may hold: each is an entity every player receives.
+pub const MAX_ORBS: u32 = 10_000;
+/// Largest `field`, `speed` or `reach` a manifest may give, in field units.
+pub const MAX_DISTANCE: f32 = 1_000_000.0;
+
+impl ArenaSettings {
+    /// Refuses values no field can hold: a field must have room for a spot
+    /// (`field` above 0), and every value must be finite and within
     /// [`MAX_DISTANCE`] or [`MAX_ORBS`].
-    pub fn from_manifest(manifest: &Manifest) -> Result<Rules, String> {
-        const KNOWN: [&str; 4] = ["field", "speed", "reach", "orbs"];
-        let settings = &manifest.settings;
-        super::settings::only_known(settings, &KNOWN)?;
-        let distance = |key: &str, default: f64, above_zero: bool| -> Result<f32, String> {
-            let value = super::settings::number(settings, key, default, "a number")?;
+    fn check(&self) -> Result<(), String> {
+        for (key, value, above_zero) in [
+            ("field", self.field, true),
+            ("speed", self.speed, false),
+            ("reach", self.reach, false),
+        ] {
             let low_ok = if above_zero { value > 0.0 } else { value >= 0.0 };
             if !low_ok || value > MAX_DISTANCE {
                 let low = if above_zero { "above 0" } else { "0 or more" };
@@ -82,22 +95,32 @@ impl Rules {
                     "setting `{key}` = {value} must be {low} and at most {MAX_DISTANCE}"
                 ));
             }
-            Ok(value as f32)
-        };
-        let orbs = match settings.get("orbs") {
-            None => 30,
-            Some(v) => v.as_integer().ok_or("setting `orbs` must be a whole number")?,
-        };
-        if !(0..=MAX_ORBS).contains(&orbs) {
-            return Err(format!("setting `orbs` = {orbs} must be between 0 and {MAX_ORBS}"));
         }
-        Ok(Rules {
-            field: distance("field", 1000.0, true)?,
-            speed: distance("speed", 200.0, false)?,
-            reach: distance("reach", 20.0, false)?,
+        if self.orbs > MAX_ORBS {
+            return Err(format!("setting `orbs` = {} must be at most {MAX_ORBS}", self.orbs));
+        }
+        Ok(())
+    }
+}
+
+/// The rules one room plays by: its settings, and the round's length in
+/// ticks from the manifest.
+#[derive(Resource, Debug, Clone)]
+pub struct Rules {
+    pub field: f32,
+    pub speed: f32,
+    pub reach: f32,
+    pub round_ticks: u64,
+}
+
+impl Rules {
+    fn new(settings: &ArenaSettings, manifest: &Manifest) -> Rules {
+        Rules {
+            field: settings.field,
+            speed: settings.speed,
+            reach: settings.reach,
             round_ticks: manifest.match_seconds.unwrap_or(60) as u64 * manifest.tick_rate.unwrap_or(20) as u64,
-            orbs: orbs as u32,
-        })
+        }
     }
 }
 
@@ -109,19 +132,21 @@ pub struct Arena;
 
 impl Game for Arena {
     type Input = SteerInput;
+    type Settings = ArenaSettings;
     const NAME: &'static str = "arena";
 
-    /// Refuses bad `[settings]` (see [`Rules::from_manifest`]), so that
-    /// they stop the server at start-up with a clear message.
-    fn check_manifest(manifest: &Manifest) -> Result<(), String> {
-        Rules::from_manifest(manifest).map(drop)
+    /// Refuses settings out of range, so that they stop the server at
+    /// start-up with a clear message.
+    fn check_settings(settings: &ArenaSettings) -> Result<(), String> {
+        settings.check()
     }
 
     fn build(room: &mut RoomBuilder) {
-        let rules = Rules::from_manifest(room.manifest()).expect("checked by check_manifest");
+        let settings = room.settings::<ArenaSettings>().clone();
+        let rules = Rules::new(&settings, room.manifest());
         let mut dice = Dice(SmallRng::from_rng(&mut rand::rng()));
         let world = room.world_mut();
-        for _ in 0..rules.orbs {
+        for _ in 0..settings.orbs {
             world.spawn((Orb, random_spot(&mut dice, &rules)));
         }
         room.insert_resource(rules)
@@ -249,16 +274,23 @@ mod tests {
         .unwrap()
     }
 
+    /// The settings as the catalog reads and checks them.
+    fn settings(text: &str) -> Result<ArenaSettings, String> {
+        let settings = manifest(text).settings_as::<ArenaSettings>()?;
+        Arena::check_settings(&settings).map(|()| settings)
+    }
+
     #[test]
     fn settings_have_defaults_and_limits() {
-        let rules = Rules::from_manifest(&manifest("")).unwrap();
+        assert_eq!(settings(""), Ok(ArenaSettings::default()));
+        let rules = Rules::new(&ArenaSettings::default(), &manifest(""));
         assert_eq!(
-            (rules.field, rules.speed, rules.reach, rules.orbs, rules.round_ticks),
-            (1000.0, 200.0, 20.0, 30, 1200)
+            (rules.field, rules.speed, rules.reach, rules.round_ticks),
+            (1000.0, 200.0, 20.0, 1200)
         );
         // Whole numbers are numbers too.
-        let rules = Rules::from_manifest(&manifest("field = 300\nspeed = 0\norbs = 0")).unwrap();
-        assert_eq!((rules.field, rules.speed, rules.orbs), (300.0, 0.0, 0));
+        let s = settings("field = 300\nspeed = 0\norbs = 0").unwrap();
+        assert_eq!((s.field, s.speed, s.orbs), (300.0, 0.0, 0));
         // Each of these panicked in a room (an empty range for the orbs'
         // spots, a clamp to a negative field) or asked for unbounded work.
         for bad in [
@@ -275,7 +307,8 @@ mod tests {
             "field = \"wide\"",
             "orb = 5",
         ] {
-            assert!(Rules::from_manifest(&manifest(bad)).is_err(), "{bad} was accepted");
+            assert!(settings(bad).is_err(), "{bad} was accepted");
         }
+        assert!(settings("orb = 5").unwrap_err().contains("`orb`"));
     }
 }

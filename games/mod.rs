@@ -2,7 +2,6 @@
 //! manifest is in assets/games/ and compiled into the binary.
 
 pub mod arena;
-pub mod settings;
 pub mod tictactoe;
 pub mod trivia;
 

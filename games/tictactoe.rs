@@ -4,7 +4,7 @@ use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::game::{Inputs, Outcome, Placing, Player, Reject};
-use crate::simulation::{Game, RoomBuilder};
+use crate::simulation::{Game, NoSettings, RoomBuilder};
 
 /// The nine cells, row by row: 0 empty, 1 seat 0's mark, 2 seat 1's.
 #[derive(Resource, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
@@ -24,6 +24,7 @@ pub struct TicTacToe;
 
 impl Game for TicTacToe {
     type Input = Move;
+    type Settings = NoSettings;
     const NAME: &'static str = "tictactoe";
 
     fn build(room: &mut RoomBuilder) {

@@ -7,10 +7,12 @@
 //!
 //! The questions are in assets/games/trivia/questions.json, compiled into
 //! the binary and checked once, with the manifest's settings, when the game
-//! is added to the catalog at start-up ([`Game::check_manifest`]).
+//! is added to the catalog at start-up: they are part of
+//! [`TriviaSettings`], which every room gets a copy of (the bank itself is
+//! shared).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bevy_ecs::prelude::*;
@@ -21,6 +23,75 @@ use serde_json::json;
 use crate::game::{entity_id, Clock, GameEvents, Inputs, Outcome, Player, Reject};
 use crate::manifest::Manifest;
 use crate::simulation::{Game, RoomBuilder};
+
+/// The `[settings]` table as written in the manifest.
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SettingsTable {
+    rounds: u32,
+    question_seconds: f64,
+    reveal_seconds: f64,
+    lobby_seconds: f64,
+}
+
+impl Default for SettingsTable {
+    fn default() -> Self {
+        SettingsTable {
+            rounds: 10,
+            question_seconds: 15.0,
+            reveal_seconds: 4.0,
+            lobby_seconds: 10.0,
+        }
+    }
+}
+
+/// Trivia's settings, checked, with the bundled questions.
+#[derive(Resource, Deserialize, Debug, Clone, PartialEq)]
+#[serde(try_from = "SettingsTable")]
+pub struct TriviaSettings {
+    /// Questions per match (`rounds`, default 10).
+    pub rounds: usize,
+    /// Time to answer a question (`question_seconds`, default 15).
+    pub question: Duration,
+    /// Time the correct answer is shown (`reveal_seconds`, default 4).
+    pub reveal: Duration,
+    /// Time to wait for more players once `min_players` are seated
+    /// (`lobby_seconds`, default 10).
+    pub lobby: Duration,
+    /// The questions (assets/games/trivia/questions.json).
+    pub bank: Arc<Bank>,
+}
+
+impl TryFrom<SettingsTable> for TriviaSettings {
+    type Error = String;
+
+    /// Refuses values out of range and a bad question file.
+    fn try_from(table: SettingsTable) -> Result<Self, String> {
+        let bank = Bank::parse(BUNDLED).map_err(|e| format!("assets/games/trivia/questions.json: {e}"))?;
+        let seconds = |key: &str, value: f64, min_exclusive: bool| -> Result<Duration, String> {
+            let low_ok = if min_exclusive { value > 0.0 } else { value >= 0.0 };
+            if !low_ok || value > 86_400.0 {
+                let low = if min_exclusive { "above 0" } else { "0 or more" };
+                return Err(format!("setting `{key}` = {value} must be {low} and at most a day"));
+            }
+            Ok(Duration::from_secs_f64(value))
+        };
+        let questions = bank.questions().len();
+        if table.rounds < 1 || table.rounds as usize > questions {
+            return Err(format!(
+                "setting `rounds` = {} must be between 1 and the {questions} questions there are",
+                table.rounds
+            ));
+        }
+        Ok(TriviaSettings {
+            rounds: table.rounds as usize,
+            question: seconds("question_seconds", table.question_seconds, true)?,
+            reveal: seconds("reveal_seconds", table.reveal_seconds, false)?,
+            lobby: seconds("lobby_seconds", table.lobby_seconds, false)?,
+            bank: Arc::new(bank),
+        })
+    }
+}
 
 /// Choices every question has.
 pub const CHOICES: usize = 4;
@@ -119,20 +190,14 @@ impl Bank {
         Ok(Bank { questions })
     }
 
-    /// The bundled questions (assets/games/trivia/questions.json), parsed
-    /// and checked once.
-    pub fn bundled() -> Result<&'static Bank, &'static BankError> {
-        static BANK: OnceLock<Result<Bank, BankError>> = OnceLock::new();
-        BANK.get_or_init(|| Bank::parse(BUNDLED)).as_ref()
-    }
-
     /// Every question, in file order.
     pub fn questions(&self) -> &[Question] {
         &self.questions
     }
 }
 
-/// A match's timing and length, from the manifest's seats and `[settings]`.
+/// A match's timing and length, from the manifest's seats and
+/// [`TriviaSettings`].
 #[derive(Resource, Debug, Clone, PartialEq)]
 pub struct Rules {
     /// Questions per match (`rounds`, default 10).
@@ -152,41 +217,16 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// Reads the rules from `manifest`, for a bank of `questions`
-    /// questions; refuses unknown settings and values out of range.
-    pub fn from_manifest(manifest: &Manifest, questions: usize) -> Result<Rules, String> {
-        const KNOWN: [&str; 4] = ["rounds", "question_seconds", "reveal_seconds", "lobby_seconds"];
-        if manifest.continuous {
-            return Err("trivia plays one match per room: `continuous` must be false".into());
-        }
-        let settings = &manifest.settings;
-        super::settings::only_known(settings, &KNOWN)?;
-        let seconds = |key: &str, default: f64, min_exclusive: bool| -> Result<Duration, String> {
-            let value = super::settings::number(settings, key, default, "a number of seconds")?;
-            let low_ok = if min_exclusive { value > 0.0 } else { value >= 0.0 };
-            if !low_ok || value > 86_400.0 {
-                let low = if min_exclusive { "above 0" } else { "0 or more" };
-                return Err(format!("setting `{key}` = {value} must be {low} and at most a day"));
-            }
-            Ok(Duration::from_secs_f64(value))
-        };
-        let rounds = match settings.get("rounds") {
-            None => 10,
-            Some(v) => v.as_integer().ok_or("setting `rounds` must be a whole number")?,
-        };
-        if rounds < 1 || rounds as u64 > questions as u64 {
-            return Err(format!(
-                "setting `rounds` = {rounds} must be between 1 and the {questions} questions there are"
-            ));
-        }
-        Ok(Rules {
-            rounds: rounds as usize,
-            question: seconds("question_seconds", 15.0, true)?,
-            reveal: seconds("reveal_seconds", 4.0, false)?,
-            lobby: seconds("lobby_seconds", 10.0, false)?,
+    /// The rules of a room: `settings`, and the seats of `manifest`.
+    pub fn new(settings: &TriviaSettings, manifest: &Manifest) -> Rules {
+        Rules {
+            rounds: settings.rounds,
+            question: settings.question,
+            reveal: settings.reveal,
+            lobby: settings.lobby,
             min_players: manifest.min_players as usize,
             max_players: manifest.max_players as usize,
-        })
+        }
     }
 }
 
@@ -275,7 +315,7 @@ pub struct Standing {
 #[derive(Resource, Debug)]
 pub struct Match {
     /// The questions of this match, in order.
-    pub questions: Vec<&'static Question>,
+    pub questions: Vec<Question>,
     /// When the current phase ends, in room time ([`Clock::elapsed`]).
     pub deadline: Option<Duration>,
     /// Every player seated during the match, by player id (ordered, so
@@ -288,21 +328,24 @@ pub struct Trivia;
 
 impl Game for Trivia {
     type Input = Answer;
+    type Settings = TriviaSettings;
     const NAME: &'static str = "trivia";
 
-    /// Refuses bad `[settings]` and a bad question file, so that either
-    /// stops the server at start-up with a clear message.
+    /// A trivia room plays one match and closes.
     fn check_manifest(manifest: &Manifest) -> Result<(), String> {
-        let bank = Bank::bundled().map_err(|e| format!("assets/games/trivia/questions.json: {e}"))?;
-        Rules::from_manifest(manifest, bank.questions().len()).map(drop)
+        if manifest.continuous {
+            return Err("trivia plays one match per room: `continuous` must be false".into());
+        }
+        Ok(())
     }
 
     fn build(room: &mut RoomBuilder) {
-        let bank = Bank::bundled().expect("checked by check_manifest");
-        let rules = Rules::from_manifest(room.manifest(), bank.questions().len()).expect("checked by check_manifest");
-        let questions = rand::seq::index::sample(&mut rand::rng(), bank.questions().len(), rules.rounds)
+        let settings = room.settings::<TriviaSettings>();
+        let rules = Rules::new(settings, room.manifest());
+        let bank = settings.bank.questions();
+        let questions = rand::seq::index::sample(&mut rand::rng(), bank.len(), rules.rounds)
             .into_iter()
-            .map(|i| &bank.questions()[i])
+            .map(|i| bank[i].clone())
             .collect();
         let quiz = Quiz {
             rounds: rules.rounds as u32,
@@ -391,7 +434,7 @@ fn answer(
         if input.answer as usize >= quiz.choices.len() {
             return Err(Reject::new(format!("no choice {}", input.answer)));
         }
-        let question = game.questions[quiz.round as usize - 1];
+        let question = &game.questions[quiz.round as usize - 1];
         let correct = input.answer as usize == question.answer;
         contestant.answered = true;
         *pending = Pending {
@@ -480,7 +523,7 @@ impl Host<'_, '_> {
 
     /// Opens question `round` (from 1).
     fn ask(&mut self, round: usize) {
-        let question = self.game.questions[round - 1];
+        let question = self.game.questions[round - 1].clone();
         for (_, _, mut contestant, mut pending) in &mut self.players {
             if contestant.answered {
                 contestant.answered = false;
@@ -507,7 +550,7 @@ impl Host<'_, '_> {
 
     /// Shows the answer and counts everyone's points.
     fn reveal(&mut self) {
-        let question = self.game.questions[self.quiz.round as usize - 1];
+        let question = self.game.questions[self.quiz.round as usize - 1].clone();
         let mut results = Vec::new();
         let game = &mut *self.game;
         for (entity, player, mut contestant, pending) in &mut self.players {
@@ -575,7 +618,7 @@ mod tests {
     fn the_bundled_questions_are_valid_and_enough() {
         let bank = Bank::parse(BUNDLED).unwrap();
         assert!(bank.questions().len() >= 50, "{}", bank.questions().len());
-        assert_eq!(Bank::bundled(), Ok(&bank));
+        assert_eq!(*settings("").unwrap().bank, bank);
     }
 
     #[test]
@@ -612,9 +655,14 @@ mod tests {
         .unwrap()
     }
 
+    /// The settings as the catalog reads them.
+    fn settings(text: &str) -> Result<TriviaSettings, String> {
+        manifest(text).settings_as::<TriviaSettings>()
+    }
+
     #[test]
     fn settings_have_defaults_and_limits() {
-        let rules = Rules::from_manifest(&manifest(""), 66).unwrap();
+        let rules = Rules::new(&settings("").unwrap(), &manifest(""));
         assert_eq!(
             rules,
             Rules {
@@ -626,8 +674,7 @@ mod tests {
                 max_players: 100,
             }
         );
-        let short =
-            Rules::from_manifest(&manifest("rounds = 3\nquestion_seconds = 2.5\nlobby_seconds = 0"), 66).unwrap();
+        let short = settings("rounds = 3\nquestion_seconds = 2.5\nlobby_seconds = 0").unwrap();
         assert_eq!(
             (short.rounds, short.question, short.lobby),
             (3, Duration::from_millis(2500), Duration::ZERO)
@@ -641,11 +688,11 @@ mod tests {
             "lobby_seconds = \"soon\"",
             "questions = 5",
         ] {
-            assert!(Rules::from_manifest(&manifest(bad), 66).is_err(), "{bad} was accepted");
+            assert!(settings(bad).is_err(), "{bad} was accepted");
         }
         let continuous =
             Manifest::parse("name = \"trivia\"\nmin_players = 2\nmax_players = 9\ncontinuous = true\n").unwrap();
-        assert!(Rules::from_manifest(&continuous, 66).is_err());
+        assert!(Trivia::check_manifest(&continuous).is_err());
     }
 
     #[test]

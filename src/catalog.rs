@@ -42,7 +42,8 @@ impl Catalog {
     }
 
     /// Hosts game `G` with `manifest`, which [`Game::check_manifest`] must
-    /// accept.
+    /// accept, and whose `[settings]` must read as `G::Settings` and pass
+    /// [`Game::check_settings`].
     pub fn add<G: Game>(&mut self, manifest: Manifest) -> Result<&mut Self, CatalogError> {
         self.add_checked::<G>(manifest, &format!("manifest for {}", G::NAME))
     }
@@ -55,12 +56,15 @@ impl Catalog {
                 name: manifest.name,
             });
         }
-        G::check_manifest(&manifest).map_err(|message| ManifestError::Invalid {
+        let invalid = |message| ManifestError::Invalid {
             path: path.to_owned(),
             message,
-        })?;
+        };
+        G::check_manifest(&manifest).map_err(invalid)?;
+        let settings = manifest.settings_as::<G::Settings>().map_err(invalid)?;
+        G::check_settings(&settings).map_err(invalid)?;
         self.games
-            .insert(G::NAME.to_owned(), Arc::new(Hosted::<G>::new(manifest)));
+            .insert(G::NAME.to_owned(), Arc::new(Hosted::<G>::new(manifest, settings)));
         Ok(self)
     }
 

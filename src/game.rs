@@ -23,6 +23,7 @@
 //!
 //! impl Game for Clicker {
 //!     type Input = ();
+//!     type Settings = NoSettings;
 //!     const NAME: &'static str = "clicker";
 //!     fn build(room: &mut RoomBuilder) {
 //!         room.replicate_resource(Presses::default()).add_systems(press);

@@ -88,6 +88,49 @@ pub enum ManifestError {
 }
 
 impl Manifest {
+    /// The `[settings]` table read as `S`, a game's settings type: every
+    /// key must be one `S` reads (a misspelt key is refused, not ignored,
+    /// even when `S` does not say `#[serde(deny_unknown_fields)]`), and
+    /// every value of the type `S` gives it. Absent keys take `S`'s serde
+    /// defaults.
+    ///
+    /// ```
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Deserialize, Debug, PartialEq)]
+    /// #[serde(default)]
+    /// struct Speed { speed: f32 }
+    /// impl Default for Speed { fn default() -> Self { Speed { speed: 200.0 } } }
+    ///
+    /// let base = "name = \"g\"\nmin_players = 1\nmax_players = 2\n[settings]\n";
+    /// let manifest = |settings: &str| parlor::manifest::Manifest::parse(&format!("{base}{settings}")).unwrap();
+    /// assert_eq!(manifest("").settings_as::<Speed>(), Ok(Speed { speed: 200.0 }));
+    /// assert_eq!(manifest("speed = 50.0").settings_as::<Speed>(), Ok(Speed { speed: 50.0 }));
+    /// assert!(manifest("sped = 50.0").settings_as::<Speed>().unwrap_err().contains("`sped`"));
+    /// let wrong = manifest("speed = \"fast\"").settings_as::<Speed>().unwrap_err();
+    /// assert!(wrong.contains("`speed`") && wrong.contains("expected f32"), "{wrong}");
+    /// ```
+    pub fn settings_as<S: serde::de::DeserializeOwned>(&self) -> Result<S, String> {
+        let mut unknown = Vec::new();
+        let table = toml::Value::Table(self.settings.clone());
+        let settings = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(table, &mut |path| {
+            unknown.push(path.to_string())
+        }))
+        .map_err(|e: serde_path_to_error::Error<toml::de::Error>| {
+            let message = e.inner().message();
+            match e.path().to_string().as_str() {
+                // An unknown field's message names it already.
+                _ if message.starts_with("unknown field") => format!("[settings]: {message}"),
+                "." => format!("[settings]: {message}"),
+                key => format!("[settings]: `{key}`: {message}"),
+            }
+        })?;
+        match unknown.first() {
+            Some(key) => Err(format!("[settings]: unknown setting `{key}`")),
+            None => Ok(settings),
+        }
+    }
+
     /// Parses and checks a manifest.
     pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
         Self::parse_named(text, "manifest")

@@ -21,6 +21,7 @@
 //!
 //! impl Game for Clicker {
 //!     type Input = ();
+//!     type Settings = NoSettings;
 //!     const NAME: &'static str = "clicker";
 //!     fn build(room: &mut RoomBuilder) {
 //!         room.replicate_resource(Presses::default()).add_systems(press);
@@ -63,6 +64,67 @@ pub trait Game: Send + Sync + 'static {
     /// rmp-serde. Bad input never reaches the game: it is refused with
     /// `bad_message` before it is queued.
     type Input: DeserializeOwned + Send + Sync + 'static;
+    /// The game's `[settings]`, read from its manifest when the server
+    /// starts: a key the type does not read, or a value of the wrong type,
+    /// stops the server with the manifest file named
+    /// ([`Manifest::settings_as`]). Every room gets a copy as a resource,
+    /// so systems read it as `Res<Self::Settings>`, and
+    /// [`RoomBuilder::settings`] gives it to [`Game::build`].
+    /// [`NoSettings`] for a game without any.
+    ///
+    /// ```
+    /// use parlor::prelude::*;
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// /// Replicated: how many times the button was pressed.
+    /// #[derive(Resource, Serialize, Deserialize, Default)]
+    /// pub struct Presses(pub u32);
+    ///
+    /// /// `[settings]` of the manifest: `target = 10` by default.
+    /// #[derive(Resource, Deserialize, Clone)]
+    /// #[serde(default, deny_unknown_fields)]
+    /// pub struct ClickerSettings {
+    ///     pub target: u32,
+    /// }
+    ///
+    /// impl Default for ClickerSettings {
+    ///     fn default() -> Self {
+    ///         ClickerSettings { target: 10 }
+    ///     }
+    /// }
+    ///
+    /// pub struct Clicker;
+    ///
+    /// impl Game for Clicker {
+    ///     type Input = ();
+    ///     type Settings = ClickerSettings;
+    ///     const NAME: &'static str = "clicker";
+    ///     fn check_settings(settings: &ClickerSettings) -> Result<(), String> {
+    ///         match settings.target {
+    ///             0 => Err("setting `target` must be 1 or more".into()),
+    ///             _ => Ok(()),
+    ///         }
+    ///     }
+    ///     fn build(room: &mut RoomBuilder) {
+    ///         room.replicate_resource(Presses::default()).add_systems(press);
+    ///     }
+    /// }
+    ///
+    /// fn press(
+    ///     inputs: Res<Inputs<()>>,
+    ///     settings: Res<ClickerSettings>,
+    ///     mut presses: ResMut<Presses>,
+    ///     mut commands: Commands,
+    /// ) {
+    ///     for input in inputs.iter() {
+    ///         presses.0 += 1;
+    ///         if presses.0 == settings.target {
+    ///             commands.insert_resource(Outcome::winner(input.player, presses.0.into()));
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    type Settings: DeserializeOwned + Resource + Clone;
     /// The game's name, as in its manifest and in `quick`/`create`.
     const NAME: &'static str;
     /// Registers the game's resources, replicated types and systems.
@@ -77,7 +139,23 @@ pub trait Game: Send + Sync + 'static {
         let _ = manifest;
         Ok(())
     }
+
+    /// Checks the values of the game's settings beyond their types (ranges,
+    /// settings that must agree), when the game is added to a catalog. An
+    /// `Err` stops the server at start-up with the message, naming the
+    /// manifest file. Every value is accepted by default.
+    fn check_settings(settings: &Self::Settings) -> Result<(), String> {
+        let _ = settings;
+        Ok(())
+    }
 }
+
+/// [`Game::Settings`] of a game without settings: its manifest's
+/// `[settings]` must be empty or absent. Rooms do not hold it as a
+/// resource (it carries nothing).
+#[derive(Resource, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NoSettings {}
 
 /// The schedule a game's systems run in, once per tick.
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
@@ -92,9 +170,20 @@ pub struct RoomBuilder<'a> {
 }
 
 impl<'a> RoomBuilder<'a> {
-    /// The game's manifest, e.g. to read `settings` the game defines.
+    /// The game's manifest (seats, tick rate, match length).
     pub fn manifest(&self) -> &Manifest {
         self.manifest
+    }
+
+    /// The game's settings ([`Game::Settings`]), as every room of it holds
+    /// them.
+    ///
+    /// # Panics
+    /// When `S` is not the game's settings type, or is [`NoSettings`].
+    pub fn settings<S: Resource>(&self) -> &S {
+        self.world
+            .get_resource::<S>()
+            .expect("RoomBuilder::settings reads the game's own Game::Settings type")
     }
 
     /// Direct access to the room's world, for setup that needs it.
@@ -151,9 +240,10 @@ pub trait GameType: Send + Sync + 'static {
     fn schema(&self) -> &Bytes;
 }
 
-/// A [`Game`] with its manifest.
+/// A [`Game`] with its manifest and settings.
 pub(crate) struct Hosted<G: Game> {
     manifest: Manifest,
+    settings: G::Settings,
     schema: Bytes,
     /// The replicated types, registered by the first room and shared.
     types: OnceLock<Arc<Vec<ReplicatedType>>>,
@@ -161,9 +251,10 @@ pub(crate) struct Hosted<G: Game> {
 }
 
 impl<G: Game> Hosted<G> {
-    pub(crate) fn new(manifest: Manifest) -> Self {
+    pub(crate) fn new(manifest: Manifest, settings: G::Settings) -> Self {
         let mut hosted = Hosted {
             manifest,
+            settings,
             schema: Bytes::new(),
             types: OnceLock::new(),
             _game: PhantomData,
@@ -194,6 +285,11 @@ impl<G: Game> GameType for Hosted<G> {
         // arrives: a resource costs a room 2-3 KiB, and most rooms waiting
         // for players never get either.
         world.insert_resource(Clock::default());
+        // A settings type that carries nothing (NoSettings) is not worth a
+        // resource's memory in every room.
+        if std::mem::size_of::<G::Settings>() > 0 {
+            world.insert_resource(self.settings.clone());
+        }
         {
             let mut builder = RoomBuilder {
                 world: &mut world,

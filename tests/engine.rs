@@ -24,6 +24,7 @@ struct Alarm;
 
 impl Game for Alarm {
     type Input = u64;
+    type Settings = parlor::simulation::NoSettings;
     const NAME: &'static str = "alarm";
     fn build(room: &mut RoomBuilder) {
         room.replicate_resource(Rings::default())

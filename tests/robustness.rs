@@ -128,6 +128,7 @@ struct Boom;
 
 impl Game for Boom {
     type Input = u32;
+    type Settings = parlor::simulation::NoSettings;
     const NAME: &'static str = "boom";
     fn build(room: &mut RoomBuilder) {
         room.add_systems(explode);

@@ -183,6 +183,7 @@ struct Pageless;
 
 impl Game for Pageless {
     type Input = ();
+    type Settings = parlor::simulation::NoSettings;
     const NAME: &'static str = "pageless";
     fn build(_: &mut RoomBuilder) {}
 }

@@ -453,7 +453,10 @@ fn bad_trivia_settings_stop_the_catalog_naming_the_file() {
         .err()
         .unwrap()
         .to_string();
-    assert!(error.contains("unknown setting `speed`"), "{error}");
+    assert!(
+        error.contains(&path.display().to_string()) && error.contains("unknown field `speed`"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
