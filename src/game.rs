@@ -234,7 +234,59 @@ impl GameEvents {
 }
 
 /// The wire id of an entity: its index in the low 32 bits and its
-/// generation in the high ones, so ids are small and stable for a room's life.
+/// generation in the high ones, so ids are small and stable for a room's
+/// life. It is what clients know an entity by: `joined.you`, the keys of
+/// the entity state, `patch.gone`. It is not `Entity::to_bits()`, which
+/// encodes the index differently; to put an entity in replicated state or
+/// an event, use [`EntityId`], which travels as this id.
 pub fn entity_id(entity: Entity) -> u64 {
     entity.index_u32() as u64 | ((entity.generation().to_bits() as u64) << 32)
+}
+
+/// An entity inside replicated state or an event value, sent as its wire
+/// id ([`entity_id`]), so a client can compare it with `joined.you` and
+/// look it up in the entity state as it is.
+///
+/// ```
+/// use parlor::prelude::*;
+/// use serde::{Deserialize, Serialize};
+///
+/// /// Replicated: whose turn it is.
+/// #[derive(Resource, Serialize, Deserialize, Default)]
+/// pub struct Turn {
+///     pub player: Option<EntityId>,
+/// }
+///
+/// let mut world = World::new();
+/// let alice = world.spawn_empty().id();
+/// let turn = Turn { player: Some(EntityId(alice)) };
+/// let bytes = rmp_serde::to_vec(&turn).unwrap();
+/// // On the wire: the id the client got as `joined.you`.
+/// assert_eq!(rmp_serde::from_slice::<(Option<u64>,)>(&bytes).unwrap(), (Some(entity_id(alice)),));
+/// let back: Turn = rmp_serde::from_slice(&bytes).unwrap();
+/// assert_eq!(back.player, Some(EntityId(alice)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntityId(pub Entity);
+
+impl From<Entity> for EntityId {
+    fn from(entity: Entity) -> Self {
+        EntityId(entity)
+    }
+}
+
+impl Serialize for EntityId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(entity_id(self.0))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EntityId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = u64::deserialize(deserializer)?;
+        let index = bevy_ecs::entity::EntityIndex::from_raw_u32(id as u32)
+            .ok_or_else(|| serde::de::Error::custom(format!("{id} is not an entity id")))?;
+        let generation = bevy_ecs::entity::EntityGeneration::from_bits((id >> 32) as u32);
+        Ok(EntityId(Entity::from_index_and_generation(index, generation)))
+    }
 }

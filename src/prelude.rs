@@ -11,6 +11,6 @@
 
 pub use bevy_ecs::prelude::*;
 
-pub use crate::game::{entity_id, Clock, GameEvents, Input, Inputs, Outcome, Placing, Player, Reject};
+pub use crate::game::{entity_id, Clock, EntityId, GameEvents, Input, Inputs, Outcome, Placing, Player, Reject};
 pub use crate::manifest::Manifest;
 pub use crate::simulation::{Game, NoSettings, RoomBuilder, Tick};
