@@ -12,6 +12,10 @@
 //! room task) <- [`matchmaking`] <- [`net`]. [`client`] is a protocol
 //! client over the same message types. docs/architecture.md is the map.
 
+/// The ECS every room runs, re-exported so a game's crate uses Parlor's
+/// version of it (also in [`prelude`]).
+pub use bevy_ecs;
+
 pub mod auth;
 pub mod catalog;
 pub mod client;
