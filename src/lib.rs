@@ -16,6 +16,7 @@
 /// version of it (also in [`prelude`]).
 pub use bevy_ecs;
 
+pub mod app;
 pub mod auth;
 pub mod catalog;
 pub mod client;
@@ -36,3 +37,5 @@ pub mod protocol;
 pub mod replication;
 pub mod room;
 pub mod simulation;
+
+pub use app::App;

@@ -9,12 +9,12 @@
 //! fn next(mut turn: ResMut<Turn>) { turn.0 += 1; }
 //! ```
 
-pub use bevy_ecs::prelude::*;
 /// bevy_ecs itself, at the version Parlor is built with: its derives
 /// (`Component`, `Resource`) name `bevy_ecs`, and this makes that name
 /// resolve in a file that imports the prelude, so a game's crate needs no
 /// bevy_ecs dependency of its own (and cannot pick a version that differs).
 pub use bevy_ecs;
+pub use bevy_ecs::prelude::*;
 
 pub use crate::game::{entity_id, Clock, EntityId, GameEvents, Input, Inputs, Outcome, Placing, Player, Reject};
 pub use crate::manifest::Manifest;

@@ -30,6 +30,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("games", 5),
     ("net", 6),
     ("prelude", 7),
+    ("app", 7),
 ];
 
 /// The module a source file belongs to: its first path component under

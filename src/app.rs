@@ -1,0 +1,321 @@
+//! A game server binary in a few lines: [`App`] hosts the games it is
+//! given and runs the same command line as `parlor` itself (`serve` with
+//! every flag, `PARLOR_*` variable and config file; `load`), so a
+//! publisher's binary is operated exactly like `parlor`.
+//!
+//! ```no_run
+//! use parlor::prelude::*;
+//!
+//! struct Rps;
+//! impl Game for Rps {
+//!     type Input = u8;
+//!     type Settings = NoSettings;
+//!     const NAME: &'static str = "rps";
+//!     fn build(_room: &mut RoomBuilder) {}
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     parlor::App::new()
+//!         .game::<Rps>("name = \"rps\"\nmin_players = 2\nmax_players = 2\n")
+//!         .run()
+//! }
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::catalog::{Catalog, CatalogError, ManifestSource};
+use crate::config::{Config, ServeArgs};
+use crate::load::{Grouping, LoadConfig};
+use crate::net::{Server, Stopped};
+use crate::simulation::Game;
+
+/// Adds one game to a catalog, its manifest from a source.
+type Registration = Box<dyn Fn(&mut Catalog, &ManifestSource) -> Result<(), CatalogError>>;
+
+/// A game server binary: the games it hosts, and the `parlor` command
+/// line to run them with.
+#[derive(Default)]
+pub struct App {
+    games: Vec<Registration>,
+}
+
+impl App {
+    /// A server hosting no game yet.
+    pub fn new() -> App {
+        App::default()
+    }
+
+    /// Hosts game `G`, with `manifest` (the TOML text, usually
+    /// `include_str!("../rps.toml")`) compiled into the binary. `serve
+    /// --manifests DIR` reads `DIR/<name>.toml` instead when it is there.
+    /// A manifest that does not parse or fit the game stops `serve` with
+    /// the file named.
+    pub fn game<G: Game>(mut self, manifest: &'static str) -> App {
+        self.games.push(Box::new(move |catalog, source| {
+            catalog.add_from::<G>(source, manifest).map(drop)
+        }));
+        self
+    }
+
+    /// Hosts the games `register` adds (e.g. `parlor::games::register`,
+    /// the bundled ones).
+    pub fn games(mut self, register: fn(&mut Catalog, &ManifestSource) -> Result<(), CatalogError>) -> App {
+        self.games.push(Box::new(register));
+        self
+    }
+
+    /// The catalog of this app's games, manifests from `source`.
+    pub fn catalog(&self, source: &ManifestSource) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::new();
+        for register in &self.games {
+            register(&mut catalog, source)?;
+        }
+        Ok(catalog)
+    }
+
+    /// Parses the command line (`serve ...` or `load ...`, as `parlor
+    /// --help` lists them), sets up logging, and runs the command on a
+    /// multi-threaded tokio runtime until it ends (`serve`: until SIGINT or
+    /// SIGTERM, then a graceful stop). The exit code says how it went.
+    pub fn run(self) -> ExitCode {
+        // Usage lines name the binary as it was run (clap reads argv[0]).
+        let cli = Cli::parse();
+        let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                eprintln!("cannot start the async runtime: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        runtime.block_on(self.run_cli(cli))
+    }
+
+    async fn run_cli(self, cli: Cli) -> ExitCode {
+        let log = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(EnvFilter::try_from_env("PARLOR_LOG").unwrap_or_else(|_| EnvFilter::new("info")));
+        match cli.log_format {
+            LogFormat::Text => log
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .init(),
+            LogFormat::Json => log.json().flatten_event(true).init(),
+        }
+        // Both sides hold a socket per client: allow as many as the system does.
+        if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+            tracing::warn!(error = %e, "could not raise the open file limit");
+        }
+        let outcome = match cli.command {
+            Command::Serve(args) => self.serve(args).await,
+            Command::Load(args) => load(args).await,
+        };
+        match outcome {
+            Ok(code) => code,
+            Err(e) => {
+                tracing::error!("{e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    async fn serve(self, args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+        let config = Config::resolve(&args)?;
+        let source = match &config.manifests {
+            Some(dir) => ManifestSource::Dir(dir),
+            None => ManifestSource::Bundled,
+        };
+        let catalog = self.catalog(&source)?;
+        if catalog.iter().next().is_none() {
+            return Err("this server hosts no game: add one with App::game".into());
+        }
+        let data_dir = config.data_dir.clone();
+        let server = Server::start(config, catalog).await?;
+        tracing::info!(data_dir = %data_dir.display(), "ledger ready");
+        tracing::info!("serving on http://{}/", server.addr());
+        let signal = crate::lifecycle::signal().await;
+        tracing::info!(
+            signal,
+            bound = ?server.stop_bound(),
+            "stopping: no new connections; running matches get the shutdown grace"
+        );
+        match server.shutdown().await {
+            Stopped::Clean => tracing::info!("stopped: every session, room and ledger write finished"),
+            Stopped::TimedOut => tracing::warn!("stopped at the bound with work still going"),
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Parlor: a game server for chat mini-apps.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// How log lines on standard error are written
+    #[arg(long, global = true, env = "PARLOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The format of the log on standard error.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// One human-readable line per event (colored on a terminal).
+    Text,
+    /// One JSON object per line, for a log collector: `timestamp`, `level`,
+    /// `target`, `message` and the event's fields at the top level.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the game server.
+    Serve(ServeArgs),
+    /// Load-test a server with bot clients over real websockets.
+    Load(LoadArgs),
+}
+
+#[derive(clap::Args)]
+struct LoadArgs {
+    /// The server's websocket URL
+    #[arg(long, default_value = "ws://127.0.0.1:8080/ws")]
+    url: String,
+    /// Bot clients
+    #[arg(long, default_value_t = 100)]
+    clients: usize,
+    /// Seconds over which the clients connect
+    #[arg(long, default_value_t = 5.0)]
+    ramp: f64,
+    /// Seconds measured after the ramp
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// The game to join
+    #[arg(long, default_value = "arena")]
+    game: String,
+    /// Players per private room; the first of each room creates it
+    #[arg(long, default_value_t = 8, conflicts_with = "quick")]
+    per_room: u32,
+    /// Use quick match instead of fixed rooms
+    #[arg(long)]
+    quick: bool,
+    /// Steering inputs per client per second (0: none)
+    #[arg(long, default_value_t = 10.0)]
+    input_hz: f64,
+    /// The game's patch rate, for the expected rate and jitter
+    #[arg(long, default_value_t = 20.0)]
+    tick_hz: f64,
+    /// Ask for protocol v1 `patch` messages instead of compact `p` patches
+    #[arg(long)]
+    plain_patches: bool,
+    /// Print the summary as JSON on standard output
+    #[arg(long)]
+    json: bool,
+    /// Write an HTML report with plots into this directory
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Fail (exit 1) if the delivered patch rate is below this share of the expected one
+    #[arg(long)]
+    min_delivered: Option<f64>,
+    /// Fail (exit 1) if there were more errors than this
+    #[arg(long)]
+    max_errors: Option<u64>,
+}
+
+async fn load(args: LoadArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    for (name, value) in [
+        ("--ramp", args.ramp),
+        ("--duration", args.duration),
+        ("--tick-hz", args.tick_hz),
+    ] {
+        if !(value.is_finite() && value > 0.0) {
+            return Err(format!("{name} must be a positive number of seconds or hertz").into());
+        }
+    }
+    if !(args.input_hz.is_finite() && args.input_hz >= 0.0) || args.clients == 0 || args.per_room == 0 {
+        return Err("--input-hz must be 0 or more; --clients and --per-room at least 1".into());
+    }
+    let config = LoadConfig {
+        url: args.url,
+        clients: args.clients,
+        ramp: Duration::from_secs_f64(args.ramp),
+        duration: Duration::from_secs_f64(args.duration),
+        game: args.game,
+        grouping: if args.quick {
+            Grouping::Quick
+        } else {
+            Grouping::PerRoom(args.per_room)
+        },
+        input_hz: args.input_hz,
+        tick_hz: args.tick_hz,
+        compact: !args.plain_patches,
+        progress: !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let summary = crate::load::run(&config).await;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", summary.table());
+        std::io::Write::flush(&mut std::io::stdout())?;
+    }
+    if let Some(dir) = &args.report {
+        crate::load::write_report(&summary, dir)?;
+        eprintln!("report written to {}", dir.join("index.html").display());
+    }
+    let mut failed = false;
+    if let Some(min) = args.min_delivered {
+        if summary.delivered < min {
+            eprintln!(
+                "FAIL: delivered {:.1}% of the expected patches, below {:.1}%",
+                100.0 * summary.delivered,
+                100.0 * min
+            );
+            failed = true;
+        }
+    }
+    if let Some(max) = args.max_errors {
+        if summary.errors > max {
+            eprintln!("FAIL: {} errors, more than {max}", summary.errors);
+            failed = true;
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::games::tictactoe::TicTacToe;
+
+    #[test]
+    fn an_app_hosts_the_games_it_is_given_with_their_manifests() {
+        let app = App::new().game::<TicTacToe>(include_str!("../assets/games/tictactoe.toml"));
+        let catalog = app.catalog(&ManifestSource::Bundled).unwrap();
+        let names: Vec<&str> = catalog.iter().map(|g| g.manifest().name.as_str()).collect();
+        assert_eq!(names, ["tictactoe"]);
+
+        // --manifests DIR wins over the compiled-in text, and a bad one
+        // is refused with its file named.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tictactoe.toml");
+        std::fs::write(
+            &file,
+            "name = \"tictactoe\"\nmin_players = 2\nmax_players = 2\n[settings]\nsize = 4\n",
+        )
+        .unwrap();
+        let error = app.catalog(&ManifestSource::Dir(dir.path())).err().unwrap().to_string();
+        assert!(
+            error.contains(&file.display().to_string()) && error.contains("size"),
+            "{error}"
+        );
+        assert!(App::new()
+            .catalog(&ManifestSource::Bundled)
+            .unwrap()
+            .iter()
+            .next()
+            .is_none());
+    }
+}
