@@ -42,6 +42,7 @@ type Registration = Box<dyn Fn(&mut Catalog, &ManifestSource) -> Result<(), Cata
 #[derive(Default)]
 pub struct App {
     games: Vec<Registration>,
+    pages: Option<PathBuf>,
 }
 
 impl App {
@@ -66,6 +67,15 @@ impl App {
     /// the bundled ones).
     pub fn games(mut self, register: fn(&mut Catalog, &ManifestSource) -> Result<(), CatalogError>) -> App {
         self.games.push(Box::new(register));
+        self
+    }
+
+    /// Serves the files of `dir` (relative to the working directory) before
+    /// the built-in pages: `games/<game>.html` at `/play/<game>`,
+    /// `index.html` at `/`, and every file at `/web/<path>`. `serve
+    /// --pages DIR` (or `[web] pages`) names another directory.
+    pub fn pages(mut self, dir: impl Into<PathBuf>) -> App {
+        self.pages = Some(dir.into());
         self
     }
 
@@ -123,7 +133,15 @@ impl App {
     }
 
     async fn serve(self, args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-        let config = Config::resolve(&args)?;
+        let mut config = Config::resolve(&args)?;
+        if config.web.pages.is_none() {
+            config.web.pages = self.pages.clone();
+        }
+        if let Some(dir) = &config.web.pages {
+            if !dir.is_dir() {
+                return Err(format!("the pages directory {} is not a directory", dir.display()).into());
+            }
+        }
         let source = match &config.manifests {
             Some(dir) => ManifestSource::Dir(dir),
             None => ManifestSource::Bundled,

@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// address is believed; repeat the flag, or separate with commas
     #[arg(long = "trusted-proxy", env = "PARLOR_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR", value_parser = parse_net)]
     pub trusted_proxies: Vec<IpNet>,
+    /// A directory of your own pages, served before the built-in ones (docs/pages.md)
+    #[arg(long, env = "PARLOR_PAGES", value_name = "DIR")]
+    pub pages: Option<PathBuf>,
     /// Origins whose pages may open websockets, comma-separated [default: any]
     #[arg(long = "allowed-origin", env = "PARLOR_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGIN", value_parser = parse_origin)]
     pub allowed_origins: Vec<String>,
@@ -338,6 +341,10 @@ pub struct WebConfig {
     /// Origins (`scheme://host[:port]`, no path) whose pages may connect.
     #[serde(deserialize_with = "origins")]
     pub allowed_origins: Vec<String>,
+    /// A directory of the publisher's pages, served before the built-in
+    /// ones: `games/<game>.html` at `/play/<game>`, `index.html` at `/`,
+    /// and every file at `/web/<path>` (docs/pages.md).
+    pub pages: Option<PathBuf>,
 }
 
 impl WebConfig {
@@ -347,7 +354,7 @@ impl WebConfig {
     /// ```
     /// use parlor::config::WebConfig;
     ///
-    /// let web = WebConfig { allowed_origins: vec!["https://games.example.com".into()] };
+    /// let web = WebConfig { allowed_origins: vec!["https://games.example.com".into()], pages: None };
     /// assert!(web.admits(Some("https://games.example.com"), Some("parlor.example.com")));
     /// assert!(web.admits(Some("https://parlor.example.com"), Some("parlor.example.com")));
     /// assert!(web.admits(None, Some("parlor.example.com")));
@@ -544,6 +551,7 @@ impl Config {
                 } else {
                     args.allowed_origins.clone()
                 },
+                pages: args.pages.clone().or(file.web.pages),
             },
             proxy: ProxyConfig {
                 trusted: if args.trusted_proxies.is_empty() {

@@ -189,23 +189,67 @@ impl Game for Pageless {
 }
 
 #[tokio::test]
-async fn a_hosted_game_without_a_page_is_a_404_and_listed_without_one() {
+async fn a_hosted_game_without_a_page_gets_the_live_state_page() {
     let mut catalog = parlor::games::bundled(&ManifestSource::Bundled).unwrap();
     let manifest = Manifest::parse("name = \"pageless\"\nmin_players = 1\nmax_players = 2\n").unwrap();
     catalog.add::<Pageless>(manifest).unwrap();
     let server = TestServer::start_with(|_| {}, Some(catalog)).await;
 
     let reply = get(&server, "/play/pageless").await;
-    assert_eq!(reply.status, 404);
-    assert!(reply.text().contains("has no page"), "{}", reply.text());
+    assert_asset(&reply, "/play/pageless", "text/html; charset=utf-8");
+    assert!(reply.text().contains("/web/state.js"), "{}", reply.text());
+    let script = get(&server, "/web/state.js").await;
+    assert_asset(&script, "/web/state.js", "text/javascript; charset=utf-8");
     let (_, games) = get_json(&server.http("/api/games")).await;
     for game in games.as_array().unwrap() {
         let name = game["name"].as_str().unwrap();
-        if name == "pageless" {
-            assert!(game["page"].is_null(), "{game}");
-        } else {
-            assert_eq!(game["page"], format!("/play/{name}"), "{name}");
-        }
+        assert_eq!(game["page"], format!("/play/{name}"), "{name}");
+    }
+}
+
+/// With a pages directory, its files come first: a game's page, the
+/// lobby and any file under /web/; the rest is the built-in pages, and no
+/// path reaches outside the directory.
+#[tokio::test]
+async fn a_pages_directory_is_served_before_the_built_in_pages() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("secret.txt"), "outside").unwrap();
+    let pages = root.path().join("pages");
+    std::fs::create_dir_all(pages.join("games")).unwrap();
+    std::fs::create_dir_all(pages.join("img")).unwrap();
+    std::fs::write(pages.join("games/tictactoe.html"), "<p>our tic-tac-toe</p>").unwrap();
+    std::fs::write(pages.join("index.html"), "<p>our lobby</p>").unwrap();
+    std::fs::write(pages.join("img/logo.svg"), "<svg/>").unwrap();
+    let dir = pages.clone();
+    let server = TestServer::start_with(move |c| c.web.pages = Some(dir), None).await;
+
+    let page = get(&server, "/play/tictactoe").await;
+    assert_asset(&page, "/play/tictactoe", "text/html; charset=utf-8");
+    assert_eq!(page.text(), "<p>our tic-tac-toe</p>");
+    assert_eq!(get(&server, "/").await.text(), "<p>our lobby</p>");
+    let logo = get(&server, "/web/img/logo.svg").await;
+    assert_asset(&logo, "/web/img/logo.svg", "image/svg+xml");
+    // The ETag works for files on disk too.
+    let etag = logo.header("etag").to_owned();
+    let again = request(&server, "GET", "/web/img/logo.svg", &[("If-None-Match", &etag)]).await;
+    assert_eq!(again.status, 304);
+    // What the directory does not have is built in.
+    let arena = get(&server, "/play/arena").await;
+    assert!(arena.text().contains("/web/games/arena.js"), "{}", arena.text());
+    assert_asset(
+        &get(&server, "/web/app.js").await,
+        "/web/app.js",
+        "text/javascript; charset=utf-8",
+    );
+    // Nothing outside it.
+    for path in [
+        "/web/../secret.txt",
+        "/web/%2e%2e/secret.txt",
+        "/web/img/..%2F..%2Fsecret.txt",
+        "/web/..%5Csecret.txt",
+    ] {
+        let reply = get(&server, path).await;
+        assert!(!reply.text().contains("outside"), "{path}: {}", reply.text());
     }
 }
 

@@ -7,7 +7,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{assets, AppState};
+use super::AppState;
 use crate::matchmaking::Matchmaker;
 use crate::metrics::Limit;
 
@@ -24,7 +24,9 @@ struct GameInfo<'a> {
     tick_rate: Option<u32>,
     turn_based: bool,
     match_seconds: Option<u32>,
-    /// `/play/{name}` where this server has a page for the game.
+    /// `/play/{name}`: the game's page (its own, or the live state page
+    /// for a game without one). Always set; an option for clients written
+    /// when some games had none.
     page: Option<String>,
 }
 
@@ -80,7 +82,7 @@ pub async fn games(State(state): State<AppState>) -> Response {
                 tick_rate: m.tick_rate,
                 turn_based: m.turn_based(),
                 match_seconds: m.match_seconds,
-                page: assets::has_page(&m.name).then(|| format!("/play/{}", m.name)),
+                page: Some(format!("/play/{}", m.name)),
             }
         })
         .collect();
@@ -118,7 +120,7 @@ pub async fn room(State(state): State<AppState>, client: super::ClientAddr, Path
             Json(json!({
                 "code": &*room.code,
                 "game": game,
-                "page": assets::has_page(game).then(|| format!("/play/{game}")),
+                "page": format!("/play/{game}"),
             }))
             .into_response()
         }

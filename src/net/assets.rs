@@ -2,12 +2,18 @@
 //! (assets/web) and the JavaScript SDK's bundle (assets/sdk/dist), so that
 //! `parlor serve` needs no files beside it, from any working directory.
 //!
+//! A publisher's directory of pages (`[web] pages`, `--pages`,
+//! `App::pages`) is looked in first, on each request, so an edited file
+//! shows on the next reload.
+//!
 //! Routes:
-//! - `/`: the lobby (assets/web/index.html);
-//! - `/play/{game}`: the page of a game this server hosts
-//!   (assets/web/games/{game}.html);
+//! - `/`: the lobby (`index.html` of the pages directory, else
+//!   assets/web/index.html);
+//! - `/play/{game}`: the page of a game this server hosts (`games/{game}.html`
+//!   of the pages directory, else of assets/web, else assets/web/state.html:
+//!   the game's replicated state, live, for a game with no page yet);
 //! - `/sdk/{file}`: the SDK bundle at a stable path, e.g. `/sdk/parlor.js`;
-//! - `/web/{file}`: the pages' scripts and styles.
+//! - `/web/{file}`: the pages' scripts, styles, images and sounds.
 //!
 //! Nothing is fingerprinted, so every file is sent with `Cache-Control:
 //! no-cache` and an `ETag` (from the file's SHA-256): browsers revalidate
@@ -17,6 +23,8 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use rust_embed::{EmbeddedFile, RustEmbed};
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 use super::AppState;
 
@@ -36,30 +44,28 @@ struct Sdk;
 const REVALIDATE: &str = "no-cache";
 
 /// `GET /`: the lobby.
-pub async fn lobby(headers: HeaderMap) -> Response {
-    serve(Web::get("index.html"), "index.html", &headers)
+pub async fn lobby(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    page_or_built_in(&state, "index.html", &headers).await
 }
 
 /// `GET /play/{game}`: the game's page, or 404 for a game this server does
-/// not host or one without a page.
+/// not host. A game without a page gets the live state page.
 pub async fn play(State(state): State<AppState>, Path(game): Path<String>, headers: HeaderMap) -> Response {
     if state.catalog.get(&game).is_none() {
         return not_found_text(format!(
             "No game named {game:?} on this server; the lobby at / lists its games.\n"
         ));
     }
-    if !has_page(&game) {
-        return not_found_text(format!(
-            "The game {game:?} has no page on this server; clients can still play it over /ws.\n"
-        ));
-    }
+    // A hosted game's name is letters, digits, '-' and '_' (the manifest
+    // rule): safe as a file name.
     let file = page_file(&game);
-    serve(Web::get(&file), &file, &headers)
-}
-
-/// Whether the binary holds a page for `game`.
-pub fn has_page(game: &str) -> bool {
-    Web::get(&page_file(game)).is_some()
+    if let Some(found) = publisher_file(&state, &file, &headers).await {
+        return found;
+    }
+    match Web::get(&file) {
+        Some(page) => serve(Some(page), &file, &headers),
+        None => serve(Web::get("state.html"), "state.html", &headers),
+    }
 }
 
 fn page_file(game: &str) -> String {
@@ -72,8 +78,33 @@ pub async fn sdk(Path(file): Path<String>, headers: HeaderMap) -> Response {
 }
 
 /// `GET /web/{file}`: a page asset.
-pub async fn web(Path(file): Path<String>, headers: HeaderMap) -> Response {
-    serve(Web::get(&file), &file, &headers)
+pub async fn web(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+    page_or_built_in(&state, &file, &headers).await
+}
+
+/// `file` of the pages directory, else the built-in one.
+async fn page_or_built_in(state: &AppState, file: &str, headers: &HeaderMap) -> Response {
+    match publisher_file(state, file, headers).await {
+        Some(found) => found,
+        None => serve(Web::get(file), file, headers),
+    }
+}
+
+/// `relative` (a `/`-separated path) in the pages directory, if there is
+/// a directory and the file is in it. Only plain names are followed: an
+/// empty, `.` or `..` segment, a backslash or a NUL finds nothing, so no
+/// request reaches outside the directory.
+async fn publisher_file(state: &AppState, relative: &str, headers: &HeaderMap) -> Option<Response> {
+    let dir = state.config.web.pages.as_ref()?;
+    let safe = relative
+        .split('/')
+        .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains(['\\', '\0']));
+    if !safe {
+        return None;
+    }
+    let data = tokio::fs::read(dir.join(relative)).await.ok()?;
+    let hash: [u8; 32] = Sha256::digest(&data).into();
+    Some(serve_bytes(data.into(), &hash, relative, headers))
 }
 
 /// Everything no route matched.
@@ -96,10 +127,16 @@ fn not_found_text(body: String) -> Response {
 /// An embedded file named `path`, honouring `If-None-Match`; 404 when
 /// there is none.
 fn serve(file: Option<EmbeddedFile>, path: &str, headers: &HeaderMap) -> Response {
-    let Some(file) = file else {
-        return not_found_text(format!("No file {path:?} here.\n"));
-    };
-    let etag = etag(&file.metadata.sha256_hash());
+    match file {
+        Some(file) => serve_bytes(file.data, &file.metadata.sha256_hash(), path, headers),
+        None => not_found_text(format!("No file {path:?} here.\n")),
+    }
+}
+
+/// A file's bytes named `path`, whose SHA-256 is `hash`, honouring
+/// `If-None-Match`.
+fn serve_bytes(data: Cow<'static, [u8]>, hash: &[u8; 32], path: &str, headers: &HeaderMap) -> Response {
+    let etag = etag(hash);
     let common = [
         (header::CACHE_CONTROL, HeaderValue::from_static(REVALIDATE)),
         (
@@ -120,7 +157,7 @@ fn serve(file: Option<EmbeddedFile>, path: &str, headers: &HeaderMap) -> Respons
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type(path))),
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         ],
-        file.data,
+        data,
     )
         .into_response()
 }
