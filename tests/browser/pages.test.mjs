@@ -3,6 +3,8 @@
 // with a temporary data directory.
 //
 //   PARLOR_BIN      the server binary (default: target/debug/parlor)
+//   RPS_BIN         a publisher's binary: the rock_paper_scissors example
+//                   (default: target/debug/examples/rock_paper_scissors)
 //   CHROMIUM        the browser (default: /usr/bin/chromium)
 //   SCREENSHOTS     where screenshots go (default: docs/screenshots/)
 //
@@ -22,6 +24,7 @@ import { chromium } from 'playwright-core';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = resolve(ROOT, process.env.PARLOR_BIN ?? 'target/debug/parlor');
+const RPS_BIN = resolve(ROOT, process.env.RPS_BIN ?? 'target/debug/examples/rock_paper_scissors');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = resolve(ROOT, process.env.SCREENSHOTS ?? 'docs/screenshots');
 /** A guard against a hung wait; never a way to wait for something. */
@@ -49,27 +52,34 @@ lobby_seconds = 0
 `;
 
 /** Starts `parlor serve` on a free port; resolves with its base URL. */
-function serve() {
+async function serve() {
   dataDir = mkdtempSync(join(tmpdir(), 'parlor-browser-'));
   const manifests = join(dataDir, 'manifests');
   mkdirSync(manifests);
   writeFileSync(join(manifests, 'trivia.toml'), TRIVIA_MANIFEST);
-  const args = ['serve', '--bind', '127.0.0.1:0', '--data-dir', join(dataDir, 'data'), '--manifests', manifests];
-  server = spawn(BIN, args, {
-    cwd: dataDir,
+  ({ process: server, url: baseUrl } = await start(BIN, dataDir, ['--manifests', manifests]));
+  return baseUrl;
+}
+
+/** Starts `bin serve` on a free port with its data in `dir`; resolves
+ * with the process and its base URL. */
+function start(bin, dir, extra = []) {
+  const args = ['serve', '--bind', '127.0.0.1:0', '--data-dir', join(dir, 'data'), ...extra];
+  const child = spawn(bin, args, {
+    cwd: dir,
     env: { ...process.env, PARLOR_LOG: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  return new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error('parlor serve did not log its URL in time')), PATIENCE);
-    server.on('error', reject);
-    server.on('exit', (code) => reject(new Error(`parlor serve exited with ${code} before serving`)));
+  return new Promise((resolveStarted, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${bin} serve did not log its URL in time`)), PATIENCE);
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`${bin} serve exited with ${code} before serving`)));
     // Keep reading the log so the server never blocks on a full pipe.
-    createInterface({ input: server.stderr }).on('line', (line) => {
+    createInterface({ input: child.stderr }).on('line', (line) => {
       const at = line.indexOf('serving on ');
       if (at >= 0) {
         clearTimeout(timer);
-        resolveUrl(line.slice(at + 'serving on '.length).trim().replace(/\/$/, ''));
+        resolveStarted({ process: child, url: line.slice(at + 'serving on '.length).trim().replace(/\/$/, '') });
       }
     });
   });
@@ -418,5 +428,52 @@ test('a page on another origin imports the SDK and plays through it', async () =
     await done(visitor);
   } finally {
     elsewhere.close();
+  }
+});
+
+test("a publisher's game without a page is played on the live state page", async () => {
+  // The rock_paper_scissors example: a game written on the public API,
+  // served by its own binary (parlor::App), with no page of its own.
+  const dir = mkdtempSync(join(tmpdir(), 'parlor-rps-'));
+  const { process: rps, url } = await start(RPS_BIN, dir);
+  try {
+    const ann = await player('Ann');
+    const ben = await player('Ben');
+    await ann.page.goto(`${url}/play/rps`);
+    await ann.page.locator('#title', { hasText: 'Rock, Paper, Scissors' }).waitFor();
+    const invite = await ann.page.locator('#invite code').textContent();
+    await ben.page.goto(`${url}/play/rps?room=${encodeURIComponent(invite)}`);
+    const state = (p) => p.page.evaluate(() => JSON.parse(document.getElementById('state').textContent));
+    const seated = (p) => p.page.waitForFunction(() => (document.getElementById('state').textContent.match(/"Player"/g) ?? []).length === 2);
+    await seated(ann);
+    await seated(ben);
+    // Two rounds Ann wins: paper over rock. Each throw is typed as JSON.
+    const throwHand = async (p, hand) => {
+      await p.page.fill('#input', JSON.stringify({ hand }));
+      await p.page.click('#send button');
+    };
+    for (const round of [1, 2]) {
+      await throwHand(ann, 'paper');
+      await throwHand(ben, 'rock');
+      if (round === 1) {
+        await ann.page.waitForFunction(() => JSON.parse(document.getElementById('state').textContent).resources?.LastRound?.number === 1);
+        const seen = await state(ann);
+        const you = String(seen.you);
+        assert.equal(seen.entities[you].Hands.wins, 1);
+        // Entity ids in replicated state are the ids of the entity state.
+        assert.deepEqual(seen.resources.LastRound.shown.map(([id]) => String(id)).sort(), Object.keys(seen.entities).sort());
+      }
+    }
+    await ann.page.locator('#status[data-state="over"]', { hasText: '1. Ann' }).waitFor();
+    await ben.page.locator('#status[data-state="over"]', { hasText: '1. Ann' }).waitFor();
+    await ann.page.screenshot({ path: join(SHOTS, 'state-page.png') });
+    // Bad JSON is refused on the page, and nothing is sent.
+    await ann.page.fill('#input', '{hand: rock');
+    await ann.page.click('#send button');
+    await ann.page.locator('#notice:not(.hidden)', { hasText: 'not JSON' }).waitFor();
+    await done(ann, ben);
+  } finally {
+    rps.kill();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
