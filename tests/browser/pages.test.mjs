@@ -14,7 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createServer } from 'node:http';
@@ -474,6 +474,45 @@ test("a publisher's game without a page is played on the live state page", async
     await done(ann, ben);
   } finally {
     rps.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("docs/sdk.md's complete game page plays a match in a plain browser", async () => {
+  // The page exactly as the docs print it, served from a pages directory
+  // as a publisher would serve it.
+  const doc = readFileSync(join(ROOT, 'docs/sdk.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## A complete game page'));
+  const html = section.slice(section.indexOf('```html\n') + 8, section.indexOf('\n```', section.indexOf('```html')));
+  const dir = mkdtempSync(join(tmpdir(), 'parlor-sdk-page-'));
+  mkdirSync(join(dir, 'pages', 'games'), { recursive: true });
+  writeFileSync(join(dir, 'pages', 'games', 'tictactoe.html'), html);
+  const { process: docServer, url } = await start(BIN, dir, ['--pages', join(dir, 'pages')]);
+  try {
+    const ann = await player('Ann');
+    const ben = await player('Ben');
+    // No request may go to telegram.org in a plain browser.
+    const telegram = [];
+    for (const p of [ann, ben]) p.page.on('request', (r) => { if (r.url().includes('telegram.org')) telegram.push(r.url()); });
+    await ann.page.goto(`${url}/play/tictactoe`);
+    await ann.page.locator('#status', { hasText: 'waiting for a second player' }).waitFor();
+    await ben.page.goto(`${url}/play/tictactoe`);
+    const status = (p) => p.page.locator('#status').textContent();
+    await ann.page.waitForFunction(() => /move/.test(document.getElementById('status').textContent));
+    await ben.page.waitForFunction(() => /move/.test(document.getElementById('status').textContent));
+    const [first, second] = (await status(ann)) === 'your move' ? [ann, ben] : [ben, ann];
+    // The first mover takes the top row; the other plays the middle row.
+    const play = async (p, cell) => {
+      await p.page.locator('#status', { hasText: 'your move' }).waitFor();
+      await p.page.locator('#board button').nth(cell).click();
+    };
+    for (const [p, cell] of [[first, 0], [second, 3], [first, 1], [second, 4], [first, 2]]) await play(p, cell);
+    await first.page.locator('#status', { hasText: 'you won' }).waitFor();
+    await second.page.locator('#status', { hasText: 'you lost' }).waitFor();
+    assert.deepEqual(telegram, []);
+    await done(ann, ben);
+  } finally {
+    docServer.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });
