@@ -23,13 +23,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use crate::catalog::{Catalog, CatalogError, ManifestSource};
 use crate::config::{Config, ServeArgs};
+#[cfg(feature = "load")]
 use crate::load::{Grouping, LoadConfig};
 use crate::net::{Server, Stopped};
 use crate::simulation::Game;
@@ -121,6 +121,7 @@ impl App {
         }
         let outcome = match cli.command {
             Command::Serve(args) => self.serve(args).await,
+            #[cfg(feature = "load")]
             Command::Load(args) => load(args).await,
         };
         match outcome {
@@ -194,9 +195,11 @@ enum Command {
     /// Run the game server.
     Serve(ServeArgs),
     /// Load-test a server with bot clients over real websockets.
+    #[cfg(feature = "load")]
     Load(LoadArgs),
 }
 
+#[cfg(feature = "load")]
 #[derive(clap::Args)]
 struct LoadArgs {
     /// The server's websocket URL
@@ -243,6 +246,7 @@ struct LoadArgs {
     max_errors: Option<u64>,
 }
 
+#[cfg(feature = "load")]
 async fn load(args: LoadArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     for (name, value) in [
         ("--ramp", args.ramp),
@@ -259,8 +263,8 @@ async fn load(args: LoadArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let config = LoadConfig {
         url: args.url,
         clients: args.clients,
-        ramp: Duration::from_secs_f64(args.ramp),
-        duration: Duration::from_secs_f64(args.duration),
+        ramp: std::time::Duration::from_secs_f64(args.ramp),
+        duration: std::time::Duration::from_secs_f64(args.duration),
         game: args.game,
         grouping: if args.quick {
             Grouping::Quick

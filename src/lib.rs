@@ -26,6 +26,7 @@ pub mod game;
 pub mod games;
 pub mod ledger;
 pub mod lifecycle;
+#[cfg(feature = "load")]
 pub mod load;
 pub mod manifest;
 pub mod matchmaking;
