@@ -5,6 +5,9 @@ pub mod arena;
 pub mod tictactoe;
 pub mod trivia;
 
+#[cfg(test)]
+mod tests;
+
 use crate::catalog::{Catalog, CatalogError, ManifestSource};
 
 /// Adds every bundled game to `catalog`, manifests from `source`.

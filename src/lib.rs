@@ -38,5 +38,6 @@ pub mod protocol;
 pub mod replication;
 pub mod room;
 pub mod simulation;
+pub mod testing;
 
 pub use app::App;

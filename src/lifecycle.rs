@@ -152,6 +152,11 @@ impl Lifecycle {
         self.tasks.spawn(task);
     }
 
+    /// Tracked tasks and guards still alive (e.g. ledger writes in flight).
+    pub fn pending(&self) -> usize {
+        self.tasks.len()
+    }
+
     /// Completes once the stop signal was sent and every guard and tracked
     /// task is gone.
     pub async fn finished(&self) {

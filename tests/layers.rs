@@ -29,6 +29,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("matchmaking", 5),
     ("games", 5),
     ("net", 6),
+    ("testing", 6),
     ("prelude", 7),
     ("app", 7),
 ];

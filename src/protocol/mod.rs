@@ -41,6 +41,15 @@ pub const CLOSE_SESSION_REPLACED: u16 = 4001;
 /// 1024, let a 1 KiB frame overflow a 2 MiB thread stack in a debug build,
 /// which aborts the whole server (found by the client_message fuzz target).
 pub const MAX_CLIENT_DEPTH: usize = 32;
+
+/// The name a replicated type has in `joined.schema`: its Rust name
+/// without module path or generic arguments (`Board` for
+/// `my_game::Board`, `Inputs` for `Inputs<Move>`).
+pub fn wire_name<T>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}
 /// rmp_serde's setting for [`MAX_CLIENT_DEPTH`]: it refuses a value at its
 /// limit, not beyond it.
 const RMP_DEPTH: usize = MAX_CLIENT_DEPTH + 1;

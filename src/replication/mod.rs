@@ -76,7 +76,7 @@ impl Replication {
 
     pub(crate) fn add_component<C: Component + Serialize + DeserializeOwned>(&mut self) {
         self.push(ReplicatedType {
-            name: short_name::<C>(),
+            name: crate::protocol::wire_name::<C>(),
             fields: field_names::<C>(),
             snapshot: snapshot_component::<C>,
             collect: collect_component::<C>,
@@ -85,7 +85,7 @@ impl Replication {
 
     pub(crate) fn add_resource<R: Resource + Serialize + DeserializeOwned>(&mut self) {
         self.push(ReplicatedType {
-            name: short_name::<R>(),
+            name: crate::protocol::wire_name::<R>(),
             fields: field_names::<R>(),
             snapshot: snapshot_resource::<R>,
             collect: collect_resource::<R>,
@@ -376,12 +376,6 @@ fn inline_fields(value: &[u8], fields: usize) -> Option<&[u8]> {
         Ok(n) if n as usize == fields => Some(rest),
         _ => None,
     }
-}
-
-fn short_name<T>() -> &'static str {
-    let full = std::any::type_name::<T>();
-    let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::").next().unwrap_or(base)
 }
 
 fn snapshot_component<C: Component + Serialize>(world: &mut World, ty: u16, out: &mut Changes) {

@@ -127,7 +127,7 @@ impl Room {
             self.ctx.directory.seat_released(&self.code, player);
             return;
         }
-        self.members[i].offline_until = Some(Instant::now() + grace);
+        self.members[i].offline_until = Some(self.time.now() + grace);
         self.set_online(i, false);
     }
 
@@ -143,8 +143,8 @@ impl Room {
     }
 
     /// Releases, as leaves, the seats whose grace has run out.
-    pub(super) fn release_expired_seats(&mut self) {
-        let now = Instant::now();
+    pub fn release_expired_seats(&mut self) {
+        let now = self.time.now();
         while let Some(i) = self
             .members
             .iter()

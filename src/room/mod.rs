@@ -12,8 +12,8 @@
 //!
 //! The room is split by job: `task.rs` schedules ticks and stops the room,
 //! `membership.rs` seats and releases players, `outbox.rs` queues frames to
-//! members, `outcome.rs` ranks and records a match; `tests.rs` drives a
-//! room in-process.
+//! members, `outcome.rs` ranks and records a match, `time.rs` is the one
+//! clock a room reads; `tests.rs` drives a room in-process.
 
 mod membership;
 mod outbox;
@@ -21,6 +21,7 @@ mod outcome;
 mod task;
 #[cfg(test)]
 mod tests;
+mod time;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ use crate::lifecycle::ConnectionSignal;
 use crate::protocol::{ErrorCode, LeftReason, Rid};
 use crate::simulation::{AnyInput, GameType};
 pub use task::{spawn_room, Directory, Room, RoomContext};
+pub use time::RoomTime;
 
 /// Who a connection authenticated as.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use tokio::time::{interval, sleep_until, MissedTickBehavior};
 
 use super::membership::Member;
+use super::time::RoomTime;
 use super::{Join, RoomCommand, RoomHandle};
 use crate::game::{Clock, Outcome};
 use crate::ledger::Ledger;
@@ -95,6 +96,8 @@ pub struct Room {
     /// Everyone seated during the current match, for its ranking.
     pub(super) roster: Vec<(Entity, super::PlayerInfo)>,
     pub(super) opened: Instant,
+    /// The clock every `now` of this room comes from.
+    pub(super) time: RoomTime,
     pub(super) match_started_at: i64,
     tick_interval: Option<Duration>,
     /// A turn-based room has something to tick for.
@@ -121,6 +124,7 @@ impl Room {
             members: Vec::new(),
             roster: Vec::new(),
             opened: Instant::now(),
+            time: RoomTime::system(),
             match_started_at: super::outcome::unix_millis(),
             tick_interval,
             dirty: false,
@@ -128,6 +132,14 @@ impl Room {
             stop_deadline: None,
             metrics,
         }
+    }
+
+    /// This room reading `time` instead of the system clock (the test
+    /// harness's manual clock); the room opens at its now.
+    pub fn with_time(mut self, time: RoomTime) -> Room {
+        self.opened = time.now();
+        self.time = time;
+        self
     }
 
     /// The room's task: commands, ticks and timers until the room closes.
@@ -266,13 +278,24 @@ impl Room {
     /// When a turn-based room must next tick: a timer its game set, or the
     /// end of a held seat's grace.
     fn next_wake(&self) -> Option<tokio::time::Instant> {
+        self.next_wake_at().map(tokio::time::Instant::from_std)
+    }
+
+    /// When a turn-based room must next tick, by its clock: a timer its
+    /// game set, or the end of a held seat's grace.
+    pub fn next_wake_at(&self) -> Option<Instant> {
         let timer = self.sim.world.resource::<Clock>().wake_at.map(|at| self.opened + at);
         let grace = self.members.iter().filter_map(|m| m.offline_until).min();
-        let at = match (timer, grace) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
-        };
-        Some(tokio::time::Instant::from_std(at))
+        match (timer, grace) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether a turn-based room has something to tick for (a command
+    /// changed it since its last tick).
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
     }
 
     /// Whether a match is being played (the game's systems run).
@@ -283,7 +306,7 @@ impl Room {
     /// The stop signal arrived: a room without a running match closes now;
     /// a running match gets the shutdown grace to finish.
     pub(super) fn begin_stop(&mut self) {
-        self.stop_deadline = Some(Instant::now() + self.ctx.shutdown_grace);
+        self.stop_deadline = Some(self.time.now() + self.ctx.shutdown_grace);
         if !self.match_running() {
             self.close_for_stop();
         }
@@ -291,7 +314,7 @@ impl Room {
 
     /// Ends a match still running at the end of the shutdown grace.
     fn stop_if_due(&mut self) {
-        if self.closed || self.stop_deadline.is_none_or(|at| at > Instant::now()) {
+        if self.closed || self.stop_deadline.is_none_or(|at| at > self.time.now()) {
             return;
         }
         if self.match_running() {
@@ -343,7 +366,7 @@ impl Room {
         }
         self.dirty = false;
         let started = Instant::now();
-        let now = self.opened.elapsed();
+        let now = self.time.now().saturating_duration_since(self.opened);
         {
             let mut clock = self.sim.world.resource_mut::<Clock>();
             clock.tick += 1;

@@ -5,7 +5,6 @@
 pub mod prometheus;
 pub mod telegram;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -254,123 +253,8 @@ impl Client {
     }
 }
 
-/// A client-side copy of a room's replicated state.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Mirror {
-    pub tick: u64,
-    pub you: u64,
-    pub schema: Vec<Value>,
-    /// entity id -> type index -> value
-    pub entities: BTreeMap<u64, BTreeMap<u64, Value>>,
-    pub resources: BTreeMap<u64, Value>,
-}
-
-impl Mirror {
-    pub fn apply(&mut self, m: &Value) {
-        match m["t"].as_str() {
-            Some("joined") => {
-                *self = Mirror::default();
-                self.tick = m["tick"].as_u64().unwrap();
-                self.you = m["you"].as_u64().unwrap();
-                self.schema = m["schema"].as_array().unwrap().clone();
-                for e in m["state"]["e"].as_array().unwrap() {
-                    let comps = self.entities.entry(e[0].as_u64().unwrap()).or_default();
-                    for c in e[1].as_array().unwrap() {
-                        comps.insert(c[0].as_u64().unwrap(), c[1].clone());
-                    }
-                }
-                for r in m["state"]["r"].as_array().unwrap() {
-                    self.resources.insert(r[0].as_u64().unwrap(), r[1].clone());
-                }
-            }
-            Some("patch") => {
-                self.tick = m["tick"].as_u64().unwrap();
-                for e in m["ch"].as_array().unwrap() {
-                    let comps = self.entities.entry(e[0].as_u64().unwrap()).or_default();
-                    for c in e[1].as_array().unwrap() {
-                        comps.insert(c[0].as_u64().unwrap(), c[1].clone());
-                    }
-                }
-                for e in m["rm"].as_array().unwrap() {
-                    if let Some(comps) = self.entities.get_mut(&e[0].as_u64().unwrap()) {
-                        for ty in e[1].as_array().unwrap() {
-                            comps.remove(&ty.as_u64().unwrap());
-                        }
-                    }
-                }
-                for id in m["gone"].as_array().unwrap() {
-                    self.entities.remove(&id.as_u64().unwrap());
-                }
-                if let Some(rs) = m.get("r").and_then(|r| r.as_array()) {
-                    for r in rs {
-                        self.resources.insert(r[0].as_u64().unwrap(), r[1].clone());
-                    }
-                }
-            }
-            Some("p") => {
-                // The compact patch: flat arrays, struct fields inline.
-                self.tick = m["k"].as_u64().unwrap();
-                let empty = Vec::new();
-                let list = |key: &str| m.get(key).map_or(&empty, |v| v.as_array().unwrap());
-                let c = list("c");
-                let mut i = 0;
-                while i < c.len() {
-                    let (ty, n) = (c[i].as_u64().unwrap(), c[i + 1].as_u64().unwrap());
-                    i += 2;
-                    let fields = self.schema[ty as usize][1].as_array().map(Vec::len);
-                    for _ in 0..n {
-                        let id = c[i].as_u64().unwrap();
-                        i += 1;
-                        let value = match fields {
-                            Some(f) => {
-                                i += f;
-                                Value::Array(c[i - f..i].to_vec())
-                            }
-                            None => {
-                                i += 1;
-                                c[i - 1].clone()
-                            }
-                        };
-                        self.entities.entry(id).or_default().insert(ty, value);
-                    }
-                }
-                for pair in list("m").chunks(2) {
-                    if let Some(comps) = self.entities.get_mut(&pair[0].as_u64().unwrap()) {
-                        comps.remove(&pair[1].as_u64().unwrap());
-                    }
-                }
-                for id in list("g") {
-                    self.entities.remove(&id.as_u64().unwrap());
-                }
-                for pair in list("r").chunks(2) {
-                    self.resources.insert(pair[0].as_u64().unwrap(), pair[1].clone());
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The schema index of a type name.
-    pub fn type_index(&self, name: &str) -> u64 {
-        self.schema
-            .iter()
-            .position(|s| s[0] == name)
-            .unwrap_or_else(|| panic!("{name} not in schema")) as u64
-    }
-
-    pub fn resource(&self, name: &str) -> &Value {
-        &self.resources[&self.type_index(name)]
-    }
-
-    /// Entities carrying type `name`, with that value.
-    pub fn with(&self, name: &str) -> Vec<(u64, Value)> {
-        let ty = self.type_index(name);
-        self.entities
-            .iter()
-            .filter_map(|(e, c)| c.get(&ty).map(|v| (*e, v.clone())))
-            .collect()
-    }
-}
+/// A client-side copy of a room's replicated state: the library's own.
+pub use parlor::client::Mirror;
 
 /// Spawns `command` (a server binary) with its log piped, reads the log
 /// until the line with "serving on ", and returns the child and the first

@@ -16,6 +16,10 @@
 //! # Ok(()) }
 //! ```
 
+mod mirror;
+
+pub use mirror::Mirror;
+
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use serde::de::DeserializeOwned;
