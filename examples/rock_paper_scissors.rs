@@ -40,7 +40,7 @@ impl Hand {
 }
 
 /// The input: `{"hand": "rock"}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct Throw {
     pub hand: Hand,
 }
@@ -149,4 +149,60 @@ fn show(
 
 fn main() -> std::process::ExitCode {
     parlor::App::new().game::<Rps>(MANIFEST).run()
+}
+
+/// The rules, tested in-process: `cargo test --example rock_paper_scissors`
+/// (plain `cargo test` runs them too).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parlor::testing::TestRoom;
+
+    fn throw(room: &mut TestRoom, player: parlor::testing::TestPlayer, hand: Hand) {
+        room.input(player, &Throw { hand }).unwrap();
+    }
+
+    #[test]
+    fn two_wins_take_the_match_and_a_draw_counts_for_nobody() {
+        let mut room = TestRoom::new::<Rps>(MANIFEST);
+        let ann = room.join("Ann");
+        let ben = room.join("Ben");
+        throw(&mut room, ann, Hand::Rock);
+        throw(&mut room, ben, Hand::Rock);
+        throw(&mut room, ann, Hand::Paper);
+        throw(&mut room, ben, Hand::Rock);
+        let ann_id = room.id(ann);
+        assert_eq!(room.view(ben).component_as::<Hands>(ann_id).map(|h| h.wins), Some(1));
+        let last = room.view(ben).resource_as::<LastRound>().unwrap();
+        assert_eq!(last.number, 2);
+        assert!(room.results().is_empty());
+        throw(&mut room, ann, Hand::Scissors);
+        throw(&mut room, ben, Hand::Paper);
+        let results = room.results();
+        assert_eq!(results[0].ranking[0].name, "Ann");
+        assert!(room.is_closed());
+    }
+
+    #[test]
+    fn a_hand_stays_hidden_until_both_have_thrown_and_one_throw_a_round() {
+        let mut room = TestRoom::new::<Rps>(MANIFEST);
+        let ann = room.join("Ann");
+        let ben = room.join("Ben");
+        throw(&mut room, ann, Hand::Rock);
+        let ann_id = room.id(ann);
+        let seen = room.view(ben).component_as::<Hands>(ann_id).unwrap();
+        assert!(seen.thrown);
+        assert!(room.view(ben).resource_as::<LastRound>().unwrap().shown.is_empty());
+        throw(&mut room, ann, Hand::Paper);
+        let refused: Vec<_> = room.messages(ann).into_iter().filter(|m| m["t"] == "error").collect();
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0]["code"], "illegal_input");
+    }
+
+    #[test]
+    fn settings_out_of_range_are_refused_at_start() {
+        let manifest = MANIFEST.replace("wins_needed = 2", "wins_needed = 0");
+        let error = TestRoom::try_new::<Rps>(&manifest).err().unwrap().to_string();
+        assert!(error.contains("wins_needed"), "{error}");
+    }
 }
