@@ -123,6 +123,7 @@ impl App {
             Command::Serve(args) => self.serve(args).await,
             #[cfg(feature = "load")]
             Command::Load(args) => load(args).await,
+            Command::New(args) => new_crate(args),
         };
         match outcome {
             Ok(code) => code,
@@ -197,6 +198,39 @@ enum Command {
     /// Load-test a server with bot clients over real websockets.
     #[cfg(feature = "load")]
     Load(LoadArgs),
+    /// Write a new game crate to start from (docs/publishing.md).
+    New(NewArgs),
+}
+
+#[derive(clap::Args)]
+struct NewArgs {
+    /// The game's name, also the crate's: lowercase letters, digits and '-'
+    name: String,
+    /// Where to write it [default: ./NAME]
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// The Parlor source the crate depends on [default: the source this binary was built from]
+    #[arg(long, value_name = "PATH")]
+    parlor_path: Option<PathBuf>,
+}
+
+/// `new NAME`: writes the crate and says what to run next.
+fn new_crate(args: NewArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
+    let parlor = args
+        .parlor_path
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let files = crate::scaffold::write_crate(&dir, &args.name, &parlor)?;
+    for file in &files {
+        println!("  wrote {}", file.display());
+    }
+    println!(
+        "\n{} is ready. Next:\n  cd {}\n  cargo run -- serve     # then open http://127.0.0.1:8080/play/{} in two tabs\n  cargo test",
+        args.name,
+        dir.display(),
+        args.name
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(feature = "load")]

@@ -37,6 +37,7 @@ pub mod prelude;
 pub mod protocol;
 pub mod replication;
 pub mod room;
+pub mod scaffold;
 pub mod simulation;
 pub mod testing;
 

@@ -5,6 +5,9 @@
 //   PARLOR_BIN      the server binary (default: target/debug/parlor)
 //   RPS_BIN         a publisher's binary: the rock_paper_scissors example
 //                   (default: target/debug/examples/rock_paper_scissors)
+//   NEW_CRATE       a crate written by `parlor new tap-race` and built, its
+//                   binary at NEW_CRATE_BIN (.ci/run sets both; without
+//                   them that test is skipped)
 //   CHROMIUM        the browser (default: /usr/bin/chromium)
 //   SCREENSHOTS     where screenshots go (default: docs/screenshots/)
 //
@@ -513,6 +516,47 @@ test("docs/sdk.md's complete game page plays a match in a plain browser", async 
     await done(ann, ben);
   } finally {
     docServer.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a crate from `parlor new` serves its own page, and two players race to the result',
+  { skip: process.env.NEW_CRATE ? false : 'NEW_CRATE is not set (.ci/run generates one)' }, async () => {
+  const crate = process.env.NEW_CRATE;
+  const dir = mkdtempSync(join(tmpdir(), 'parlor-new-'));
+  // Run from the crate's root, as `cargo run -- serve` does: its pages are ./web.
+  const child = spawn(resolve(process.env.NEW_CRATE_BIN), ['serve', '--bind', '127.0.0.1:0', '--data-dir', join(dir, 'data')], {
+    cwd: crate,
+    env: { ...process.env, PARLOR_LOG: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = await new Promise((resolveUrl, reject) => {
+    child.on('exit', (code) => reject(new Error(`the generated server exited with ${code}`)));
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      const at = line.indexOf('serving on ');
+      if (at >= 0) resolveUrl(line.slice(at + 'serving on '.length).trim().replace(/\/$/, ''));
+    });
+  });
+  try {
+    const ann = await player('Ann');
+    const ben = await player('Ben');
+    await ann.page.goto(`${url}/play/tap-race`);
+    await ann.page.locator('#status[data-state="waiting"]').waitFor();
+    await ben.page.goto(`${url}/play/tap-race`);
+    await ann.page.locator('#status[data-state="racing"]').waitFor();
+    for (let i = 0; i < 10; i += 1) {
+      await ann.page.locator(`#players li[data-you]`, { hasText: `: ${i}` }).waitFor();
+      await ann.page.click('#tap');
+    }
+    await ann.page.locator('#status[data-state="won"]').waitFor();
+    await ben.page.locator('#status[data-state="lost"]').waitFor();
+    // The template page signs in with the SDK's own guest name.
+    const me = (await ann.page.locator('#players li[data-you]').textContent()).split(':')[0];
+    const board = await (await fetch(`${url}/api/leaderboard/tap-race`)).json();
+    assert.deepEqual([board.entries[0]?.name, board.entries[0]?.best], [me, 10]);
+    await done(ann, ben);
+  } finally {
+    child.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });
