@@ -392,6 +392,8 @@ impl Directory for LocalDirectory {
     }
 
     fn seat_held(&self, code: &str, player: &str) {
+        // Inserted while the room's entry is borrowed: `closed` removes the
+        // entry first, so it either sees this seat or this sees no room.
         if let Some(entry) = self.rooms.get(code) {
             self.held.insert(player.into(), entry.handle.code.clone());
         }
@@ -413,6 +415,10 @@ impl Directory for LocalDirectory {
             if let Some(key) = &entry.chat {
                 self.chats.remove_if(key, |_, c| *c == code);
             }
+            // A drop notice the room never handled (its connection closed
+            // as the room ended) left its seat recorded here; with players
+            // who never come back, such entries would pile up for good.
+            self.held.retain(|_, held| *held != code);
         }
     }
 }
@@ -494,4 +500,44 @@ pub async fn seat<M: Matchmaker + ?Sized>(
         };
         (code, message)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::ManifestSource;
+    use crate::ledger::SqliteLedger;
+    use crate::lifecycle::Lifecycle;
+    use std::time::Duration;
+
+    /// A held seat the room never handled (the room ended first) goes
+    /// with the room.
+    #[tokio::test]
+    async fn a_closed_room_leaves_no_held_seat_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Arc::new(SqliteLedger::open(dir.path()).await.unwrap());
+        let catalog = crate::games::bundled(&ManifestSource::Bundled).unwrap();
+        let matchmaker = LocalMatchmaker::new(catalog, 10, |directory| RoomContext {
+            ledger,
+            directory,
+            lifecycle: Lifecycle::new(),
+            inbox: 16,
+            outbound_reserve: 8,
+            unclaimed_grace: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+            metrics: Arc::default(),
+        });
+        let room = matchmaker.create("tictactoe", false).unwrap();
+        let other = matchmaker.create("tictactoe", false).unwrap();
+        let directory = &matchmaker.directory;
+        directory.seat_held(&room.code, "guest:gone");
+        directory.seat_held(&other.code, "guest:away");
+        assert!(matchmaker.held_seat("guest:gone").is_some());
+        directory.closed(&room.code);
+        assert!(matchmaker.held_seat("guest:gone").is_none());
+        assert_eq!(directory.held.len(), 1, "the other room's held seat stays");
+        // Once closed, nothing is recorded for the room any more.
+        directory.seat_held(&room.code, "guest:late");
+        assert_eq!(directory.held.len(), 1);
+    }
 }
