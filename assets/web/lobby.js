@@ -60,10 +60,8 @@ function renderGames() {
       <h3>${esc(g.title)}</h3>
       <div class="hint">${esc(describeSeats(g))} · ${esc(describePace(g))}</div>
       <div class="row" style="margin-top:10px">
-        ${g.page ? `
-          <a class="button play" href="${esc(g.page)}">Play</a>
-          <a class="button secondary private" href="${esc(g.page)}?private=1">Private room</a>`
-        : '<span class="hint">No page for this game here; clients can play it over the websocket.</span>'}
+        <a class="button play" href="${esc(g.page)}">Play</a>
+        <a class="button secondary private" href="${esc(g.page)}?private=1">Private room</a>
       </div>
     </li>`).join('');
 }
@@ -76,7 +74,8 @@ async function loadGames() {
   } catch {
     document.getElementById('games').innerHTML = '<li class="notice" data-kind="error">Could not load the games.</li>';
   }
-  const first = games.find((g) => g.page);
+  // Every game has a page (its own, or the live state page).
+  const first = games[0];
   if (tg && first) primaryAction(`Play ${first.title}`, () => { location.href = first.page; });
 }
 
