@@ -59,7 +59,7 @@ use crate::ledger::{BoxFuture, LeaderboardEntry, Ledger, LedgerError, MatchRecor
 use crate::lifecycle::Lifecycle;
 use crate::manifest::Manifest;
 use crate::matchmaking::LocalDirectory;
-use crate::protocol::{frames, ClientMessage, ErrorCode};
+use crate::protocol::{ClientMessage, ErrorCode};
 use crate::room::{ClientHandle, Join, Outbound, PlayerInfo, Room, RoomCommand, RoomContext, RoomTime};
 use crate::simulation::{DecodeError, Game, GameType};
 
@@ -159,13 +159,7 @@ impl TestRoom {
     pub fn try_join(&mut self, name: &str) -> Result<TestPlayer, ErrorCode> {
         let runtime = self.runtime();
         let _inside = runtime.enter();
-        let (tx, outbound) = mpsc::channel(QUEUE);
-        let client = ClientHandle {
-            tx,
-            signal: Arc::default(),
-            stay: 1,
-            compact: true,
-        };
+        let (client, outbound) = ClientHandle::queue(QUEUE, 1, true);
         let info = PlayerInfo {
             id: format!("guest:{name}").into(),
             name: name.into(),
@@ -345,17 +339,7 @@ impl TestRoom {
     fn receive(&mut self) {
         for seat in &mut self.players {
             while let Ok(item) = seat.outbound.try_recv() {
-                let frame = match item {
-                    Outbound::Frame(frame) | Outbound::RoomFrame { frame, .. } => frame,
-                    Outbound::Patch {
-                        compact: true,
-                        prefix,
-                        ack,
-                        ..
-                    } => frames::compact_patch_with_ack(&prefix, ack),
-                    Outbound::Patch { prefix, ack, .. } => frames::patch_with_ack(&prefix, ack),
-                    Outbound::Left { reason, .. } => frames::left(reason, None),
-                };
+                let frame = item.into_frame();
                 let message = seat.mirror.apply_frame(&frame).expect("the room's frames decode");
                 seat.received.push(message);
             }

@@ -67,14 +67,7 @@ pub fn seated_room(
 /// A player's real outbound queue of `capacity` messages, as a connection
 /// holds it.
 pub fn client_queue(capacity: usize) -> (ClientHandle, mpsc::Receiver<Outbound>) {
-    let (tx, rx) = mpsc::channel(capacity);
-    let client = ClientHandle {
-        tx,
-        signal: Arc::default(),
-        stay: 0,
-        compact: false,
-    };
-    (client, rx)
+    ClientHandle::queue(capacity, 0, false)
 }
 
 pub fn player(i: usize) -> PlayerInfo {

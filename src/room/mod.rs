@@ -29,7 +29,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::lifecycle::ConnectionSignal;
-use crate::protocol::{ErrorCode, LeftReason, Rid};
+use crate::protocol::{frames, ErrorCode, LeftReason, Rid};
 use crate::simulation::{AnyInput, GameType};
 pub use task::{spawn_room, Directory, Room, RoomContext};
 pub use time::RoomTime;
@@ -66,6 +66,34 @@ pub enum Outbound {
     Left { stay: u16, reason: LeftReason },
 }
 
+impl Outbound {
+    /// The stay a room's message is for; `None` for the session's own.
+    pub fn stay(&self) -> Option<u16> {
+        match self {
+            Outbound::Frame(_) => None,
+            Outbound::RoomFrame { stay, .. } | Outbound::Patch { stay, .. } | Outbound::Left { stay, .. } => {
+                Some(*stay)
+            }
+        }
+    }
+
+    /// The frame to write: a patch gets its ack appended, `Left` becomes
+    /// `left`.
+    pub fn into_frame(self) -> Bytes {
+        match self {
+            Outbound::Frame(frame) | Outbound::RoomFrame { frame, .. } => frame,
+            Outbound::Patch {
+                compact: true,
+                prefix,
+                ack,
+                ..
+            } => frames::compact_patch_with_ack(&prefix, ack),
+            Outbound::Patch { prefix, ack, .. } => frames::patch_with_ack(&prefix, ack),
+            Outbound::Left { reason, .. } => frames::left(reason, None),
+        }
+    }
+}
+
 /// A room's way to reach one client connection.
 #[derive(Clone, Debug)]
 pub struct ClientHandle {
@@ -82,6 +110,21 @@ pub struct ClientHandle {
 }
 
 impl ClientHandle {
+    /// A handle on a new outbound queue of `capacity` messages, with a
+    /// signal of its own: for whatever reads the other end in-process (the
+    /// test harness, benches, the room's tests). A connection makes its
+    /// own, with its registered signal.
+    pub fn queue(capacity: usize, stay: u16, compact: bool) -> (ClientHandle, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let handle = ClientHandle {
+            tx,
+            signal: Arc::default(),
+            stay,
+            compact,
+        };
+        (handle, rx)
+    }
+
     /// Queues a room's frame for this stay; false if the queue is full or
     /// the connection gone.
     pub fn send_frame(&self, frame: Bytes) -> bool {

@@ -46,14 +46,7 @@ fn player(name: &str) -> PlayerInfo {
 }
 
 fn client(queue: usize) -> (ClientHandle, mpsc::Receiver<Outbound>) {
-    let (tx, rx) = mpsc::channel(queue);
-    let handle = ClientHandle {
-        tx,
-        signal: Arc::default(),
-        stay: 1,
-        compact: false,
-    };
-    (handle, rx)
+    ClientHandle::queue(queue, 1, false)
 }
 
 fn join(room: &mut Room, who: &PlayerInfo, client: &ClientHandle, resume: bool) -> Result<(), ErrorCode> {

@@ -64,12 +64,12 @@ async function serve() {
   return baseUrl;
 }
 
-/** Starts `bin serve` on a free port with its data in `dir`; resolves
- * with the process and its base URL. */
-function start(bin, dir, extra = []) {
+/** Starts `bin serve` on a free port with its data in `dir`, run from
+ * `cwd` (default `dir`); resolves with the process and its base URL. */
+function start(bin, dir, extra = [], cwd = dir) {
   const args = ['serve', '--bind', '127.0.0.1:0', '--data-dir', join(dir, 'data'), ...extra];
   const child = spawn(bin, args, {
-    cwd: dir,
+    cwd,
     env: { ...process.env, PARLOR_LOG: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -522,21 +522,9 @@ test("docs/sdk.md's complete game page plays a match in a plain browser", async 
 
 test('a crate from `parlor new` serves its own page, and two players race to the result',
   { skip: process.env.NEW_CRATE ? false : 'NEW_CRATE is not set (.ci/run generates one)' }, async () => {
-  const crate = process.env.NEW_CRATE;
   const dir = mkdtempSync(join(tmpdir(), 'parlor-new-'));
   // Run from the crate's root, as `cargo run -- serve` does: its pages are ./web.
-  const child = spawn(resolve(process.env.NEW_CRATE_BIN), ['serve', '--bind', '127.0.0.1:0', '--data-dir', join(dir, 'data')], {
-    cwd: crate,
-    env: { ...process.env, PARLOR_LOG: 'info' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const url = await new Promise((resolveUrl, reject) => {
-    child.on('exit', (code) => reject(new Error(`the generated server exited with ${code}`)));
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      const at = line.indexOf('serving on ');
-      if (at >= 0) resolveUrl(line.slice(at + 'serving on '.length).trim().replace(/\/$/, ''));
-    });
-  });
+  const { process: child, url } = await start(resolve(process.env.NEW_CRATE_BIN), dir, [], process.env.NEW_CRATE);
   try {
     const ann = await player('Ann');
     const ben = await player('Ben');

@@ -335,28 +335,14 @@ fn read_error(error: axum::Error, session: &Session) -> Option<(u16, &'static st
 impl Session {
     /// Turns a queued item into a frame, or `None` if it is stale.
     fn outbound_frame(&mut self, item: Outbound) -> Option<Bytes> {
-        match item {
-            Outbound::Frame(frame) => Some(frame),
-            Outbound::RoomFrame { stay, frame } => self.in_stay(stay).then_some(frame),
-            Outbound::Patch {
-                stay,
-                compact,
-                prefix,
-                ack,
-            } => self.in_stay(stay).then(|| match compact {
-                true => frames::compact_patch_with_ack(&prefix, ack),
-                false => frames::patch_with_ack(&prefix, ack),
-            }),
-            Outbound::Left { stay, reason } => {
-                // A room this client already left says nothing more to it.
-                if self.in_stay(stay) {
-                    self.room = None;
-                    Some(frames::left(reason, None))
-                } else {
-                    None
-                }
-            }
+        // A room this client already left says nothing more to it.
+        if item.stay().is_some_and(|stay| !self.in_stay(stay)) {
+            return None;
         }
+        if matches!(item, Outbound::Left { .. }) {
+            self.room = None;
+        }
+        Some(item.into_frame())
     }
 
     /// Whether this client is still in the room it entered as `stay`.
