@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Three-way load comparison on this machine: Parlor, the raw websocket
-# baseline (benches/raw_baseline.rs) and Colyseus 0.18 (benches/peers/colyseus),
+# baseline (games/src/bin/raw_baseline.rs) and Colyseus 0.18 (benches/peers/colyseus),
 # each serving the same arena load (8 clients per room, steering at 10 Hz,
 # a 20 Hz patch every tick) from a load client on the same machine.
 #

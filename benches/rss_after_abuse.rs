@@ -83,8 +83,14 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// What the after/baseline ratio must come under.
 const RETURNED: f64 = 2.0;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    if let Some(code) = support::server::serve_if_child() {
+        return code;
+    }
+    tokio::runtime::Runtime::new().expect("a runtime").block_on(measure())
+}
+
+async fn measure() -> ExitCode {
     let rooms: usize = support::flag_value("--rooms").map_or(3_000, |v| v.parse().expect("--rooms takes a number"));
     let no_trim = std::env::args().any(|a| a == "--no-trim");
     let dir = tempfile::tempdir().unwrap();

@@ -60,6 +60,9 @@ fn duration(text: &str) -> Option<Duration> {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = support::server::serve_if_child() {
+        return code;
+    }
     let args: Vec<String> = std::env::args().collect();
     let short = args.iter().any(|a| a == "--short");
     let run_for = match flag_value("--duration") {

@@ -114,7 +114,7 @@ fn ticks(c: &mut Criterion) {
         "name = \"arena\"\nmin_players = 1\nmax_players = 16\ntick_rate = 20\nmatch_seconds = 60\ncontinuous = true\n",
     )
     .unwrap();
-    wide.add::<parlor::games::arena::Arena>(manifest).unwrap();
+    wide.add::<parlor_games::arena::Arena>(manifest).unwrap();
     let (mut big, mut big_queues) = support::seated_room(&ctx, &wide, "arena", 16, 64);
     big.tick();
     support::drain(&mut big_queues);

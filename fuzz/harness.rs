@@ -58,7 +58,7 @@ const SERVER_READ_BUFFER: usize = 4096;
 /// The server's bundled games, built once: each decodes `input.d` as its
 /// own input type.
 static GAMES: LazyLock<Catalog> =
-    LazyLock::new(|| parlor::games::bundled(&ManifestSource::Bundled).expect("the bundled games build"));
+    LazyLock::new(|| parlor_games::bundled(&ManifestSource::Bundled).expect("the bundled games build"));
 
 /// A socket that yields `data` at most `chunk` bytes per read, with a
 /// `WouldBlock` between reads as a non-blocking socket has, so frames
@@ -429,9 +429,9 @@ pub fn manifest(data: &[u8]) {
     // Hosting builds a first room (see `Catalog::add`).
     let mut catalog = Catalog::new();
     let _ = match manifest.name.as_str() {
-        "arena" => catalog.add::<parlor::games::arena::Arena>(manifest),
-        "tictactoe" => catalog.add::<parlor::games::tictactoe::TicTacToe>(manifest),
-        "trivia" => catalog.add::<parlor::games::trivia::Trivia>(manifest),
+        "arena" => catalog.add::<parlor_games::arena::Arena>(manifest),
+        "tictactoe" => catalog.add::<parlor_games::tictactoe::TicTacToe>(manifest),
+        "trivia" => catalog.add::<parlor_games::trivia::Trivia>(manifest),
         _ => return,
     };
 }
@@ -614,9 +614,9 @@ fn session_token_seeds() -> Vec<(String, Vec<u8>)> {
 
 fn manifest_seeds() -> Vec<(String, Vec<u8>)> {
     let bundled = [
-        ("arena", include_str!("../assets/games/arena.toml")),
-        ("tictactoe", include_str!("../assets/games/tictactoe.toml")),
-        ("trivia", include_str!("../assets/games/trivia.toml")),
+        ("arena", include_str!("../games/manifests/arena.toml")),
+        ("tictactoe", include_str!("../games/manifests/tictactoe.toml")),
+        ("trivia", include_str!("../games/manifests/trivia.toml")),
     ];
     let mut seeds: Vec<(String, Vec<u8>)> = bundled
         .into_iter()

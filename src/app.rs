@@ -28,7 +28,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use crate::catalog::{Catalog, CatalogError, ManifestSource};
-use crate::config::{Config, ServeArgs};
+use crate::config::{Config, EmbeddedPages, ServeArgs};
 #[cfg(feature = "load")]
 use crate::load::{Grouping, LoadConfig};
 use crate::net::{Server, Stopped};
@@ -43,6 +43,7 @@ type Registration = Box<dyn Fn(&mut Catalog, &ManifestSource) -> Result<(), Cata
 pub struct App {
     games: Vec<Registration>,
     pages: Option<PathBuf>,
+    embedded: Option<EmbeddedPages>,
 }
 
 impl App {
@@ -63,8 +64,8 @@ impl App {
         self
     }
 
-    /// Hosts the games `register` adds (e.g. `parlor::games::register`,
-    /// the bundled ones).
+    /// Hosts the games `register` adds (e.g. `parlor_games::register`,
+    /// the bundled ones, in games/).
     pub fn games(mut self, register: fn(&mut Catalog, &ManifestSource) -> Result<(), CatalogError>) -> App {
         self.games.push(Box::new(register));
         self
@@ -76,6 +77,30 @@ impl App {
     /// --pages DIR` (or `[web] pages`) names another directory.
     pub fn pages(mut self, dir: impl Into<PathBuf>) -> App {
         self.pages = Some(dir.into());
+        self
+    }
+
+    /// Serves pages compiled into the binary, for a single-file deploy:
+    /// the `get` of a [`rust_embed`](crate::rust_embed) folder, laid out
+    /// as for [`pages`](Self::pages). A pages directory, when there is one,
+    /// is looked in first, so a page can be edited without a rebuild.
+    ///
+    /// ```no_run
+    /// // The folder is relative to the crate's Cargo.toml (here, the
+    /// // bundled games' pages); the derive needs no dependency of its own.
+    /// #[derive(parlor::rust_embed::RustEmbed)]
+    /// #[crate_path = "parlor::rust_embed"]
+    /// #[folder = "games/web/"]
+    /// struct Pages;
+    ///
+    /// # fn register(_: &mut parlor::catalog::Catalog, _: &parlor::catalog::ManifestSource)
+    /// #     -> Result<(), parlor::catalog::CatalogError> { Ok(()) }
+    /// fn main() -> std::process::ExitCode {
+    ///     parlor::App::new().games(register).embedded_pages(Pages::get).run()
+    /// }
+    /// ```
+    pub fn embedded_pages(mut self, get: fn(&str) -> Option<rust_embed::EmbeddedFile>) -> App {
+        self.embedded = Some(EmbeddedPages(get));
         self
     }
 
@@ -139,6 +164,7 @@ impl App {
         if config.web.pages.is_none() {
             config.web.pages = self.pages.clone();
         }
+        config.web.embedded = self.embedded;
         if let Some(dir) = &config.web.pages {
             if !dir.is_dir() {
                 return Err(format!("the pages directory {} is not a directory", dir.display()).into());
@@ -344,22 +370,22 @@ async fn load(args: LoadArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::games::tictactoe::TicTacToe;
+    use crate::test_games::{Pair, PAIR_MANIFEST};
 
     #[test]
     fn an_app_hosts_the_games_it_is_given_with_their_manifests() {
-        let app = App::new().game::<TicTacToe>(include_str!("../assets/games/tictactoe.toml"));
+        let app = App::new().game::<Pair>(PAIR_MANIFEST);
         let catalog = app.catalog(&ManifestSource::Bundled).unwrap();
         let names: Vec<&str> = catalog.iter().map(|g| g.manifest().name.as_str()).collect();
-        assert_eq!(names, ["tictactoe"]);
+        assert_eq!(names, ["pair"]);
 
         // --manifests DIR wins over the compiled-in text, and a bad one
         // is refused with its file named.
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("tictactoe.toml");
+        let file = dir.path().join("pair.toml");
         std::fs::write(
             &file,
-            "name = \"tictactoe\"\nmin_players = 2\nmax_players = 2\n[settings]\nsize = 4\n",
+            "name = \"pair\"\nmin_players = 2\nmax_players = 2\n[settings]\nsize = 4\n",
         )
         .unwrap();
         let error = app.catalog(&ManifestSource::Dir(dir.path())).err().unwrap().to_string();

@@ -22,7 +22,7 @@ pub enum CatalogError {
 
 /// Where manifests come from.
 pub enum ManifestSource<'a> {
-    /// The manifests compiled into the binary (assets/games/).
+    /// The manifests compiled into the binary (`App::game`, `Catalog::add_from`).
     Bundled,
     /// A directory of NAME.toml files that replace the bundled ones; a game
     /// without a file there keeps its bundled manifest.
@@ -77,7 +77,7 @@ impl Catalog {
                 (Manifest::load(&path)?, path.display().to_string())
             }
             _ => {
-                let path = format!("assets/games/{file}");
+                let path = format!("{file} (compiled in)");
                 (Manifest::parse_named(bundled, &path)?, path)
             }
         };

@@ -345,6 +345,30 @@ pub struct WebConfig {
     /// ones: `games/<game>.html` at `/play/<game>`, `index.html` at `/`,
     /// and every file at `/web/<path>` (docs/pages.md).
     pub pages: Option<PathBuf>,
+    /// Pages compiled into the binary ([`App::embedded_pages`]), looked in
+    /// after [`pages`](Self::pages) and before the built-in ones. Set by
+    /// code, never by the file.
+    ///
+    /// [`App::embedded_pages`]: crate::App::embedded_pages
+    #[serde(skip)]
+    pub embedded: Option<EmbeddedPages>,
+}
+
+/// A binary's own compiled-in pages: the `get` of a `rust_embed`
+/// folder (`Pages::get`), so a single file deploys with its pages.
+#[derive(Clone, Copy)]
+pub struct EmbeddedPages(pub fn(&str) -> Option<rust_embed::EmbeddedFile>);
+
+impl std::fmt::Debug for EmbeddedPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EmbeddedPages")
+    }
+}
+
+impl PartialEq for EmbeddedPages {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
 }
 
 impl WebConfig {
@@ -354,7 +378,7 @@ impl WebConfig {
     /// ```
     /// use parlor::config::WebConfig;
     ///
-    /// let web = WebConfig { allowed_origins: vec!["https://games.example.com".into()], pages: None };
+    /// let web = WebConfig { allowed_origins: vec!["https://games.example.com".into()], ..WebConfig::default() };
     /// assert!(web.admits(Some("https://games.example.com"), Some("parlor.example.com")));
     /// assert!(web.admits(Some("https://parlor.example.com"), Some("parlor.example.com")));
     /// assert!(web.admits(None, Some("parlor.example.com")));
@@ -552,6 +576,7 @@ impl Config {
                     args.allowed_origins.clone()
                 },
                 pages: args.pages.clone().or(file.web.pages),
+                embedded: None,
             },
             proxy: ProxyConfig {
                 trusted: if args.trusted_proxies.is_empty() {

@@ -15,6 +15,10 @@
 /// The ECS every room runs, re-exported so a game's crate uses Parlor's
 /// version of it (also in [`prelude`]).
 pub use bevy_ecs;
+/// The compiled-in files crate, re-exported for
+/// [`App::embedded_pages`]: `#[crate_path = "parlor::rust_embed"]` on the
+/// derive makes it work without a dependency of the game crate's own.
+pub use rust_embed;
 
 pub mod app;
 pub mod auth;
@@ -22,8 +26,6 @@ pub mod catalog;
 pub mod client;
 pub mod config;
 pub mod game;
-#[path = "../games/mod.rs"]
-pub mod games;
 pub mod ledger;
 pub mod lifecycle;
 #[cfg(feature = "load")]
@@ -39,6 +41,8 @@ pub mod replication;
 pub mod room;
 pub mod scaffold;
 pub mod simulation;
+#[cfg(test)]
+mod test_games;
 pub mod testing;
 
 pub use app::App;

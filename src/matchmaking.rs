@@ -505,7 +505,6 @@ pub async fn seat<M: Matchmaker + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::ManifestSource;
     use crate::ledger::SqliteLedger;
     use crate::lifecycle::Lifecycle;
     use std::time::Duration;
@@ -516,7 +515,7 @@ mod tests {
     async fn a_closed_room_leaves_no_held_seat_behind() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Arc::new(SqliteLedger::open(dir.path()).await.unwrap());
-        let catalog = crate::games::bundled(&ManifestSource::Bundled).unwrap();
+        let catalog = crate::test_games::catalog();
         let matchmaker = LocalMatchmaker::new(catalog, 10, |directory| RoomContext {
             ledger,
             directory,
@@ -527,8 +526,8 @@ mod tests {
             shutdown_grace: Duration::from_secs(10),
             metrics: Arc::default(),
         });
-        let room = matchmaker.create("tictactoe", false).unwrap();
-        let other = matchmaker.create("tictactoe", false).unwrap();
+        let room = matchmaker.create("pair", false).unwrap();
+        let other = matchmaker.create("pair", false).unwrap();
         let directory = &matchmaker.directory;
         directory.seat_held(&room.code, "guest:gone");
         directory.seat_held(&other.code, "guest:away");

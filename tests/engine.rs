@@ -45,7 +45,7 @@ fn alarm(inputs: Res<Inputs<u64>>, mut clock: ResMut<Clock>, mut rings: ResMut<R
 }
 
 async fn server_with_alarm(min_players: u32) -> TestServer {
-    let mut catalog = parlor::games::bundled(&ManifestSource::Bundled).unwrap();
+    let mut catalog = parlor_games::bundled(&ManifestSource::Bundled).unwrap();
     let manifest = format!("name = \"alarm\"\nmin_players = {min_players}\nmax_players = 3\n");
     catalog.add::<Alarm>(Manifest::parse(&manifest).unwrap()).unwrap();
     TestServer::start_with(|_| {}, Some(catalog)).await

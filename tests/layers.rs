@@ -4,7 +4,8 @@
 //! are skipped, and so is unit-test code (a `tests.rs` file, or what
 //! a `#[cfg(test)] mod tests { ... }`): a test may build a module's real surroundings
 //! from the layers above it (the room's tests use the real directory and
-//! the bundled games), which is no import of the built crate.
+//! the test games), which is no import of the built crate. The bundled
+//! games are a crate of their own (games/), on the public API.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,24 +29,22 @@ const LAYERS: &[(&str, u32)] = &[
     ("catalog", 4),
     ("room", 4),
     ("matchmaking", 5),
-    ("games", 5),
     ("net", 6),
     ("testing", 6),
     ("prelude", 7),
     ("app", 7),
+    // Compiled for the unit tests only: small games on the prelude.
+    ("test_games", 8),
 ];
 
 /// The module a source file belongs to: its first path component under
-/// src/ (or `games` for games/).
+/// src/.
 fn module_of(root: &Path, file: &Path) -> Option<String> {
     let relative = file.strip_prefix(root).ok()?;
     let mut parts = relative
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned());
     let first = parts.next()?;
-    if first == "games" {
-        return Some("games".into());
-    }
     let rest = parts.next();
     let name = if rest.is_some() {
         first
@@ -100,35 +99,28 @@ fn crate_references(text: &str) -> Vec<String> {
 #[test]
 fn modules_import_only_lower_layers() {
     let layers: BTreeMap<&str, u32> = LAYERS.iter().copied().collect();
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut violations = Vec::new();
-    for root in [manifest_dir.join("src"), manifest_dir.to_path_buf()] {
-        let mut files = Vec::new();
-        let scan = if root.ends_with("src") {
-            root.clone()
-        } else {
-            root.join("games")
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    for file in files {
+        let Some(module) = module_of(&root, &file) else {
+            continue;
         };
-        rust_files(&scan, &mut files);
-        for file in files {
-            let Some(module) = module_of(&root, &file) else {
-                continue;
-            };
-            if module == "lib" || module == "main" || file.file_name().is_some_and(|n| n == "tests.rs") {
+        if module == "lib" || file.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
+        let layer = *layers
+            .get(module.as_str())
+            .unwrap_or_else(|| panic!("{} is in no layer; add it to LAYERS and docs/architecture.md", module));
+        let text = std::fs::read_to_string(&file).unwrap();
+        for used in crate_references(&text) {
+            if used == module {
                 continue;
             }
-            let layer = *layers
-                .get(module.as_str())
-                .unwrap_or_else(|| panic!("{} is in no layer; add it to LAYERS and docs/architecture.md", module));
-            let text = std::fs::read_to_string(&file).unwrap();
-            for used in crate_references(&text) {
-                if used == module {
-                    continue;
-                }
-                match layers.get(used.as_str()) {
-                    Some(&l) if l < layer => {}
-                    _ => violations.push(format!("{} ({module}) imports crate::{used}", file.display())),
-                }
+            match layers.get(used.as_str()) {
+                Some(&l) if l < layer => {}
+                _ => violations.push(format!("{} ({module}) imports crate::{used}", file.display())),
             }
         }
     }

@@ -143,7 +143,7 @@ fn explode(inputs: Res<Inputs<u32>>) {
 
 #[tokio::test]
 async fn a_panicking_game_ends_its_room_and_nothing_else() {
-    let mut catalog = parlor::games::bundled(&ManifestSource::Bundled).unwrap();
+    let mut catalog = parlor_games::bundled(&ManifestSource::Bundled).unwrap();
     let manifest = Manifest::parse("name = \"boom\"\nmin_players = 1\nmax_players = 4\n").unwrap();
     catalog.add::<Boom>(manifest).unwrap();
     let server = TestServer::start_with(|_| {}, Some(catalog)).await;

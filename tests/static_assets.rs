@@ -190,7 +190,7 @@ impl Game for Pageless {
 
 #[tokio::test]
 async fn a_hosted_game_without_a_page_gets_the_live_state_page() {
-    let mut catalog = parlor::games::bundled(&ManifestSource::Bundled).unwrap();
+    let mut catalog = parlor_games::bundled(&ManifestSource::Bundled).unwrap();
     let manifest = Manifest::parse("name = \"pageless\"\nmin_players = 1\nmax_players = 2\n").unwrap();
     catalog.add::<Pageless>(manifest).unwrap();
     let server = TestServer::start_with(|_| {}, Some(catalog)).await;

@@ -21,7 +21,7 @@ fn manifest(seats: (u32, u32), rounds: u32, question: f64, reveal: f64, lobby: f
 
 /// The correct choice of every bundled question, by its text.
 fn answer_key() -> HashMap<String, u64> {
-    let bank: Value = serde_json::from_str(include_str!("../assets/games/trivia/questions.json")).unwrap();
+    let bank: Value = serde_json::from_str(include_str!("../games/manifests/trivia/questions.json")).unwrap();
     bank.as_array()
         .unwrap()
         .iter()
@@ -440,7 +440,7 @@ fn bad_trivia_settings_stop_the_catalog_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trivia.toml");
     std::fs::write(&path, manifest((2, 10), 0, 5.0, 1.0, 0.0)).unwrap();
-    let error = parlor::games::bundled(&ManifestSource::Dir(dir.path()))
+    let error = parlor_games::bundled(&ManifestSource::Dir(dir.path()))
         .err()
         .expect("rounds = 0 is refused")
         .to_string();
@@ -449,7 +449,7 @@ fn bad_trivia_settings_stop_the_catalog_naming_the_file() {
         "{error}"
     );
     std::fs::write(&path, manifest((2, 10), 3, 5.0, 1.0, 0.0) + "speed = 2\n").unwrap();
-    let error = parlor::games::bundled(&ManifestSource::Dir(dir.path()))
+    let error = parlor_games::bundled(&ManifestSource::Dir(dir.path()))
         .err()
         .unwrap()
         .to_string();

@@ -35,7 +35,7 @@ pub fn context(rt: &tokio::runtime::Runtime, catalog: &Catalog) -> (RoomContext,
 }
 
 pub fn bundled() -> Catalog {
-    parlor::games::bundled(&ManifestSource::Bundled).unwrap()
+    parlor_games::bundled(&ManifestSource::Bundled).unwrap()
 }
 
 /// A room of `game` with `players` seated; returns their outbound queues.

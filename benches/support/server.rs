@@ -1,6 +1,12 @@
 //! A release server as a child process, for the benchmarks that measure it
 //! from outside (its RSS, its HTTP endpoints): started, read and stopped
 //! the same way by each.
+//!
+//! The child is the bench's own executable run again with
+//! [`CHILD`] set: [`serve_if_child`], first thing in the bench's `main`,
+//! then runs what the `parlor` binary runs (games/src/main.rs: the App with
+//! the bundled games and their pages). A bench cannot name another
+//! package's binary, and this builds the server in the bench's profile.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -12,11 +18,28 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
+/// Set in the child's environment: run as the server.
+pub const CHILD: &str = "PARLOR_BENCH_SERVER";
+
+/// In the child (see the module's doc), runs the server to its end and
+/// gives its exit code; in the bench itself, `None`.
+pub fn serve_if_child() -> Option<std::process::ExitCode> {
+    std::env::var_os(CHILD)?;
+    Some(
+        parlor::App::new()
+            .games(parlor_games::register)
+            .embedded_pages(parlor_games::Pages::get)
+            .run(),
+    )
+}
+
 /// `parlor serve` of this build, on a free loopback port, with its ledger
 /// in `data_dir`; add arguments before handing it to [`start`].
 pub fn serve_command(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_parlor"));
+    let exe = std::env::current_exe().expect("the bench knows its executable");
+    let mut command = Command::new(exe);
     command
+        .env(CHILD, "1")
         .arg("serve")
         .args(["--bind", "127.0.0.1:0"])
         .arg("--data-dir")

@@ -4,14 +4,15 @@
 //!
 //! A publisher's directory of pages (`[web] pages`, `--pages`,
 //! `App::pages`) is looked in first, on each request, so an edited file
-//! shows on the next reload.
+//! shows on the next reload; then the binary's own compiled-in pages
+//! (`App::embedded_pages`); then the built-in ones here.
 //!
 //! Routes:
-//! - `/`: the lobby (`index.html` of the pages directory, else
+//! - `/`: the lobby (`index.html` of the pages, else
 //!   assets/web/index.html);
 //! - `/play/{game}`: the page of a game this server hosts (`games/{game}.html`
-//!   of the pages directory, else of assets/web, else assets/web/state.html:
-//!   the game's replicated state, live, for a game with no page yet);
+//!   of the pages, else assets/web/state.html: the game's replicated
+//!   state, live, for a game with no page yet);
 //! - `/sdk/{file}`: the SDK bundle at a stable path, e.g. `/sdk/parlor.js`;
 //! - `/web/{file}`: the pages' scripts, styles, images and sounds.
 //!
@@ -28,7 +29,8 @@ use std::borrow::Cow;
 
 use super::AppState;
 
-/// The pages: assets/web.
+/// The built-in pages: assets/web (the lobby, the live state page, their
+/// scripts and style).
 #[derive(RustEmbed)]
 #[folder = "assets/web/"]
 struct Web;
@@ -62,10 +64,7 @@ pub async fn play(State(state): State<AppState>, Path(game): Path<String>, heade
     if let Some(found) = publisher_file(&state, &file, &headers).await {
         return found;
     }
-    match Web::get(&file) {
-        Some(page) => serve(Some(page), &file, &headers),
-        None => serve(Web::get("state.html"), "state.html", &headers),
-    }
+    serve(Web::get("state.html"), "state.html", &headers)
 }
 
 fn page_file(game: &str) -> String {
@@ -82,7 +81,7 @@ pub async fn web(State(state): State<AppState>, Path(file): Path<String>, header
     page_or_built_in(&state, &file, &headers).await
 }
 
-/// `file` of the pages directory, else the built-in one.
+/// `file` of the publisher's pages, else the built-in one.
 async fn page_or_built_in(state: &AppState, file: &str, headers: &HeaderMap) -> Response {
     match publisher_file(state, file, headers).await {
         Some(found) => found,
@@ -90,21 +89,27 @@ async fn page_or_built_in(state: &AppState, file: &str, headers: &HeaderMap) -> 
     }
 }
 
-/// `relative` (a `/`-separated path) in the pages directory, if there is
-/// a directory and the file is in it. Only plain names are followed: an
-/// empty, `.` or `..` segment, a backslash or a NUL finds nothing, so no
-/// request reaches outside the directory.
+/// `relative` (a `/`-separated path) among the publisher's pages: in the
+/// pages directory if there is one and the file is in it, else among the
+/// binary's compiled-in pages. Only plain names are followed: an empty,
+/// `.` or `..` segment, a backslash or a NUL finds nothing, so no request
+/// reaches outside the directory.
 async fn publisher_file(state: &AppState, relative: &str, headers: &HeaderMap) -> Option<Response> {
-    let dir = state.config.web.pages.as_ref()?;
     let safe = relative
         .split('/')
         .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains(['\\', '\0']));
     if !safe {
         return None;
     }
-    let data = tokio::fs::read(dir.join(relative)).await.ok()?;
-    let hash: [u8; 32] = Sha256::digest(&data).into();
-    Some(serve_bytes(data.into(), &hash, relative, headers))
+    let web = &state.config.web;
+    if let Some(dir) = &web.pages {
+        if let Ok(data) = tokio::fs::read(dir.join(relative)).await {
+            let hash: [u8; 32] = Sha256::digest(&data).into();
+            return Some(serve_bytes(data.into(), &hash, relative, headers));
+        }
+    }
+    let file = (web.embedded?.0)(relative)?;
+    Some(serve(Some(file), relative, headers))
 }
 
 /// Everything no route matched.

@@ -194,7 +194,7 @@ impl Server {
     /// ```no_run
     /// # async fn example() -> Result<(), parlor::net::StartError> {
     /// use parlor::catalog::ManifestSource;
-    /// let catalog = parlor::games::bundled(&ManifestSource::Bundled).expect("bundled games build");
+    /// let catalog = parlor_games::bundled(&ManifestSource::Bundled).expect("bundled games build");
     /// let server = parlor::net::Server::start(parlor::config::Config::default(), catalog).await?;
     /// println!("serving on http://{}", server.addr());
     /// parlor::lifecycle::signal().await; // Ctrl-C or SIGTERM

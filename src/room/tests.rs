@@ -1,5 +1,5 @@
 //! The room driven in-process, without sockets or a task: real rooms of
-//! the bundled games, real outbound queues, the real directory and a real
+//! the test games (src/test_games.rs), real outbound queues, the real directory and a real
 //! SQLite ledger in a temporary directory.
 
 use std::sync::Arc;
@@ -30,7 +30,7 @@ async fn room_of(game: &str, reserve: usize) -> Bench {
         shutdown_grace: Duration::from_secs(10),
         metrics: Arc::default(),
     };
-    let catalog = crate::games::bundled(&crate::catalog::ManifestSource::Bundled).unwrap();
+    let catalog = crate::test_games::catalog();
     let game = catalog.get(game).unwrap().clone();
     Bench {
         room: Room::new(ctx, game, "ROOM22".into()),
@@ -87,7 +87,7 @@ fn an_outbound_slot_is_40_bytes() {
 
 #[tokio::test]
 async fn the_same_player_from_a_new_connection_takes_the_seat_over() {
-    let mut b = room_of("tictactoe", 2).await;
+    let mut b = room_of("pair", 2).await;
     let ann = player("ann");
     let (first, mut first_rx) = client(8);
     let (second, mut second_rx) = client(8);
@@ -102,12 +102,12 @@ async fn the_same_player_from_a_new_connection_takes_the_seat_over() {
 
 #[tokio::test]
 async fn a_full_room_refuses_and_a_resume_never_opens_a_seat() {
-    let mut b = room_of("tictactoe", 2).await;
+    let mut b = room_of("pair", 2).await;
     let (c, _rx) = client(8);
     join(&mut b.room, &player("ann"), &c, false).unwrap();
     join(&mut b.room, &player("bob"), &c, false).unwrap();
     assert_eq!(join(&mut b.room, &player("cy"), &c, false), Err(ErrorCode::RoomFull));
-    let mut fresh = room_of("tictactoe", 2).await;
+    let mut fresh = room_of("pair", 2).await;
     assert_eq!(
         join(&mut fresh.room, &player("cy"), &c, true),
         Err(ErrorCode::NoSuchRoom)
@@ -116,7 +116,7 @@ async fn a_full_room_refuses_and_a_resume_never_opens_a_seat() {
 
 #[tokio::test]
 async fn a_dropped_connection_holds_the_seat_and_only_its_own_notice_counts() {
-    let mut b = room_of("tictactoe", 2).await;
+    let mut b = room_of("pair", 2).await;
     let ann = player("ann");
     let (old, _old_rx) = client(8);
     let (new, _new_rx) = client(8);
@@ -142,7 +142,7 @@ async fn a_dropped_connection_holds_the_seat_and_only_its_own_notice_counts() {
 
 #[tokio::test]
 async fn a_member_without_room_for_patches_is_resynced_with_joined() {
-    let mut b = room_of("arena", 2).await;
+    let mut b = room_of("drift", 2).await;
     let (c, mut rx) = client(4);
     join(&mut b.room, &player("ann"), &c, false).unwrap();
     // joined took a slot; fill the queue to its reserve.
@@ -160,14 +160,14 @@ async fn a_member_without_room_for_patches_is_resynced_with_joined() {
 
 #[tokio::test]
 async fn a_stop_closes_a_waiting_room_at_once_and_gives_a_match_its_grace() {
-    let mut waiting = room_of("tictactoe", 2).await;
+    let mut waiting = room_of("pair", 2).await;
     let (c, mut rx) = client(8);
     join(&mut waiting.room, &player("ann"), &c, false).unwrap();
     waiting.room.begin_stop();
     assert!(waiting.room.is_closed());
     assert_eq!(drain(&mut rx), ["joined", "left:shutdown"]);
 
-    let mut playing = room_of("tictactoe", 2).await;
+    let mut playing = room_of("pair", 2).await;
     join(&mut playing.room, &player("ann"), &c, false).unwrap();
     join(&mut playing.room, &player("bob"), &c, false).unwrap();
     playing.room.begin_stop();

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use parlor::catalog::{Catalog, ManifestSource};
 use parlor::client::ClientError;
-use parlor::config::Config;
+use parlor::config::{Config, EmbeddedPages};
 use parlor::net::Server;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -45,13 +45,13 @@ impl TestServer {
         for (name, text) in manifests {
             std::fs::write(mdir.join(format!("{name}.toml")), text).unwrap();
         }
-        let catalog = parlor::games::bundled(&ManifestSource::Dir(&mdir)).unwrap();
+        let catalog = parlor_games::bundled(&ManifestSource::Dir(&mdir)).unwrap();
         Self::start_in(dir, catalog, configure).await
     }
 
     pub async fn start_with(configure: impl FnOnce(&mut Config), catalog: Option<Catalog>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let catalog = catalog.unwrap_or_else(|| parlor::games::bundled(&ManifestSource::Bundled).unwrap());
+        let catalog = catalog.unwrap_or_else(|| parlor_games::bundled(&ManifestSource::Bundled).unwrap());
         Self::start_in(dir, catalog, configure).await
     }
 
@@ -61,6 +61,8 @@ impl TestServer {
             data_dir: dir.path().join("data"),
             ..Config::default()
         };
+        // The bundled games' pages, as the `parlor` binary serves them.
+        config.web.embedded = Some(EmbeddedPages(parlor_games::Pages::get));
         configure(&mut config);
         let server = Server::start(config, catalog).await.unwrap();
         TestServer { server, dir }

@@ -1,20 +1,20 @@
 //! The bundled games' rules, tested in-process with
-//! [`crate::testing::TestRoom`]: real rooms, no sockets, the clock moved by
-//! the test. The socket tests (tests/tictactoe.rs, tests/arena.rs,
-//! tests/trivia.rs) cover the same games end to end.
+//! [`parlor::testing::TestRoom`]: real rooms, no sockets, the clock moved
+//! by the test. The socket tests at the repository root (tests/tictactoe.rs,
+//! tests/arena.rs, tests/trivia.rs) cover the same games end to end.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::arena::{Arena, Position, Score};
-use super::tictactoe::{Board, TicTacToe, Turn};
-use super::trivia::{Quiz, Trivia, TriviaSettings};
-use crate::manifest::Manifest;
-use crate::testing::{TestPlayer, TestRoom};
+use parlor::manifest::Manifest;
+use parlor::testing::{TestPlayer, TestRoom};
+use parlor_games::arena::{Arena, Position, Score};
+use parlor_games::tictactoe::{Board, TicTacToe, Turn};
+use parlor_games::trivia::{Quiz, Trivia, TriviaSettings};
 
-const TICTACTOE: &str = include_str!("../assets/games/tictactoe.toml");
-const ARENA: &str = include_str!("../assets/games/arena.toml");
+const TICTACTOE: &str = include_str!("../manifests/tictactoe.toml");
+const ARENA: &str = include_str!("../manifests/arena.toml");
 
 /// The `error`s among `messages`, by code.
 fn errors(messages: &[Value]) -> Vec<&str> {
@@ -74,7 +74,7 @@ fn tictactoe_refuses_a_move_out_of_turn_or_on_a_taken_cell_and_changes_nothing()
     // Not a move at all: refused before the game sees it.
     assert_eq!(
         room.input(x, &json!({ "square": 1 })),
-        Err(crate::protocol::ErrorCode::BadMessage)
+        Err(parlor::protocol::ErrorCode::BadMessage)
     );
 }
 

@@ -1,5 +1,6 @@
 //! The `parlor` binary as an operator runs it.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use common::{get_json, http_get, Client};

@@ -1,10 +1,7 @@
 //! Tic-tac-toe: the rules and nothing else.
 
-use bevy_ecs::prelude::*;
+use parlor::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::game::{Inputs, Outcome, Placing, Player, Reject};
-use crate::simulation::{Game, NoSettings, RoomBuilder};
 
 /// The nine cells, row by row: 0 empty, 1 seat 0's mark, 2 seat 1's.
 #[derive(Resource, Serialize, Deserialize, Default, Debug, Clone, PartialEq)]

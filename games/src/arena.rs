@@ -2,14 +2,10 @@
 //! `match_seconds` follow each other; each round's ranking by score is a
 //! recorded match, then scores reset. Players may join a running round.
 
-use bevy_ecs::prelude::*;
+use parlor::prelude::*;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
-
-use crate::game::{Clock, Inputs, Outcome, Player};
-use crate::manifest::Manifest;
-use crate::simulation::{Game, RoomBuilder};
 
 /// Where a player or an orb is, in field units.
 #[derive(Component, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Default)]
@@ -47,7 +43,7 @@ pub struct SteerInput {
     pub dy: f32,
 }
 
-/// The arena's `[settings]` (assets/games/arena.toml): `field`, default
+/// The arena's `[settings]` (manifests/arena.toml): `field`, default
 /// 1000; `speed`, 200; `reach`, 20; `orbs`, 30.
 #[derive(Resource, Deserialize, Debug, Clone, PartialEq)]
 #[serde(default, deny_unknown_fields)]

@@ -5,7 +5,7 @@
 //! accurate player wins. Everything runs on the room's timers
 //! ([`Clock::wake_after`]): the manifest has no tick rate.
 //!
-//! The questions are in assets/games/trivia/questions.json, compiled into
+//! The questions are in manifests/trivia/questions.json, compiled into
 //! the binary and checked once, with the manifest's settings, when the game
 //! is added to the catalog at start-up: they are part of
 //! [`TriviaSettings`], which every room gets a copy of (the bank itself is
@@ -15,14 +15,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bevy_ecs::prelude::*;
-use bevy_ecs::system::SystemParam;
+use parlor::bevy_ecs::system::SystemParam;
+use parlor::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-use crate::game::{entity_id, Clock, GameEvents, Inputs, Outcome, Player, Reject};
-use crate::manifest::Manifest;
-use crate::simulation::{Game, RoomBuilder};
 
 /// The `[settings]` table as written in the manifest.
 #[derive(Deserialize)]
@@ -58,7 +54,7 @@ pub struct TriviaSettings {
     /// Time to wait for more players once `min_players` are seated
     /// (`lobby_seconds`, default 10).
     pub lobby: Duration,
-    /// The questions (assets/games/trivia/questions.json).
+    /// The questions (manifests/trivia/questions.json).
     pub bank: Arc<Bank>,
 }
 
@@ -67,7 +63,7 @@ impl TryFrom<SettingsTable> for TriviaSettings {
 
     /// Refuses values out of range and a bad question file.
     fn try_from(table: SettingsTable) -> Result<Self, String> {
-        let bank = Bank::parse(BUNDLED).map_err(|e| format!("assets/games/trivia/questions.json: {e}"))?;
+        let bank = Bank::parse(BUNDLED).map_err(|e| format!("manifests/trivia/questions.json: {e}"))?;
         let seconds = |key: &str, value: f64, min_exclusive: bool| -> Result<Duration, String> {
             let low_ok = if min_exclusive { value > 0.0 } else { value >= 0.0 };
             if !low_ok || value > 86_400.0 {
@@ -143,7 +139,7 @@ pub struct Bank {
 }
 
 /// The bundled question file.
-const BUNDLED: &str = include_str!("../assets/games/trivia/questions.json");
+const BUNDLED: &str = include_str!("../manifests/trivia/questions.json");
 
 impl Bank {
     /// Parses and checks a question file: each question has a non-empty

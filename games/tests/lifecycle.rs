@@ -1,5 +1,6 @@
 //! Stopping the server: the `parlor` binary under SIGTERM mid-match.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use common::{Client, Closed, PATIENCE};
