@@ -21,14 +21,17 @@
 //! }
 //! ```
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use crate::catalog::{Catalog, CatalogError, ManifestSource};
 use crate::config::{Config, EmbeddedPages, ServeArgs};
+use crate::ledger::{BoxFuture, Ledger};
 #[cfg(feature = "load")]
 use crate::load::{Grouping, LoadConfig};
 use crate::net::{Server, Stopped};
@@ -37,6 +40,12 @@ use crate::simulation::Game;
 /// Adds one game to a catalog, its manifest from a source.
 type Registration = Box<dyn Fn(&mut Catalog, &ManifestSource) -> Result<(), CatalogError>>;
 
+/// An error starting the server, for the operator to read.
+pub type AppError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Opens the ledger the server records into, from the resolved config.
+type LedgerOpener = Box<dyn Fn(Config) -> BoxFuture<'static, Result<Arc<dyn Ledger>, AppError>>>;
+
 /// A game server binary: the games it hosts, and the `parlor` command
 /// line to run them with.
 #[derive(Default)]
@@ -44,6 +53,7 @@ pub struct App {
     games: Vec<Registration>,
     pages: Option<PathBuf>,
     embedded: Option<EmbeddedPages>,
+    ledger: Option<LedgerOpener>,
 }
 
 impl App {
@@ -104,6 +114,37 @@ impl App {
         self
     }
 
+    /// Records results into the ledger `open` returns instead of the
+    /// SQLite file in `--data-dir`. `open` gets the resolved config (its
+    /// data directory, or settings of your own read from the environment)
+    /// and runs once, when `serve` starts; an error stops the start with
+    /// its message.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use parlor::ledger::{Ledger, SqliteLedger};
+    ///
+    /// # fn register(_: &mut parlor::catalog::Catalog, _: &parlor::catalog::ManifestSource)
+    /// #     -> Result<(), parlor::catalog::CatalogError> { Ok(()) }
+    /// fn main() -> std::process::ExitCode {
+    ///     parlor::App::new()
+    ///         .games(register)
+    ///         .ledger(|config| async move {
+    ///             let ledger = SqliteLedger::open(&config.data_dir.join("results")).await?;
+    ///             Ok(Arc::new(ledger) as Arc<dyn Ledger>)
+    ///         })
+    ///         .run()
+    /// }
+    /// ```
+    pub fn ledger<F, Fut>(mut self, open: F) -> App
+    where
+        F: Fn(Config) -> Fut + 'static,
+        Fut: Future<Output = Result<Arc<dyn Ledger>, AppError>> + Send + 'static,
+    {
+        self.ledger = Some(Box::new(move |config| Box::pin(open(config))));
+        self
+    }
+
     /// The catalog of this app's games, manifests from `source`.
     pub fn catalog(&self, source: &ManifestSource) -> Result<Catalog, CatalogError> {
         let mut catalog = Catalog::new();
@@ -159,8 +200,38 @@ impl App {
         }
     }
 
-    async fn serve(self, args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-        let mut config = Config::resolve(&args)?;
+    async fn serve(self, args: ServeArgs) -> Result<ExitCode, AppError> {
+        let config = Config::resolve(&args)?;
+        let data_dir = config.data_dir.clone();
+        let server = self.start(config).await?;
+        tracing::info!(data_dir = %data_dir.display(), "ledger ready");
+        tracing::info!("serving on http://{}/", server.addr());
+        let signal = crate::lifecycle::signal().await;
+        tracing::info!(
+            signal,
+            bound = ?server.stop_bound(),
+            "stopping: no new connections; running matches get the shutdown grace"
+        );
+        match server.shutdown().await {
+            Stopped::Clean => tracing::info!("stopped: every session, room and ledger write finished"),
+            Stopped::TimedOut => tracing::warn!("stopped at the bound with work still going"),
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// Starts serving as `serve` does, with `config` (its games, pages and
+    /// ledger as this app sets them), and returns the running server: for
+    /// a test of your binary on 127.0.0.1, or a `main` of your own.
+    ///
+    /// ```no_run
+    /// # async fn example(app: parlor::App) -> Result<(), parlor::app::AppError> {
+    /// let config = parlor::config::Config { bind: "127.0.0.1:0".parse()?, ..Default::default() };
+    /// let server = app.start(config).await?;
+    /// println!("ws://{}/ws", server.addr());
+    /// server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start(self, mut config: Config) -> Result<Server, AppError> {
         if config.web.pages.is_none() {
             config.web.pages = self.pages.clone();
         }
@@ -178,21 +249,14 @@ impl App {
         if catalog.iter().next().is_none() {
             return Err("this server hosts no game: add one with App::game".into());
         }
-        let data_dir = config.data_dir.clone();
-        let server = Server::start(config, catalog).await?;
-        tracing::info!(data_dir = %data_dir.display(), "ledger ready");
-        tracing::info!("serving on http://{}/", server.addr());
-        let signal = crate::lifecycle::signal().await;
-        tracing::info!(
-            signal,
-            bound = ?server.stop_bound(),
-            "stopping: no new connections; running matches get the shutdown grace"
-        );
-        match server.shutdown().await {
-            Stopped::Clean => tracing::info!("stopped: every session, room and ledger write finished"),
-            Stopped::TimedOut => tracing::warn!("stopped at the bound with work still going"),
-        }
-        Ok(ExitCode::SUCCESS)
+        let server = match &self.ledger {
+            Some(open) => {
+                let ledger = open(config.clone()).await?;
+                Server::start_with_ledger(config, catalog, ledger).await?
+            }
+            None => Server::start(config, catalog).await?,
+        };
+        Ok(server)
     }
 }
 
@@ -241,7 +305,7 @@ struct NewArgs {
 }
 
 /// `new NAME`: writes the crate and says what to run next.
-fn new_crate(args: NewArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+fn new_crate(args: NewArgs) -> Result<ExitCode, AppError> {
     let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
     let parlor = args
         .parlor_path
@@ -307,7 +371,7 @@ struct LoadArgs {
 }
 
 #[cfg(feature = "load")]
-async fn load(args: LoadArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+async fn load(args: LoadArgs) -> Result<ExitCode, AppError> {
     for (name, value) in [
         ("--ramp", args.ramp),
         ("--duration", args.duration),

@@ -77,5 +77,8 @@ fn the_check_refuses_a_changed_line_and_follows_elisions() {
     assert!(is_excerpt("fn a() {\n// ...\n}\nfn b() {}\n", source));
     assert!(is_excerpt("one();\ntwo();\n", source));
     assert!(!is_excerpt("one();\nthree();\n", source));
-    assert!(!is_excerpt("fn b() {}\n// ...\nfn a() {\n", source), "runs are in order");
+    assert!(
+        !is_excerpt("fn b() {}\n// ...\nfn a() {\n", source),
+        "runs are in order"
+    );
 }

@@ -203,6 +203,16 @@ impl Server {
     /// ```
     pub async fn start(config: Config, catalog: Catalog) -> Result<Server, StartError> {
         let ledger: Arc<dyn Ledger> = Arc::new(SqliteLedger::open(&config.data_dir).await?);
+        Server::start_with_ledger(config, catalog, ledger).await
+    }
+
+    /// As [`Server::start`], recording into `ledger` instead of the SQLite
+    /// file in the data directory (which still holds the session key).
+    pub async fn start_with_ledger(
+        config: Config,
+        catalog: Catalog,
+        ledger: Arc<dyn Ledger>,
+    ) -> Result<Server, StartError> {
         let sessions = SessionKey::load_or_create(&config.data_dir).map_err(|source| StartError::SessionKey {
             dir: config.data_dir.display().to_string(),
             source,
