@@ -203,8 +203,14 @@ impl App {
     async fn serve(self, args: ServeArgs) -> Result<ExitCode, AppError> {
         let config = Config::resolve(&args)?;
         let data_dir = config.data_dir.clone();
+        let backend = match &config.database {
+            _ if self.ledger.is_some() => "the app's own",
+            Some(url) if url.expose().starts_with("sqlite:") => "sqlite",
+            Some(_) => "postgres",
+            None => "sqlite in the data directory",
+        };
         let server = self.start(config).await?;
-        tracing::info!(data_dir = %data_dir.display(), "ledger ready");
+        tracing::info!(data_dir = %data_dir.display(), ledger = backend, "ledger ready");
         tracing::info!("serving on http://{}/", server.addr());
         let signal = crate::lifecycle::signal().await;
         tracing::info!(

@@ -21,9 +21,12 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "PARLOR_BIND")]
     pub bind: Option<SocketAddr>,
-    /// Directory for the ledger database [default: ./parlor-data]
+    /// Directory for the ledger database and the keys [default: ./parlor-data]
     #[arg(long, env = "PARLOR_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The ledger's database: postgres://USER@HOST/DB or sqlite://PATH [default: parlor.db in the data directory]
+    #[arg(long, env = "PARLOR_DATABASE", hide_env_values = true, value_name = "URL")]
+    pub database: Option<Secret>,
     /// A TOML file with any of these settings and a [limits] table
     #[arg(long, env = "PARLOR_CONFIG")]
     pub config: Option<PathBuf>,
@@ -429,6 +432,7 @@ pub fn parse_origin(entry: &str) -> Result<String, String> {
 struct FileConfig {
     bind: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
+    database: Option<Secret>,
     manifests: Option<PathBuf>,
     telegram: FileTelegram,
     limits: Limits,
@@ -489,6 +493,9 @@ pub const DEFAULT_AUTH_MAX_AGE_SECS: u64 = 24 * 60 * 60;
 pub struct Config {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
+    /// The ledger's database URL (`ledger::open`); `None`: SQLite in
+    /// `data_dir`. A secret: it may hold a password.
+    pub database: Option<Secret>,
     pub manifests: Option<PathBuf>,
     pub telegram: TelegramConfig,
     /// Whether `hello` with `guest` is accepted.
@@ -510,6 +517,7 @@ impl Default for Config {
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("parlor-data"),
+            database: None,
             manifests: None,
             telegram: TelegramConfig::default(),
             allow_guests: true,
@@ -563,6 +571,7 @@ impl Config {
         let config = Config {
             bind: args.bind.or(file.bind).unwrap_or(defaults.bind),
             data_dir: args.data_dir.clone().or(file.data_dir).unwrap_or(defaults.data_dir),
+            database: args.database.clone().or(file.database),
             manifests: args.manifests.clone().or(file.manifests),
             allow_guests: args.allow_guests.or(t.allow_guests).unwrap_or(!telegram_configured),
             telegram,

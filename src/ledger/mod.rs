@@ -1,15 +1,23 @@
 //! The ledger: where finished matches are recorded durably, and where
 //! leaderboards are read from. [`Ledger`] is the interface rooms use; the
-//! embedded default is [`SqliteLedger`], a SQLite file in the data directory.
+//! embedded default is [`SqliteLedger`], a SQLite file in the data
+//! directory, and [`PostgresLedger`] keeps the same tables on a PostgreSQL
+//! server (`--database postgres://...`). [`open`] picks one from the
+//! configuration.
 
+mod postgres;
+mod sql;
 mod sqlite;
 
 use std::future::Future;
+use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::protocol::RankLine;
+pub use postgres::PostgresLedger;
 pub use sqlite::SqliteLedger;
 
 /// A boxed future, so `Ledger` can be used as `dyn Ledger`.
@@ -49,6 +57,39 @@ pub enum LedgerError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
+    #[error("the database URL starts with {scheme:?}; Parlor reads postgres://, postgresql:// and sqlite:// (or none: parlor.db in the data directory)")]
+    UnknownDatabase { scheme: String },
+}
+
+/// The ledger `database` names (`--database`, `PARLOR_DATABASE`):
+/// `postgres://...` (or `postgresql://`) for PostgreSQL, `sqlite://PATH`
+/// for a SQLite file there; `None` for `parlor.db` in `data_dir`.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let dir = tempfile::tempdir().unwrap();
+/// let ledger = parlor::ledger::open(None, dir.path()).await.unwrap();
+/// assert!(ledger.leaderboard("tictactoe", 10).await.unwrap().is_empty());
+/// let error = parlor::ledger::open(Some("mysql://db/parlor"), dir.path()).await.err().unwrap();
+/// assert!(error.to_string().contains("\"mysql\""));
+/// # });
+/// ```
+pub async fn open(database: Option<&str>, data_dir: &Path) -> Result<Arc<dyn Ledger>, LedgerError> {
+    let Some(url) = database else {
+        return Ok(Arc::new(SqliteLedger::open(data_dir).await?));
+    };
+    let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
+    match scheme {
+        "postgres" | "postgresql" => Ok(Arc::new(PostgresLedger::connect(url).await?)),
+        "sqlite" => {
+            let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+            Ok(Arc::new(SqliteLedger::open_file(Path::new(path)).await?))
+        }
+        // Only the scheme: the rest may hold a password.
+        _ => Err(LedgerError::UnknownDatabase {
+            scheme: scheme.chars().take(32).collect(),
+        }),
+    }
 }
 
 /// Durable store of match results, and of which session token is current.

@@ -30,7 +30,7 @@ pub use listener::TcpSlot;
 use crate::auth::{SessionKey, TelegramAuth};
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::ledger::{Ledger, LedgerError, SqliteLedger};
+use crate::ledger::{Ledger, LedgerError};
 use crate::lifecycle::Lifecycle;
 use crate::matchmaking::LocalMatchmaker;
 use crate::metrics::{Limit, Metrics};
@@ -189,7 +189,8 @@ pub enum Stopped {
 }
 
 impl Server {
-    /// Opens the ledger in the data directory, binds, and starts serving.
+    /// Opens the ledger (`config.database`, else SQLite in the data
+    /// directory), binds, and starts serving.
     ///
     /// ```no_run
     /// # async fn example() -> Result<(), parlor::net::StartError> {
@@ -202,12 +203,13 @@ impl Server {
     /// # Ok(()) }
     /// ```
     pub async fn start(config: Config, catalog: Catalog) -> Result<Server, StartError> {
-        let ledger: Arc<dyn Ledger> = Arc::new(SqliteLedger::open(&config.data_dir).await?);
+        let database = config.database.as_ref().map(|url| url.expose());
+        let ledger = crate::ledger::open(database, &config.data_dir).await?;
         Server::start_with_ledger(config, catalog, ledger).await
     }
 
-    /// As [`Server::start`], recording into `ledger` instead of the SQLite
-    /// file in the data directory (which still holds the session key).
+    /// As [`Server::start`], recording into `ledger` instead of the one
+    /// the config names (the data directory still holds the session key).
     pub async fn start_with_ledger(
         config: Config,
         catalog: Catalog,

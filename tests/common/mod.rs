@@ -2,6 +2,7 @@
 //! that speaks protocol v1 with tokio-tungstenite.
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod prometheus;
 pub mod telegram;
 

@@ -1,0 +1,54 @@
+//! The ledger on a PostgreSQL server, written through sqlx: for several
+//! server processes sharing one ledger, or an operator who already runs
+//! PostgreSQL. The same tables as [`SqliteLedger`](super::SqliteLedger).
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use super::sql::{sql_ledger, Statements};
+use super::LedgerError;
+
+/// Connections each server keeps to PostgreSQL.
+const POOL_SIZE: u32 = 8;
+
+/// A ledger in a PostgreSQL database, from a `postgres://` URL.
+///
+/// A committed match is as durable as the server's own settings make it
+/// (`synchronous_commit` on, PostgreSQL's default: it survives a crash of
+/// either process).
+#[derive(Clone)]
+pub struct PostgresLedger {
+    pool: PgPool,
+}
+
+impl PostgresLedger {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`,
+    /// with sqlx's parameters, e.g. `?options[search_path]=parlor` for a
+    /// schema of its own) and migrates the database.
+    pub async fn connect(url: &str) -> Result<Self, LedgerError> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("src/ledger/migrations/postgres").run(&pool).await?;
+        Ok(PostgresLedger { pool })
+    }
+}
+
+/// The PostgreSQL dialect of the ledger's statements.
+const STATEMENTS: Statements = Statements {
+    insert_match: "INSERT INTO matches (id, game, room, started_at, ended_at, aborted) VALUES ($1, $2, $3, $4, $5, $6)",
+    insert_player: "INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES ($1, $2, $3, $4, $5)",
+    // The name shown is the one of the player's best match, as on SQLite.
+    leaderboard: "SELECT p.player_id, (ARRAY_AGG(p.name ORDER BY p.score DESC))[1], MAX(p.score) AS best, \
+                  COUNT(*) AS matches FROM match_players p JOIN matches m ON m.id = p.match_id \
+                  WHERE m.game = $1 AND NOT m.aborted GROUP BY p.player_id ORDER BY best DESC, p.player_id LIMIT $2",
+    delete_expired_sessions: "DELETE FROM sessions WHERE expires <= $1",
+    insert_session: "INSERT INTO sessions (id, generation, expires) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+    advance_session: "UPDATE sessions SET generation = $1, expires = $2 WHERE id = $3 AND generation = $4",
+};
+
+sql_ledger!(PostgresLedger, STATEMENTS);

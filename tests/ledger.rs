@@ -1,0 +1,209 @@
+//! The ledger's behaviour, the same tests on both backends: a SQLite file
+//! in a temporary directory, and PostgreSQL in a schema of the test's own
+//! (`PARLOR_TEST_DATABASE_URL`). Then a whole server on each, chosen by
+//! `--database` as an operator chooses it.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::postgres::Schema;
+use common::{get_json, Client, TestServer};
+use parlor::config::Secret;
+use parlor::ledger::{self, Ledger, MatchRecord};
+use parlor::protocol::RankLine;
+use serde_json::json;
+
+/// A ledger under test, and what to clean up after it.
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(Schema),
+}
+
+impl Backend {
+    async fn sqlite() -> (Arc<dyn Ledger>, Backend) {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger::open(None, dir.path()).await.unwrap();
+        (ledger, Backend::Sqlite(dir))
+    }
+
+    async fn postgres() -> (Arc<dyn Ledger>, Backend) {
+        let schema = Schema::new().await;
+        let ledger = ledger::open(Some(&schema.url), std::path::Path::new("unused"))
+            .await
+            .unwrap();
+        (ledger, Backend::Postgres(schema))
+    }
+
+    async fn clean_up(self) {
+        match self {
+            Backend::Sqlite(_dir) => {}
+            Backend::Postgres(schema) => schema.drop().await,
+        }
+    }
+}
+
+/// Each test as a function of the ledger, run once per backend.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let (ledger, backend) = super::Backend::sqlite().await;
+                    super::$test(ledger).await;
+                    backend.clean_up().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let (ledger, backend) = super::Backend::postgres().await;
+                    super::$test(ledger).await;
+                    backend.clean_up().await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    the_leaderboard_ranks_each_players_best_and_skips_aborted_matches,
+    a_match_that_cannot_be_written_whole_writes_nothing,
+    a_session_token_moves_on_once_and_expired_sessions_are_cleared,
+);
+
+fn line(player: &str, rank: u32, score: i64) -> RankLine {
+    RankLine {
+        player: format!("guest:{player}"),
+        name: player.into(),
+        rank,
+        score,
+    }
+}
+
+fn record(id: &str, ranking: Vec<RankLine>) -> MatchRecord {
+    MatchRecord {
+        id: id.into(),
+        game: "arena".into(),
+        room: "ROOM22".into(),
+        started_at: 1_000,
+        ended_at: 61_000,
+        ranking,
+        aborted: false,
+    }
+}
+
+async fn the_leaderboard_ranks_each_players_best_and_skips_aborted_matches(ledger: Arc<dyn Ledger>) {
+    ledger
+        .record(&record("m1", vec![line("ann", 1, 30), line("ben", 2, 10)]))
+        .await
+        .unwrap();
+    ledger
+        .record(&record("m2", vec![line("ben", 1, 50), line("cy", 2, 30)]))
+        .await
+        .unwrap();
+    let mut aborted = record("m3", vec![line("cy", 1, 900)]);
+    aborted.aborted = true;
+    ledger.record(&aborted).await.unwrap();
+    let mut other_game = record("m4", vec![line("dee", 1, 700)]);
+    other_game.game = "trivia".into();
+    ledger.record(&other_game).await.unwrap();
+
+    let board = ledger.leaderboard("arena", 10).await.unwrap();
+    let rows: Vec<(&str, i64, i64)> = board.iter().map(|e| (e.name.as_str(), e.best, e.matches)).collect();
+    // Ties on the best score are ordered by player id; the aborted match
+    // counts for nothing.
+    assert_eq!(rows, [("ben", 50, 2), ("ann", 30, 1), ("cy", 30, 1)]);
+    assert_eq!(ledger.leaderboard("arena", 1).await.unwrap().len(), 1);
+    assert!(ledger.leaderboard("tictactoe", 10).await.unwrap().is_empty());
+}
+
+async fn a_match_that_cannot_be_written_whole_writes_nothing(ledger: Arc<dyn Ledger>) {
+    ledger.record(&record("m1", vec![line("ann", 1, 30)])).await.unwrap();
+    // The same match id again, with a player the first did not have.
+    let again = ledger.record(&record("m1", vec![line("ben", 1, 99)])).await;
+    assert!(again.is_err(), "a match id is recorded once");
+    // A player twice in one ranking: the match row goes with the failure.
+    let twice = ledger
+        .record(&record("m2", vec![line("cy", 1, 80), line("cy", 2, 10)]))
+        .await;
+    assert!(twice.is_err());
+    let board = ledger.leaderboard("arena", 10).await.unwrap();
+    let rows: Vec<(&str, i64)> = board.iter().map(|e| (e.name.as_str(), e.best)).collect();
+    assert_eq!(rows, [("ann", 30)], "nothing of either failed write is there");
+    // The id of the failed match is still free.
+    ledger.record(&record("m2", vec![line("cy", 1, 80)])).await.unwrap();
+}
+
+async fn a_session_token_moves_on_once_and_expired_sessions_are_cleared(ledger: Arc<dyn Ledger>) {
+    // Generation 0 (never resumed) moves to 1, once.
+    assert!(ledger.advance_session("s1", 0, 100, 10).await.unwrap());
+    assert!(
+        !ledger.advance_session("s1", 0, 100, 10).await.unwrap(),
+        "a token works once"
+    );
+    assert!(ledger.advance_session("s1", 1, 200, 20).await.unwrap());
+    assert!(!ledger.advance_session("s1", 1, 200, 20).await.unwrap());
+    assert!(
+        !ledger.advance_session("s1", 5, 200, 20).await.unwrap(),
+        "a generation never issued"
+    );
+    // Once s1 has expired (at 200), another session's first resume clears
+    // its row: s1 is back at generation 0.
+    assert!(ledger.advance_session("s2", 0, 500, 300).await.unwrap());
+    assert!(!ledger.advance_session("s1", 2, 600, 300).await.unwrap());
+    assert!(ledger.advance_session("s1", 0, 600, 300).await.unwrap());
+}
+
+/// A tic-tac-toe match on a server whose ledger is `database`: Bob leaves
+/// a started game, Ada wins it, and the leaderboard shows it.
+async fn a_forfeit_reaches_the_leaderboard(database: Option<String>) {
+    let server = TestServer::start_with(|config| config.database = database.as_deref().map(Secret::from), None).await;
+    let (mut ada, _) = Client::guest(&server.ws_url(), "Ada").await;
+    ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
+        .await;
+    let invite = ada.expect("joined").await["invite"].as_str().unwrap().to_owned();
+    let (mut bob, _) = Client::guest(&server.ws_url(), "Bob").await;
+    bob.send(json!({"t": "join", "room": invite})).await;
+    bob.expect("joined").await;
+    bob.send(json!({"t": "leave"})).await;
+    assert_eq!(ada.expect("result").await["ranking"][0]["name"], "Ada");
+    let (status, board) = get_json(&server.http("/api/leaderboard/tictactoe")).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = board["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Ada", "Bob"]);
+    // With --database, nothing is written to a SQLite file in the data dir.
+    assert_eq!(server.data_dir().join("data/parlor.db").exists(), database.is_none());
+}
+
+#[tokio::test]
+async fn a_server_records_into_sqlite_by_default() {
+    a_forfeit_reaches_the_leaderboard(None).await;
+}
+
+#[tokio::test]
+async fn a_server_records_into_postgres_with_database() {
+    let schema = Schema::new().await;
+    a_forfeit_reaches_the_leaderboard(Some(schema.url.clone())).await;
+    schema.drop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_database_scheme_is_refused_without_echoing_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = ledger::open(Some("mysql://root:hunter2@db/parlor"), dir.path())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("\"mysql\"") && error.contains("postgres://"), "{error}");
+    assert!(!error.contains("hunter2"), "{error}");
+}
