@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// The ledger's database: postgres://USER@HOST/DB or sqlite://PATH [default: parlor.db in the data directory]
     #[arg(long, env = "PARLOR_DATABASE", hide_env_values = true, value_name = "URL")]
     pub database: Option<Secret>,
+    /// A file holding the 32-byte seed of the Ed25519 key results are signed with [default: results.key in the data directory, made if missing]
+    #[arg(long, env = "PARLOR_SIGNING_KEY", value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
     /// A TOML file with any of these settings and a [limits] table
     #[arg(long, env = "PARLOR_CONFIG")]
     pub config: Option<PathBuf>,
@@ -433,6 +436,7 @@ struct FileConfig {
     bind: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     database: Option<Secret>,
+    signing_key: Option<PathBuf>,
     manifests: Option<PathBuf>,
     telegram: FileTelegram,
     limits: Limits,
@@ -496,6 +500,9 @@ pub struct Config {
     /// The ledger's database URL (`ledger::open`); `None`: SQLite in
     /// `data_dir`. A secret: it may hold a password.
     pub database: Option<Secret>,
+    /// The seed file of the key results are signed with; `None`:
+    /// `results.key` in `data_dir`, made if missing.
+    pub signing_key: Option<PathBuf>,
     pub manifests: Option<PathBuf>,
     pub telegram: TelegramConfig,
     /// Whether `hello` with `guest` is accepted.
@@ -518,6 +525,7 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("parlor-data"),
             database: None,
+            signing_key: None,
             manifests: None,
             telegram: TelegramConfig::default(),
             allow_guests: true,
@@ -572,6 +580,7 @@ impl Config {
             bind: args.bind.or(file.bind).unwrap_or(defaults.bind),
             data_dir: args.data_dir.clone().or(file.data_dir).unwrap_or(defaults.data_dir),
             database: args.database.clone().or(file.database),
+            signing_key: args.signing_key.clone().or(file.signing_key),
             manifests: args.manifests.clone().or(file.manifests),
             allow_guests: args.allow_guests.or(t.allow_guests).unwrap_or(!telegram_configured),
             telegram,

@@ -26,6 +26,7 @@ pub mod catalog;
 pub mod client;
 pub mod config;
 pub mod game;
+pub mod keyfile;
 pub mod ledger;
 pub mod lifecycle;
 #[cfg(feature = "load")]

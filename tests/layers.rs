@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("manifest", 0),
     ("lifecycle", 0),
     ("memory", 0),
+    ("keyfile", 0),
     ("scaffold", 0),
     ("auth", 1),
     ("config", 1),

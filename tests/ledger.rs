@@ -10,9 +10,14 @@ use std::sync::Arc;
 use common::postgres::Schema;
 use common::{get_json, Client, TestServer};
 use parlor::config::Secret;
-use parlor::ledger::{self, Ledger, MatchRecord};
+use parlor::ledger::{self, Ledger, MatchRecord, ResultKey};
 use parlor::protocol::RankLine;
 use serde_json::json;
+
+/// The key the ledgers under test sign with.
+fn key() -> ResultKey {
+    ResultKey::from_seed([9; 32])
+}
 
 /// A ledger under test, and what to clean up after it.
 enum Backend {
@@ -23,13 +28,13 @@ enum Backend {
 impl Backend {
     async fn sqlite() -> (Arc<dyn Ledger>, Backend) {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = ledger::open(None, dir.path()).await.unwrap();
+        let ledger = ledger::open(None, dir.path(), key()).await.unwrap();
         (ledger, Backend::Sqlite(dir))
     }
 
     async fn postgres() -> (Arc<dyn Ledger>, Backend) {
         let schema = Schema::new().await;
-        let ledger = ledger::open(Some(&schema.url), std::path::Path::new("unused"))
+        let ledger = ledger::open(Some(&schema.url), std::path::Path::new("unused"), key())
             .await
             .unwrap();
         (ledger, Backend::Postgres(schema))
@@ -199,7 +204,7 @@ async fn a_server_records_into_postgres_with_database() {
 #[tokio::test]
 async fn an_unknown_database_scheme_is_refused_without_echoing_the_url() {
     let dir = tempfile::tempdir().unwrap();
-    let error = ledger::open(Some("mysql://root:hunter2@db/parlor"), dir.path())
+    let error = ledger::open(Some("mysql://root:hunter2@db/parlor"), dir.path(), key())
         .await
         .err()
         .unwrap()

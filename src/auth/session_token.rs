@@ -5,8 +5,7 @@
 //! part))`, both without padding. The MAC is checked, in constant time,
 //! before the claims are decoded.
 
-use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -106,30 +105,7 @@ impl SessionKey {
     /// and a key another process created meanwhile is never replaced. A
     /// file of the wrong size is an error, never silently replaced.
     pub fn load_or_create(data_dir: &Path) -> io::Result<SessionKey> {
-        fs::create_dir_all(data_dir)?;
-        let path = data_dir.join(SESSION_KEY_FILE);
-        match read_key(&path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            found => return found,
-        }
-        let key = SessionKey::generate();
-        let temp = data_dir.join(format!("{SESSION_KEY_FILE}.{:016x}.tmp", rand::random::<u64>()));
-        if let Err(e) = write_private(&temp, &key.0) {
-            let _ = fs::remove_file(&temp);
-            return Err(e);
-        }
-        // A hard link is a rename that refuses to replace an existing file.
-        let published = match fs::hard_link(&temp, &path) {
-            Ok(()) => fs::remove_file(&temp).map(|()| true),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => fs::remove_file(&temp).map(|()| false),
-            // A file system without hard links.
-            Err(_) => fs::rename(&temp, &path).map(|()| true),
-        };
-        if !published? {
-            return read_key(&path);
-        }
-        sync_dir(data_dir);
-        Ok(key)
+        crate::keyfile::load_or_create(data_dir, SESSION_KEY_FILE, "session key").map(SessionKey)
     }
 
     /// A token for `claims`.
@@ -164,46 +140,10 @@ impl SessionKey {
     }
 }
 
-fn read_key(path: &Path) -> io::Result<SessionKey> {
-    let bytes = fs::read(path)?;
-    let bytes: [u8; 32] = bytes.try_into().map_err(|bytes: Vec<u8>| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "{} holds {} bytes, not a 32-byte session key; move it away to make a new key",
-                path.display(),
-                bytes.len()
-            ),
-        )
-    })?;
-    Ok(SessionKey(bytes))
-}
-
-/// Creates `path` (it must not exist) readable by the owner only, writes
-/// `bytes` and syncs them to disk.
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-/// Makes a new directory entry durable (best effort; unix only).
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(dir) = fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn claims() -> SessionClaims {
         SessionClaims {

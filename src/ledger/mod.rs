@@ -6,6 +6,7 @@
 //! configuration.
 
 mod postgres;
+mod signing;
 mod sql;
 mod sqlite;
 
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use crate::protocol::RankLine;
 pub use postgres::PostgresLedger;
+pub use signing::{PublicKey, ResultKey, SignedRecord, RECORD_VERSION, RESULTS_KEY_FILE};
 pub use sqlite::SqliteLedger;
 
 /// A boxed future, so `Ledger` can be used as `dyn Ledger`.
@@ -57,33 +59,46 @@ pub enum LedgerError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
+    #[error("cannot read or create the results signing key: {0}")]
+    SigningKey(std::io::Error),
     #[error("the database URL starts with {scheme:?}; Parlor reads postgres://, postgresql:// and sqlite:// (or none: parlor.db in the data directory)")]
     UnknownDatabase { scheme: String },
 }
 
 /// The ledger `database` names (`--database`, `PARLOR_DATABASE`):
 /// `postgres://...` (or `postgresql://`) for PostgreSQL, `sqlite://PATH`
-/// for a SQLite file there; `None` for `parlor.db` in `data_dir`.
+/// for a SQLite file there; `None` for `parlor.db` in `data_dir`. It signs
+/// what it records with `key`.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use parlor::ledger::{self, ResultKey};
 /// let dir = tempfile::tempdir().unwrap();
-/// let ledger = parlor::ledger::open(None, dir.path()).await.unwrap();
+/// let ledger = ledger::open(None, dir.path(), ResultKey::from_seed([1; 32])).await.unwrap();
 /// assert!(ledger.leaderboard("tictactoe", 10).await.unwrap().is_empty());
-/// let error = parlor::ledger::open(Some("mysql://db/parlor"), dir.path()).await.err().unwrap();
+/// let error = ledger::open(Some("mysql://db/parlor"), dir.path(), ResultKey::from_seed([1; 32]))
+///     .await
+///     .err()
+///     .unwrap();
 /// assert!(error.to_string().contains("\"mysql\""));
 /// # });
 /// ```
-pub async fn open(database: Option<&str>, data_dir: &Path) -> Result<Arc<dyn Ledger>, LedgerError> {
+pub async fn open(database: Option<&str>, data_dir: &Path, key: ResultKey) -> Result<Arc<dyn Ledger>, LedgerError> {
     let Some(url) = database else {
-        return Ok(Arc::new(SqliteLedger::open(data_dir).await?));
+        std::fs::create_dir_all(data_dir).map_err(|source| LedgerError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        return Ok(Arc::new(
+            SqliteLedger::open_file(&data_dir.join("parlor.db"), key).await?,
+        ));
     };
     let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
     match scheme {
-        "postgres" | "postgresql" => Ok(Arc::new(PostgresLedger::connect(url).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(PostgresLedger::connect(url, key).await?)),
         "sqlite" => {
             let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
-            Ok(Arc::new(SqliteLedger::open_file(Path::new(path)).await?))
+            Ok(Arc::new(SqliteLedger::open_file(Path::new(path), key).await?))
         }
         // Only the scheme: the rest may hold a password.
         _ => Err(LedgerError::UnknownDatabase {
@@ -117,4 +132,17 @@ pub trait Ledger: Send + Sync + 'static {
         expires: u64,
         now: u64,
     ) -> BoxFuture<'a, Result<bool, LedgerError>>;
+
+    /// Match `id` as signed when it was recorded; `None` for a match this
+    /// ledger does not have, or recorded before results were signed. A
+    /// ledger that does not sign has none.
+    fn signed_match<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<SignedRecord>, LedgerError>> {
+        let _ = id;
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Every key this ledger's matches were signed with.
+    fn result_keys(&self) -> BoxFuture<'_, Result<Vec<PublicKey>, LedgerError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }

@@ -3,12 +3,13 @@
 //! PostgreSQL. The same tables as [`SqliteLedger`](super::SqliteLedger).
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
-use super::sql::{sql_ledger, Statements};
-use super::LedgerError;
+use super::sql::{register_key, sql_ledger, Statements};
+use super::{LedgerError, ResultKey};
 
 /// Connections each server keeps to PostgreSQL.
 const POOL_SIZE: u32 = 8;
@@ -21,26 +22,33 @@ const POOL_SIZE: u32 = 8;
 #[derive(Clone)]
 pub struct PostgresLedger {
     pool: PgPool,
+    key: Arc<ResultKey>,
 }
 
 impl PostgresLedger {
     /// Connects to `url` (`postgres://user[:password]@host[:port]/database`,
     /// with sqlx's parameters, e.g. `?options[search_path]=parlor` for a
     /// schema of its own) and migrates the database.
-    pub async fn connect(url: &str) -> Result<Self, LedgerError> {
+    /// It signs what it records with `key`.
+    pub async fn connect(url: &str, key: ResultKey) -> Result<Self, LedgerError> {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .connect_with(options)
             .await?;
         sqlx::migrate!("src/ledger/migrations/postgres").run(&pool).await?;
-        Ok(PostgresLedger { pool })
+        register_key(&pool, &STATEMENTS, &key).await?;
+        Ok(PostgresLedger {
+            pool,
+            key: Arc::new(key),
+        })
     }
 }
 
 /// The PostgreSQL dialect of the ledger's statements.
 const STATEMENTS: Statements = Statements {
-    insert_match: "INSERT INTO matches (id, game, room, started_at, ended_at, aborted) VALUES ($1, $2, $3, $4, $5, $6)",
+    insert_match: "INSERT INTO matches (id, game, room, started_at, ended_at, aborted, record, signature, key_id) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     insert_player: "INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES ($1, $2, $3, $4, $5)",
     // The name shown is the one of the player's best match, as on SQLite.
     leaderboard: "SELECT p.player_id, (ARRAY_AGG(p.name ORDER BY p.score DESC))[1], MAX(p.score) AS best, \
@@ -49,6 +57,9 @@ const STATEMENTS: Statements = Statements {
     delete_expired_sessions: "DELETE FROM sessions WHERE expires <= $1",
     insert_session: "INSERT INTO sessions (id, generation, expires) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
     advance_session: "UPDATE sessions SET generation = $1, expires = $2 WHERE id = $3 AND generation = $4",
+    signed_match: "SELECT record, signature, key_id FROM matches WHERE id = $1 AND record IS NOT NULL",
+    insert_key: "INSERT INTO result_keys (id, public_key) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+    result_keys: "SELECT id, public_key FROM result_keys ORDER BY id",
 };
 
 sql_ledger!(PostgresLedger, STATEMENTS);

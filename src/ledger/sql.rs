@@ -22,6 +22,33 @@ pub(super) struct Statements {
     /// A later resume: the new generation and expiry, where id and the
     /// presented generation match.
     pub advance_session: &'static str,
+    /// A match's record, signature and key id, if it was signed.
+    pub signed_match: &'static str,
+    /// A signing key's id and public key (hex); nothing if it is there.
+    pub insert_key: &'static str,
+    /// Every signing key: id, public key.
+    pub result_keys: &'static str,
+}
+
+/// Records `key`'s public half, so results it signs can be checked after
+/// the server has moved to another key.
+pub(super) async fn register_key<'c, DB, E>(
+    executor: E,
+    statements: &Statements,
+    key: &super::ResultKey,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'c, Database = DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    sqlx::query(statements.insert_key)
+        .bind(key.id().to_owned())
+        .bind(key.public_hex())
+        .execute(executor)
+        .await?;
+    Ok(())
 }
 
 /// Implements `Ledger` for `$ledger` (with a `pool` field) with the
@@ -34,6 +61,7 @@ macro_rules! sql_ledger {
                 record: &'a $crate::ledger::MatchRecord,
             ) -> $crate::ledger::BoxFuture<'a, Result<(), $crate::ledger::LedgerError>> {
                 Box::pin(async move {
+                    let signed = self.key.sign(record);
                     let mut tx = self.pool.begin().await?;
                     sqlx::query($sql.insert_match)
                         .bind(&record.id)
@@ -42,6 +70,9 @@ macro_rules! sql_ledger {
                         .bind(record.started_at)
                         .bind(record.ended_at)
                         .bind(record.aborted)
+                        .bind(&signed.record)
+                        .bind(&signed.signature)
+                        .bind(&signed.key)
                         .execute(&mut *tx)
                         .await?;
                     for line in &record.ranking {
@@ -115,6 +146,42 @@ macro_rules! sql_ledger {
                             .await?
                     };
                     Ok(moved.rows_affected() == 1)
+                })
+            }
+
+            fn signed_match<'a>(
+                &'a self,
+                id: &'a str,
+            ) -> $crate::ledger::BoxFuture<'a, Result<Option<$crate::ledger::SignedRecord>, $crate::ledger::LedgerError>>
+            {
+                Box::pin(async move {
+                    use sqlx::Row;
+                    let row = sqlx::query($sql.signed_match)
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    Ok(row.map(|row| $crate::ledger::SignedRecord {
+                        record: row.get(0),
+                        signature: row.get(1),
+                        key: row.get(2),
+                    }))
+                })
+            }
+
+            fn result_keys(
+                &self,
+            ) -> $crate::ledger::BoxFuture<'_, Result<Vec<$crate::ledger::PublicKey>, $crate::ledger::LedgerError>> {
+                Box::pin(async move {
+                    use sqlx::Row;
+                    let rows = sqlx::query($sql.result_keys).fetch_all(&self.pool).await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|row| $crate::ledger::PublicKey {
+                            id: row.get(0),
+                            algorithm: "ed25519".into(),
+                            public_key: row.get(1),
+                        })
+                        .collect())
                 })
             }
         }

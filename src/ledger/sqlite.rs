@@ -2,12 +2,13 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use super::sql::{sql_ledger, Statements};
-use super::LedgerError;
+use super::sql::{register_key, sql_ledger, Statements};
+use super::{LedgerError, ResultKey};
 
 /// A ledger in a SQLite file (`parlor.db` in the data directory).
 ///
@@ -17,20 +18,23 @@ use super::LedgerError;
 #[derive(Clone)]
 pub struct SqliteLedger {
     pool: SqlitePool,
+    key: Arc<ResultKey>,
 }
 
 impl SqliteLedger {
-    /// Opens (creating if needed) `parlor.db` in `data_dir` and migrates it.
+    /// Opens (creating if needed) `parlor.db` in `data_dir` and migrates
+    /// it; it signs with `results.key` there (made if missing).
     pub async fn open(data_dir: &Path) -> Result<Self, LedgerError> {
         std::fs::create_dir_all(data_dir).map_err(|source| LedgerError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
-        Self::open_file(&data_dir.join("parlor.db")).await
+        let key = ResultKey::load_or_create(data_dir).map_err(LedgerError::SigningKey)?;
+        Self::open_file(&data_dir.join("parlor.db"), key).await
     }
 
-    /// Opens a ledger at an explicit database path.
-    pub async fn open_file(path: &Path) -> Result<Self, LedgerError> {
+    /// Opens a ledger at an explicit database path, signing with `key`.
+    pub async fn open_file(path: &Path, key: ResultKey) -> Result<Self, LedgerError> {
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
@@ -42,13 +46,18 @@ impl SqliteLedger {
             .connect_with(options)
             .await?;
         sqlx::migrate!("src/ledger/migrations/sqlite").run(&pool).await?;
-        Ok(SqliteLedger { pool })
+        register_key(&pool, &STATEMENTS, &key).await?;
+        Ok(SqliteLedger {
+            pool,
+            key: Arc::new(key),
+        })
     }
 }
 
 /// The SQLite dialect of the ledger's statements.
 const STATEMENTS: Statements = Statements {
-    insert_match: "INSERT INTO matches (id, game, room, started_at, ended_at, aborted) VALUES (?, ?, ?, ?, ?, ?)",
+    insert_match: "INSERT INTO matches (id, game, room, started_at, ended_at, aborted, record, signature, key_id) \
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     insert_player: "INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES (?, ?, ?, ?, ?)",
     // SQLite returns the other columns of the row that holds MAX().
     leaderboard: "SELECT p.player_id, p.name, MAX(p.score) AS best, COUNT(*) AS matches \
@@ -57,6 +66,9 @@ const STATEMENTS: Statements = Statements {
     delete_expired_sessions: "DELETE FROM sessions WHERE expires <= ?",
     insert_session: "INSERT INTO sessions (id, generation, expires) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING",
     advance_session: "UPDATE sessions SET generation = ?, expires = ? WHERE id = ? AND generation = ?",
+    signed_match: "SELECT record, signature, key_id FROM matches WHERE id = ? AND record IS NOT NULL",
+    insert_key: "INSERT INTO result_keys (id, public_key) VALUES (?, ?) ON CONFLICT(id) DO NOTHING",
+    result_keys: "SELECT id, public_key FROM result_keys ORDER BY id",
 };
 
 sql_ledger!(SqliteLedger, STATEMENTS);

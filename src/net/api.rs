@@ -161,3 +161,50 @@ pub async fn leaderboard(
         }
     }
 }
+
+/// The longest match id looked up; longer ones are no id this server made.
+const MAX_MATCH_ID: usize = 128;
+
+/// `GET /api/matches/{id}`: the match as signed when it was recorded:
+/// `{record, signature, key}`, `record` the exact text the Ed25519
+/// signature (hex) covers, `key` the id of a key in `GET /api/keys`.
+pub async fn signed_match(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let no_such_match = || {
+        error(
+            StatusCode::NOT_FOUND,
+            "no_such_match",
+            format!("no signed match {id:?}"),
+        )
+    };
+    if id.len() > MAX_MATCH_ID {
+        return no_such_match();
+    }
+    match state.ledger.signed_match(&id).await {
+        Ok(Some(signed)) => Json(signed).into_response(),
+        Ok(None) => no_such_match(),
+        Err(e) => {
+            tracing::error!(error = %e, "match lookup failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the match could not be read".into(),
+            )
+        }
+    }
+}
+
+/// `GET /api/keys`: every public key this server's results were signed
+/// with: `{"keys": [{id, algorithm, public_key}]}`.
+pub async fn result_keys(State(state): State<AppState>) -> Response {
+    match state.ledger.result_keys().await {
+        Ok(keys) => Json(json!({ "keys": keys })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "key listing failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the keys could not be read".into(),
+            )
+        }
+    }
+}

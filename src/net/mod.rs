@@ -30,7 +30,7 @@ pub use listener::TcpSlot;
 use crate::auth::{SessionKey, TelegramAuth};
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError, ResultKey};
 use crate::lifecycle::Lifecycle;
 use crate::matchmaking::LocalMatchmaker;
 use crate::metrics::{Limit, Metrics};
@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/rooms", get(api::rooms))
         .route("/api/rooms/{code}", get(api::room))
         .route("/api/leaderboard/{game}", get(api::leaderboard))
+        .route("/api/matches/{id}", get(api::signed_match))
+        .route("/api/keys", get(api::result_keys))
         .route("/ws", get(websocket))
         .fallback(assets::fallback)
         .with_state(state)
@@ -204,7 +206,12 @@ impl Server {
     /// ```
     pub async fn start(config: Config, catalog: Catalog) -> Result<Server, StartError> {
         let database = config.database.as_ref().map(|url| url.expose());
-        let ledger = crate::ledger::open(database, &config.data_dir).await?;
+        let key = match &config.signing_key {
+            Some(file) => ResultKey::read(file),
+            None => ResultKey::load_or_create(&config.data_dir),
+        }
+        .map_err(LedgerError::SigningKey)?;
+        let ledger = crate::ledger::open(database, &config.data_dir, key).await?;
         Server::start_with_ledger(config, catalog, ledger).await
     }
 
