@@ -190,6 +190,7 @@ impl App {
             #[cfg(feature = "load")]
             Command::Load(args) => load(args).await,
             Command::New(args) => new_crate(args),
+            Command::Ledger(LedgerCommand::Check(args)) => self.check_ledger(args).await,
         };
         match outcome {
             Ok(code) => code,
@@ -223,6 +224,34 @@ impl App {
             Stopped::TimedOut => tracing::warn!("stopped at the bound with work still going"),
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// `ledger check`: the ledger `serve` would open, audited.
+    async fn check_ledger(&self, args: ServeArgs) -> Result<ExitCode, AppError> {
+        let config = Config::resolve(&args)?;
+        let ledger = match &self.ledger {
+            Some(open) => open(config).await?,
+            None => Server::open_ledger(&config).await?,
+        };
+        let report = ledger.audit().await?;
+        for problem in &report.problems {
+            println!("PROBLEM {problem}");
+        }
+        println!(
+            "{} matches checked ({} recorded before signing, not checkable): {}",
+            report.matches,
+            report.unsigned,
+            if report.is_clean() {
+                "all agree with their signed records".to_owned()
+            } else {
+                format!("{} problems", report.problems.len())
+            }
+        );
+        Ok(if report.is_clean() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
     }
 
     /// Starts serving as `serve` does, with `config` (its games, pages and
@@ -296,6 +325,17 @@ enum Command {
     Load(LoadArgs),
     /// Write a new game crate to start from (docs/publishing.md).
     New(NewArgs),
+    /// Work on the ledger the server records into.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check every recorded match against its signed record and the record
+    /// against its signature; exits 1 with a report when anything is off.
+    /// Takes serve's flags, to find the same ledger.
+    Check(ServeArgs),
 }
 
 #[derive(clap::Args)]

@@ -5,12 +5,11 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{get_json, Client};
+use common::get_json;
 use parlor::config::Config;
 use parlor::ledger::{Ledger, SqliteLedger};
 use parlor::App;
 use parlor_games::tictactoe::TicTacToe;
-use serde_json::json;
 
 fn tictactoe_manifest() -> &'static str {
     parlor_games::MANIFESTS
@@ -50,15 +49,7 @@ async fn a_match_is_recorded_in_the_ledger_the_app_injects() {
     let url = format!("ws://{}/ws", server.addr());
 
     // A match: Bob leaves a started game and forfeits it to Ada.
-    let (mut ada, _) = Client::guest(&url, "Ada").await;
-    ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
-        .await;
-    let invite = ada.expect("joined").await["invite"].as_str().unwrap().to_owned();
-    let (mut bob, _) = Client::guest(&url, "Bob").await;
-    bob.send(json!({"t": "join", "room": invite})).await;
-    bob.expect("joined").await;
-    bob.send(json!({"t": "leave"})).await;
-    let result = ada.expect("result").await;
+    let result = common::forfeited_match(&url, "Bob").await;
     assert_eq!(result["ranking"][0]["name"], "Ada");
 
     // The leaderboard reads the injected ledger...

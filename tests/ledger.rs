@@ -8,11 +8,10 @@ mod common;
 use std::sync::Arc;
 
 use common::postgres::Schema;
-use common::{get_json, Client, TestServer};
+use common::{get_json, TestServer};
 use parlor::config::Secret;
 use parlor::ledger::{self, Ledger, MatchRecord, ResultKey};
 use parlor::protocol::RankLine;
-use serde_json::json;
 
 /// The key the ledgers under test sign with.
 fn key() -> ResultKey {
@@ -40,6 +39,23 @@ impl Backend {
         (ledger, Backend::Postgres(schema))
     }
 
+    /// Runs `sql` on the ledger's database from a connection of its own,
+    /// as someone editing it behind the server's back would.
+    async fn execute(&self, sql: &str) {
+        use sqlx::Connection;
+        match self {
+            Backend::Sqlite(dir) => {
+                let url = format!("sqlite://{}", dir.path().join("parlor.db").display());
+                let mut connection = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query(sql).execute(&mut connection).await.unwrap();
+            }
+            Backend::Postgres(schema) => {
+                let mut connection = sqlx::PgConnection::connect(&schema.url).await.unwrap();
+                sqlx::query(sql).execute(&mut connection).await.unwrap();
+            }
+        }
+    }
+
     async fn clean_up(self) {
         match self {
             Backend::Sqlite(_dir) => {}
@@ -56,7 +72,7 @@ macro_rules! on_both_backends {
                 #[tokio::test]
                 async fn $test() {
                     let (ledger, backend) = super::Backend::sqlite().await;
-                    super::$test(ledger).await;
+                    super::$test(ledger, &backend).await;
                     backend.clean_up().await;
                 }
             )*
@@ -66,7 +82,7 @@ macro_rules! on_both_backends {
                 #[tokio::test]
                 async fn $test() {
                     let (ledger, backend) = super::Backend::postgres().await;
-                    super::$test(ledger).await;
+                    super::$test(ledger, &backend).await;
                     backend.clean_up().await;
                 }
             )*
@@ -78,6 +94,7 @@ on_both_backends!(
     the_leaderboard_ranks_each_players_best_and_skips_aborted_matches,
     a_match_that_cannot_be_written_whole_writes_nothing,
     a_session_token_moves_on_once_and_expired_sessions_are_cleared,
+    the_check_finds_rows_changed_after_signing,
 );
 
 fn line(player: &str, rank: u32, score: i64) -> RankLine {
@@ -101,7 +118,7 @@ fn record(id: &str, ranking: Vec<RankLine>) -> MatchRecord {
     }
 }
 
-async fn the_leaderboard_ranks_each_players_best_and_skips_aborted_matches(ledger: Arc<dyn Ledger>) {
+async fn the_leaderboard_ranks_each_players_best_and_skips_aborted_matches(ledger: Arc<dyn Ledger>, _: &Backend) {
     ledger
         .record(&record("m1", vec![line("ann", 1, 30), line("ben", 2, 10)]))
         .await
@@ -126,7 +143,7 @@ async fn the_leaderboard_ranks_each_players_best_and_skips_aborted_matches(ledge
     assert!(ledger.leaderboard("tictactoe", 10).await.unwrap().is_empty());
 }
 
-async fn a_match_that_cannot_be_written_whole_writes_nothing(ledger: Arc<dyn Ledger>) {
+async fn a_match_that_cannot_be_written_whole_writes_nothing(ledger: Arc<dyn Ledger>, _: &Backend) {
     ledger.record(&record("m1", vec![line("ann", 1, 30)])).await.unwrap();
     // The same match id again, with a player the first did not have.
     let again = ledger.record(&record("m1", vec![line("ben", 1, 99)])).await;
@@ -143,7 +160,7 @@ async fn a_match_that_cannot_be_written_whole_writes_nothing(ledger: Arc<dyn Led
     ledger.record(&record("m2", vec![line("cy", 1, 80)])).await.unwrap();
 }
 
-async fn a_session_token_moves_on_once_and_expired_sessions_are_cleared(ledger: Arc<dyn Ledger>) {
+async fn a_session_token_moves_on_once_and_expired_sessions_are_cleared(ledger: Arc<dyn Ledger>, _: &Backend) {
     // Generation 0 (never resumed) moves to 1, once.
     assert!(ledger.advance_session("s1", 0, 100, 10).await.unwrap());
     assert!(
@@ -163,19 +180,45 @@ async fn a_session_token_moves_on_once_and_expired_sessions_are_cleared(ledger: 
     assert!(ledger.advance_session("s1", 0, 600, 300).await.unwrap());
 }
 
+async fn the_check_finds_rows_changed_after_signing(ledger: Arc<dyn Ledger>, backend: &Backend) {
+    ledger
+        .record(&record("m1", vec![line("ann", 1, 30), line("ben", 2, 10)]))
+        .await
+        .unwrap();
+    ledger.record(&record("m2", vec![line("cy", 1, 5)])).await.unwrap();
+    let clean = ledger.audit().await.unwrap();
+    assert_eq!((clean.matches, clean.unsigned), (2, 0));
+    assert!(clean.is_clean(), "{:?}", clean.problems);
+
+    // Ben is moved up to first place in the rows, not in the record.
+    backend
+        .execute("UPDATE match_players SET rank = 1 WHERE player_id = 'guest:ben'")
+        .await;
+    let report = ledger.audit().await.unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].starts_with("match m1: the rows differ"),
+        "{:?}",
+        report.problems
+    );
+    // The record changed to agree: now the signature does not.
+    backend
+        .execute("UPDATE matches SET record = REPLACE(record, '\"rank\":2', '\"rank\":1') WHERE id = 'm1'")
+        .await;
+    let report = ledger.audit().await.unwrap();
+    assert_eq!(
+        report.problems,
+        ["match m1: the signature does not match its record"],
+        "the rows agree with the edited record"
+    );
+}
+
 /// A tic-tac-toe match on a server whose ledger is `database`: Bob leaves
 /// a started game, Ada wins it, and the leaderboard shows it.
 async fn a_forfeit_reaches_the_leaderboard(database: Option<String>) {
     let server = TestServer::start_with(|config| config.database = database.as_deref().map(Secret::from), None).await;
-    let (mut ada, _) = Client::guest(&server.ws_url(), "Ada").await;
-    ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
-        .await;
-    let invite = ada.expect("joined").await["invite"].as_str().unwrap().to_owned();
-    let (mut bob, _) = Client::guest(&server.ws_url(), "Bob").await;
-    bob.send(json!({"t": "join", "room": invite})).await;
-    bob.expect("joined").await;
-    bob.send(json!({"t": "leave"})).await;
-    assert_eq!(ada.expect("result").await["ranking"][0]["name"], "Ada");
+    let result = common::forfeited_match(&server.ws_url(), "Bob").await;
+    assert_eq!(result["ranking"][0]["name"], "Ada");
     let (status, board) = get_json(&server.http("/api/leaderboard/tictactoe")).await;
     assert_eq!(status, 200);
     let names: Vec<&str> = board["entries"]

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::postgres::Schema;
-use common::{get_json, Client, TestServer};
+use common::{get_json, TestServer};
 use parlor::config::Secret;
 use serde_json::{json, Value};
 
@@ -42,22 +42,9 @@ fn pynacl_verifies(checks: &[(&str, &str, &str)]) -> Vec<bool> {
         .collect()
 }
 
-/// Ada wins a tic-tac-toe match by Bob's leaving; its `result`.
-async fn a_match(server: &TestServer) -> Value {
-    let (mut ada, _) = Client::guest(&server.ws_url(), "Ada").await;
-    ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
-        .await;
-    let invite = ada.expect("joined").await["invite"].as_str().unwrap().to_owned();
-    let (mut bob, _) = Client::guest(&server.ws_url(), "Bób").await;
-    bob.send(json!({"t": "join", "room": invite})).await;
-    bob.expect("joined").await;
-    bob.send(json!({"t": "leave"})).await;
-    ada.expect("result").await
-}
-
 async fn a_result_is_signed_and_checks_with_pynacl(database: Option<String>) {
     let server = TestServer::start_with(|config| config.database = database.as_deref().map(Secret::from), None).await;
-    let result = a_match(&server).await;
+    let result = common::forfeited_match(&server.ws_url(), "Bób").await;
     let id = result["match"].as_str().unwrap();
 
     let (status, signed) = get_json(&server.http(&format!("/api/matches/{id}"))).await;

@@ -198,3 +198,40 @@ async fn log_format_json_writes_one_object_per_line() {
     let message = String::from_utf8_lossy(&refused.stderr);
     assert!(message.contains("possible values: text, json"), "{message}");
 }
+
+/// `parlor ledger check` on the data directory a server recorded into:
+/// exit 0 while the rows agree with their signed records, 1 with the
+/// match named once a row is edited behind the server's back.
+#[tokio::test]
+async fn ledger_check_passes_a_clean_ledger_and_fails_an_edited_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = common::TestServer::start_with(|config| config.data_dir = data.clone(), None).await;
+    let result = common::forfeited_match(&server.ws_url(), "Bob").await;
+    let id = result["match"].as_str().unwrap().to_owned();
+    server.server.shutdown().await;
+
+    let check = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
+            .args(["ledger", "check", "--data-dir"])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let clean = check();
+    let out = String::from_utf8_lossy(&clean.stdout).into_owned();
+    assert!(clean.status.success(), "{out}");
+    assert!(out.contains("1 matches checked (0 recorded before signing"), "{out}");
+
+    let url = format!("sqlite://{}", data.join("parlor.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE match_players SET score = 100 WHERE name = 'Bob'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let edited = check();
+    let out = String::from_utf8_lossy(&edited.stdout).into_owned();
+    assert_eq!(edited.status.code(), Some(1), "{out}");
+    assert!(out.contains(&format!("PROBLEM match {id}: the rows differ")), "{out}");
+}

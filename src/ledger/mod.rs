@@ -5,6 +5,7 @@
 //! server (`--database postgres://...`). [`open`] picks one from the
 //! configuration.
 
+mod audit;
 mod postgres;
 mod signing;
 mod sql;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::protocol::RankLine;
+pub use audit::{AuditReport, StoredMatch};
 pub use postgres::PostgresLedger;
 pub use signing::{PublicKey, ResultKey, SignedRecord, RECORD_VERSION, RESULTS_KEY_FILE};
 pub use sqlite::SqliteLedger;
@@ -144,5 +146,12 @@ pub trait Ledger: Send + Sync + 'static {
     /// Every key this ledger's matches were signed with.
     fn result_keys(&self) -> BoxFuture<'_, Result<Vec<PublicKey>, LedgerError>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Reads every match and checks its rows against its signed record
+    /// and the record against its signature (`parlor ledger check`). A
+    /// ledger that does not sign reports nothing read.
+    fn audit(&self) -> BoxFuture<'_, Result<AuditReport, LedgerError>> {
+        Box::pin(async { Ok(AuditReport::default()) })
     }
 }

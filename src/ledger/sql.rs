@@ -28,6 +28,12 @@ pub(super) struct Statements {
     pub insert_key: &'static str,
     /// Every signing key: id, public key.
     pub result_keys: &'static str,
+    /// Every match: id, game, room, started_at, ended_at, aborted, record,
+    /// signature, key_id; by id.
+    pub all_matches: &'static str,
+    /// Every match's players: match_id, player_id, name, rank, score; by
+    /// match_id.
+    pub all_players: &'static str,
 }
 
 /// Records `key`'s public half, so results it signs can be checked after
@@ -165,6 +171,64 @@ macro_rules! sql_ledger {
                         signature: row.get(1),
                         key: row.get(2),
                     }))
+                })
+            }
+
+            fn audit(
+                &self,
+            ) -> $crate::ledger::BoxFuture<'_, Result<$crate::ledger::AuditReport, $crate::ledger::LedgerError>> {
+                Box::pin(async move {
+                    use futures_util::TryStreamExt;
+                    use sqlx::Row;
+                    let mut report = $crate::ledger::AuditReport::default();
+                    let keys = self.result_keys().await?;
+                    let keys = $crate::ledger::audit::verifying_keys(&keys, &mut report);
+                    // Both streams are ordered by match id: walk them side by side.
+                    let mut matches = sqlx::query($sql.all_matches).fetch(&self.pool);
+                    let mut players = sqlx::query($sql.all_players).fetch(&self.pool);
+                    let mut next_player = players.try_next().await?;
+                    while let Some(row) = matches.try_next().await? {
+                        let id: String = row.get(0);
+                        let mut ranking = Vec::new();
+                        while let Some(player) = &next_player {
+                            let of: String = player.get(0);
+                            if of < id {
+                                report.problems.push(format!("players of match {of}, which is not recorded"));
+                            } else if of == id {
+                                ranking.push($crate::protocol::RankLine {
+                                    player: player.get(1),
+                                    name: player.get(2),
+                                    rank: player.get::<i64, _>(3) as u32,
+                                    score: player.get(4),
+                                });
+                            } else {
+                                break;
+                            }
+                            next_player = players.try_next().await?;
+                        }
+                        let record: Option<String> = row.get(6);
+                        let signature: Option<String> = row.get(7);
+                        let key: Option<String> = row.get(8);
+                        let stored = $crate::ledger::StoredMatch {
+                            row: $crate::ledger::MatchRecord {
+                                id,
+                                game: row.get(1),
+                                room: row.get(2),
+                                started_at: row.get(3),
+                                ended_at: row.get(4),
+                                aborted: row.get(5),
+                                ranking,
+                            },
+                            signed: record.zip(signature).zip(key).map(|((r, s), k)| (r, s, k)),
+                        };
+                        report.check(&stored, &keys);
+                    }
+                    while let Some(player) = next_player {
+                        let of: String = player.get(0);
+                        report.problems.push(format!("players of match {of}, which is not recorded"));
+                        next_player = players.try_next().await?;
+                    }
+                    Ok(report)
                 })
             }
 

@@ -69,6 +69,9 @@ const STATEMENTS: Statements = Statements {
     signed_match: "SELECT record, signature, key_id FROM matches WHERE id = ? AND record IS NOT NULL",
     insert_key: "INSERT INTO result_keys (id, public_key) VALUES (?, ?) ON CONFLICT(id) DO NOTHING",
     result_keys: "SELECT id, public_key FROM result_keys ORDER BY id",
+    all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id \
+                  FROM matches ORDER BY id",
+    all_players: "SELECT match_id, player_id, name, rank, score FROM match_players ORDER BY match_id",
 };
 
 sql_ledger!(SqliteLedger, STATEMENTS);

@@ -205,14 +205,21 @@ impl Server {
     /// # Ok(()) }
     /// ```
     pub async fn start(config: Config, catalog: Catalog) -> Result<Server, StartError> {
-        let database = config.database.as_ref().map(|url| url.expose());
+        let ledger = Server::open_ledger(&config).await?;
+        Server::start_with_ledger(config, catalog, ledger).await
+    }
+
+    /// The ledger `config` names (`database`, else SQLite in the data
+    /// directory), signing with its `signing_key` (else `results.key` in
+    /// the data directory, made if missing).
+    pub async fn open_ledger(config: &Config) -> Result<Arc<dyn Ledger>, LedgerError> {
         let key = match &config.signing_key {
             Some(file) => ResultKey::read(file),
             None => ResultKey::load_or_create(&config.data_dir),
         }
         .map_err(LedgerError::SigningKey)?;
-        let ledger = crate::ledger::open(database, &config.data_dir, key).await?;
-        Server::start_with_ledger(config, catalog, ledger).await
+        let database = config.database.as_ref().map(|url| url.expose());
+        crate::ledger::open(database, &config.data_dir, key).await
     }
 
     /// As [`Server::start`], recording into `ledger` instead of the one

@@ -285,3 +285,18 @@ pub async fn spawn_serving(command: &mut tokio::process::Command) -> (tokio::pro
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, address)
 }
+
+/// The shortest recorded match: Ada creates a private tic-tac-toe room,
+/// Bob (named `bob`) joins by its invite and leaves the started game, so
+/// Ada wins by forfeit. Returns Ada's `result`.
+pub async fn forfeited_match(ws_url: &str, bob: &str) -> Value {
+    let (mut ada, _) = Client::guest(ws_url, "Ada").await;
+    ada.send(json!({"t": "create", "game": "tictactoe", "private": true}))
+        .await;
+    let invite = ada.expect("joined").await["invite"].as_str().unwrap().to_owned();
+    let (mut other, _) = Client::guest(ws_url, bob).await;
+    other.send(json!({"t": "join", "room": invite})).await;
+    other.expect("joined").await;
+    other.send(json!({"t": "leave"})).await;
+    ada.expect("result").await
+}
