@@ -18,6 +18,7 @@ fn a_match(id: u64) -> MatchRecord {
         id: format!("bench-{id:016x}"),
         game: "arena".into(),
         room: "BENCH1".into(),
+        chat: None,
         started_at: 1_764_547_200_000,
         ended_at: 1_764_547_260_000,
         ranking: (0..8)

@@ -222,7 +222,8 @@ impl LocalMatchmaker {
             // A chat's room is found through its chat, and by code.
             let invite =
                 (private && chat.is_none()).then(|| Arc::from(format!("{code}-{}", random_code(INVITE_SECRET_LEN))));
-            let handle = spawn_room(self.context.clone(), game, code.clone(), private, invite);
+            let chat_instance = chat.as_ref().map(|(_, chat)| Arc::from(chat.as_str()));
+            let handle = spawn_room(self.context.clone(), game, code.clone(), private, invite, chat_instance);
             let entry = Entry {
                 handle: handle.clone(),
                 players: 0,

@@ -111,6 +111,7 @@ fn record(id: &str, ranking: Vec<RankLine>) -> MatchRecord {
         id: id.into(),
         game: "arena".into(),
         room: "ROOM22".into(),
+        chat: None,
         started_at: 1_000,
         ended_at: 61_000,
         ranking,

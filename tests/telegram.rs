@@ -177,3 +177,25 @@ async fn sign_in_without_telegram(server: &TestServer) -> (Client, Value) {
     let reply = client.recv().await;
     (client, reply)
 }
+
+/// A match in a chat's room is recorded with the chat, inside the signed
+/// record: what that chat's leaderboard reads.
+#[tokio::test]
+async fn a_chat_rooms_match_is_recorded_with_its_chat() {
+    let server = telegram_server().await;
+    let chat = "8428209589180549439";
+    let (mut ada, _) = sign_in(&server, 1, "Ada", Some(chat)).await;
+    let (mut bob, _) = sign_in(&server, 2, "Bob", Some(chat)).await;
+    ada.send(json!({"t": "chat", "game": "tictactoe"})).await;
+    ada.expect("joined").await;
+    bob.send(json!({"t": "chat", "game": "tictactoe"})).await;
+    bob.expect("joined").await;
+    bob.send(json!({"t": "leave"})).await;
+    let result = ada.expect("result").await;
+    let id = result["match"].as_str().unwrap();
+    let (status, signed) = common::get_json(&server.http(&format!("/api/matches/{id}"))).await;
+    assert_eq!(status, 200, "{signed}");
+    let record: Value = serde_json::from_str(signed["record"].as_str().unwrap()).unwrap();
+    assert_eq!(record["chat"], chat);
+    assert_eq!(record["players"][0]["id"], "tg:1");
+}

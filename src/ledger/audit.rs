@@ -96,6 +96,7 @@ struct SignedFields {
     id: String,
     game: String,
     room: String,
+    chat: Option<String>,
     started_at: i64,
     ended_at: i64,
     aborted: bool,
@@ -124,6 +125,7 @@ impl SignedFields {
             && self.id == row.id
             && self.game == row.game
             && self.room == row.room
+            && self.chat == row.chat
             && self.started_at == row.started_at
             && self.ended_at == row.ended_at
             && self.aborted == row.aborted

@@ -34,6 +34,8 @@ pub struct MatchRecord {
     pub id: String,
     pub game: String,
     pub room: String,
+    /// The Telegram chat (`chat_instance`) whose room it was played in.
+    pub chat: Option<String>,
     /// Unix milliseconds.
     pub started_at: i64,
     pub ended_at: i64,

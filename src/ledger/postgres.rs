@@ -47,8 +47,9 @@ impl PostgresLedger {
 
 /// The PostgreSQL dialect of the ledger's statements.
 const STATEMENTS: Statements = Statements {
-    insert_match: "INSERT INTO matches (id, game, room, started_at, ended_at, aborted, record, signature, key_id) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    insert_match:
+        "INSERT INTO matches (id, game, room, chat, started_at, ended_at, aborted, record, signature, key_id) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     insert_player: "INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES ($1, $2, $3, $4, $5)",
     // The name shown is the one of the player's best match, as on SQLite.
     leaderboard: "SELECT p.player_id, (ARRAY_AGG(p.name ORDER BY p.score DESC))[1], MAX(p.score) AS best, \
@@ -61,7 +62,7 @@ const STATEMENTS: Statements = Statements {
     insert_key: "INSERT INTO result_keys (id, public_key) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
     result_keys: "SELECT id, public_key FROM result_keys ORDER BY id",
     // Byte order (COLLATE "C"), as the check compares ids in Rust.
-    all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id \
+    all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id, chat \
                   FROM matches ORDER BY id COLLATE \"C\"",
     all_players: "SELECT match_id, player_id, name, rank, score FROM match_players ORDER BY match_id COLLATE \"C\"",
 };

@@ -79,11 +79,11 @@ impl ResultKey {
     /// use parlor::ledger::{MatchRecord, ResultKey};
     /// let key = ResultKey::from_seed([7; 32]);
     /// let record = MatchRecord {
-    ///     id: "m1".into(), game: "tictactoe".into(), room: "ROOM22".into(),
+    ///     id: "m1".into(), game: "tictactoe".into(), room: "ROOM22".into(), chat: None,
     ///     started_at: 1_000, ended_at: 2_000, ranking: vec![], aborted: false,
     /// };
     /// let signed = key.sign(&record);
-    /// assert_eq!(signed.record, r#"{"v":1,"match":"m1","game":"tictactoe","room":"ROOM22","started_at":1000,"ended_at":2000,"aborted":false,"players":[]}"#);
+    /// assert_eq!(signed.record, r#"{"v":1,"match":"m1","game":"tictactoe","room":"ROOM22","chat":null,"started_at":1000,"ended_at":2000,"aborted":false,"players":[]}"#);
     /// assert_eq!(signed.key, key.id());
     /// assert_eq!(signed.signature.len(), 128);
     /// ```
@@ -93,6 +93,7 @@ impl ResultKey {
             id: &record.id,
             game: &record.game,
             room: &record.room,
+            chat: record.chat.as_deref(),
             started_at: record.started_at,
             ended_at: record.ended_at,
             aborted: record.aborted,
@@ -125,6 +126,7 @@ struct Canonical<'a> {
     id: &'a str,
     game: &'a str,
     room: &'a str,
+    chat: Option<&'a str>,
     started_at: i64,
     ended_at: i64,
     aborted: bool,

@@ -7,7 +7,8 @@
 
 /// The SQL of each ledger operation, in one backend's dialect.
 pub(super) struct Statements {
-    /// matches: id, game, room, started_at, ended_at, aborted.
+    /// matches: id, game, room, chat, started_at, ended_at, aborted,
+    /// record, signature, key_id.
     pub insert_match: &'static str,
     /// match_players: match_id, player_id, name, rank, score.
     pub insert_player: &'static str,
@@ -29,7 +30,7 @@ pub(super) struct Statements {
     /// Every signing key: id, public key.
     pub result_keys: &'static str,
     /// Every match: id, game, room, started_at, ended_at, aborted, record,
-    /// signature, key_id; by id.
+    /// signature, key_id, chat; by id.
     pub all_matches: &'static str,
     /// Every match's players: match_id, player_id, name, rank, score; by
     /// match_id.
@@ -73,6 +74,7 @@ macro_rules! sql_ledger {
                         .bind(&record.id)
                         .bind(&record.game)
                         .bind(&record.room)
+                        .bind(&record.chat)
                         .bind(record.started_at)
                         .bind(record.ended_at)
                         .bind(record.aborted)
@@ -214,6 +216,7 @@ macro_rules! sql_ledger {
                                 id,
                                 game: row.get(1),
                                 room: row.get(2),
+                                chat: row.get(9),
                                 started_at: row.get(3),
                                 ended_at: row.get(4),
                                 aborted: row.get(5),

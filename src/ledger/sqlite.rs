@@ -56,8 +56,9 @@ impl SqliteLedger {
 
 /// The SQLite dialect of the ledger's statements.
 const STATEMENTS: Statements = Statements {
-    insert_match: "INSERT INTO matches (id, game, room, started_at, ended_at, aborted, record, signature, key_id) \
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    insert_match:
+        "INSERT INTO matches (id, game, room, chat, started_at, ended_at, aborted, record, signature, key_id) \
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     insert_player: "INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES (?, ?, ?, ?, ?)",
     // SQLite returns the other columns of the row that holds MAX().
     leaderboard: "SELECT p.player_id, p.name, MAX(p.score) AS best, COUNT(*) AS matches \
@@ -69,7 +70,7 @@ const STATEMENTS: Statements = Statements {
     signed_match: "SELECT record, signature, key_id FROM matches WHERE id = ? AND record IS NOT NULL",
     insert_key: "INSERT INTO result_keys (id, public_key) VALUES (?, ?) ON CONFLICT(id) DO NOTHING",
     result_keys: "SELECT id, public_key FROM result_keys ORDER BY id",
-    all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id \
+    all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id, chat \
                   FROM matches ORDER BY id",
     all_players: "SELECT match_id, player_id, name, rank, score FROM match_players ORDER BY match_id",
 };

@@ -85,6 +85,7 @@ impl Room {
             id: format!("{ended_at:012x}{:08x}", rand::random::<u32>()),
             game: self.game.manifest().name.clone(),
             room: self.code.to_string(),
+            chat: self.chat.as_deref().map(str::to_owned),
             started_at: self.match_started_at,
             ended_at,
             ranking,

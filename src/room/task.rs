@@ -64,6 +64,7 @@ pub fn spawn_room(
     code: Arc<str>,
     private: bool,
     invite: Option<Arc<str>>,
+    chat: Option<Arc<str>>,
 ) -> RoomHandle {
     let (tx, rx) = mpsc::channel(ctx.inbox);
     let handle = RoomHandle {
@@ -77,6 +78,7 @@ pub fn spawn_room(
     let lifecycle = ctx.lifecycle.clone();
     let mut room = Room::new(ctx, game, code);
     room.invite = invite;
+    room.chat = chat;
     lifecycle.spawn(room.run(rx));
     handle
 }
@@ -91,6 +93,9 @@ pub struct Room {
     /// What joins this room when it is joined only by invite: sent to its
     /// members in `joined`.
     pub(super) invite: Option<Arc<str>>,
+    /// The Telegram chat (`chat_instance`) whose room this is, if any: its
+    /// matches are recorded with it, for that chat's leaderboard.
+    pub(super) chat: Option<Arc<str>>,
     pub(super) sim: Simulation,
     pub(super) members: Vec<Member>,
     /// Everyone seated during the current match, for its ranking.
@@ -120,6 +125,7 @@ impl Room {
             game,
             code,
             invite: None,
+            chat: None,
             sim,
             members: Vec::new(),
             roster: Vec::new(),
