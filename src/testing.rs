@@ -55,7 +55,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::client::Mirror;
-use crate::ledger::{BoxFuture, LeaderboardEntry, Ledger, LedgerError, MatchRecord};
+use crate::ledger::{BoxFuture, Ledger, LedgerError, MatchRecord};
 use crate::lifecycle::Lifecycle;
 use crate::manifest::Manifest;
 use crate::matchmaking::LocalDirectory;
@@ -357,11 +357,6 @@ impl Ledger for RecordedMatches {
     fn record<'a>(&'a self, record: &'a MatchRecord) -> BoxFuture<'a, Result<(), LedgerError>> {
         self.0.lock().expect("results lock").push(record.clone());
         Box::pin(std::future::ready(Ok(())))
-    }
-
-    /// No room asks: leaderboards are the API's.
-    fn leaderboard<'a>(&'a self, _: &'a str, _: u32) -> BoxFuture<'a, Result<Vec<LeaderboardEntry>, LedgerError>> {
-        Box::pin(std::future::ready(Ok(Vec::new())))
     }
 
     /// No room asks: sessions are the connections'.

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use common::postgres::Schema;
 use common::{get_json, TestServer};
 use parlor::config::Secret;
-use parlor::ledger::{self, Ledger, MatchRecord, ResultKey};
+use parlor::ledger::{self, Board, BoardEntry, BoardQuery, Ledger, MatchRecord, Metric, Period, ResultKey};
 use parlor::protocol::RankLine;
+use serde_json::json;
 
 /// The key the ledgers under test sign with.
 fn key() -> ResultKey {
@@ -95,6 +96,7 @@ on_both_backends!(
     a_match_that_cannot_be_written_whole_writes_nothing,
     a_session_token_moves_on_once_and_expired_sessions_are_cleared,
     the_check_finds_rows_changed_after_signing,
+    boards_rank_by_metric_period_and_chat_with_shared_ranks,
 );
 
 fn line(player: &str, rank: u32, score: i64) -> RankLine {
@@ -104,6 +106,20 @@ fn line(player: &str, rank: u32, score: i64) -> RankLine {
         rank,
         score,
     }
+}
+
+/// The all-time board of `game` by best score, for everyone.
+async fn best_of(ledger: &Arc<dyn Ledger>, game: &str, limit: u32) -> Vec<BoardEntry> {
+    let query = BoardQuery {
+        game: game.into(),
+        chat: None,
+        period: Period::All,
+        metric: Metric::Best,
+        limit,
+        around: None,
+        now_ms: NOW,
+    };
+    ledger.board(&query).await.unwrap().entries
 }
 
 fn record(id: &str, ranking: Vec<RankLine>) -> MatchRecord {
@@ -135,13 +151,13 @@ async fn the_leaderboard_ranks_each_players_best_and_skips_aborted_matches(ledge
     other_game.game = "trivia".into();
     ledger.record(&other_game).await.unwrap();
 
-    let board = ledger.leaderboard("arena", 10).await.unwrap();
+    let board = best_of(&ledger, "arena", 10).await;
     let rows: Vec<(&str, i64, i64)> = board.iter().map(|e| (e.name.as_str(), e.best, e.matches)).collect();
     // Ties on the best score are ordered by player id; the aborted match
     // counts for nothing.
     assert_eq!(rows, [("ben", 50, 2), ("ann", 30, 1), ("cy", 30, 1)]);
-    assert_eq!(ledger.leaderboard("arena", 1).await.unwrap().len(), 1);
-    assert!(ledger.leaderboard("tictactoe", 10).await.unwrap().is_empty());
+    assert_eq!(best_of(&ledger, "arena", 1).await.len(), 1);
+    assert!(best_of(&ledger, "tictactoe", 10).await.is_empty());
 }
 
 async fn a_match_that_cannot_be_written_whole_writes_nothing(ledger: Arc<dyn Ledger>, _: &Backend) {
@@ -154,7 +170,7 @@ async fn a_match_that_cannot_be_written_whole_writes_nothing(ledger: Arc<dyn Led
         .record(&record("m2", vec![line("cy", 1, 80), line("cy", 2, 10)]))
         .await;
     assert!(twice.is_err());
-    let board = ledger.leaderboard("arena", 10).await.unwrap();
+    let board = best_of(&ledger, "arena", 10).await;
     let rows: Vec<(&str, i64)> = board.iter().map(|e| (e.name.as_str(), e.best)).collect();
     assert_eq!(rows, [("ann", 30)], "nothing of either failed write is there");
     // The id of the failed match is still free.
@@ -214,6 +230,98 @@ async fn the_check_finds_rows_changed_after_signing(ledger: Arc<dyn Ledger>, bac
     );
 }
 
+/// Wednesday 2026-12-02 12:00 UTC, and that week's Monday 00:00 UTC
+/// (checked with Python's datetime).
+const NOW: i64 = 1_796_212_800_000;
+const MONDAY: i64 = 1_795_996_800_000;
+
+async fn boards_rank_by_metric_period_and_chat_with_shared_ranks(ledger: Arc<dyn Ledger>, _: &Backend) {
+    let at = |id: &str, ended_at: i64, chat: Option<&str>, ranking| MatchRecord {
+        ended_at,
+        started_at: ended_at - 60_000,
+        chat: chat.map(str::to_owned),
+        ..record(id, ranking)
+    };
+    // Last week; this week before today; today, in chat C1.
+    let matches = [
+        at(
+            "m1",
+            MONDAY - 3_600_000,
+            None,
+            vec![line("ann", 1, 100), line("ben", 2, 50)],
+        ),
+        at(
+            "m2",
+            MONDAY + 3_600_000,
+            None,
+            vec![line("ben", 1, 70), line("cy", 2, 70)],
+        ),
+        at(
+            "m3",
+            NOW - 3_600_000,
+            Some("C1"),
+            vec![line("ann", 1, 40), line("cy", 2, 10)],
+        ),
+    ];
+    for m in &matches {
+        ledger.record(m).await.unwrap();
+    }
+    let board = |metric, period, chat: Option<&str>, limit, around: Option<&str>| {
+        let ledger = ledger.clone();
+        let query = BoardQuery {
+            game: "arena".into(),
+            chat: chat.map(str::to_owned),
+            period,
+            metric,
+            limit,
+            around: around.map(|p| format!("guest:{p}")),
+            now_ms: NOW,
+        };
+        async move { ledger.board(&query).await.unwrap() }
+    };
+    let lines = |b: &Board| -> Vec<(i64, String, i64)> {
+        b.entries.iter().map(|e| (e.rank, e.name.clone(), e.value)).collect()
+    };
+    let l = |rank, name: &str, value| (rank, name.to_owned(), value);
+
+    let best = board(Metric::Best, Period::All, None, 10, None).await;
+    assert_eq!(
+        lines(&best),
+        [l(1, "ann", 100), l(2, "ben", 70), l(2, "cy", 70)],
+        "ties share a rank"
+    );
+    let ann = &best.entries[0];
+    assert_eq!((ann.best, ann.wins, ann.total, ann.matches), (100, 2, 140, 2));
+    let wins = board(Metric::Wins, Period::All, None, 10, None).await;
+    assert_eq!(lines(&wins), [l(1, "ann", 2), l(2, "ben", 1), l(3, "cy", 0)]);
+    let total = board(Metric::Total, Period::All, None, 10, None).await;
+    assert_eq!(lines(&total), [l(1, "ann", 140), l(2, "ben", 120), l(3, "cy", 80)]);
+    let week = board(Metric::Best, Period::Week, None, 10, None).await;
+    assert_eq!(
+        lines(&week),
+        [l(1, "ben", 70), l(1, "cy", 70), l(3, "ann", 40)],
+        "a rank after a tie skips"
+    );
+    let day = board(Metric::Best, Period::Day, None, 10, None).await;
+    assert_eq!(lines(&day), [l(1, "ann", 40), l(2, "cy", 10)]);
+    let chat = board(Metric::Total, Period::All, Some("C1"), 10, None).await;
+    assert_eq!(lines(&chat), [l(1, "ann", 40), l(2, "cy", 10)]);
+    assert!(board(Metric::Best, Period::All, Some("C2"), 10, None)
+        .await
+        .entries
+        .is_empty());
+
+    // The top one, and cy's own line outside it.
+    let top = board(Metric::Best, Period::All, None, 1, Some("cy")).await;
+    assert_eq!(lines(&top), [l(1, "ann", 100)]);
+    let own = top.around.expect("cy's line");
+    assert_eq!((own.rank, own.name.as_str(), own.value), (2, "cy", 70));
+    assert!(board(Metric::Best, Period::All, None, 1, Some("nobody"))
+        .await
+        .around
+        .is_none());
+}
+
 /// A tic-tac-toe match on a server whose ledger is `database`: Bob leaves
 /// a started game, Ada wins it, and the leaderboard shows it.
 async fn a_forfeit_reaches_the_leaderboard(database: Option<String>) {
@@ -229,6 +337,45 @@ async fn a_forfeit_reaches_the_leaderboard(database: Option<String>) {
         .map(|e| e["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Ada", "Bob"]);
+    let bob = board["entries"][1]["player"].as_str().unwrap().to_owned();
+
+    // The board's parameters: wins this week, Bob's own line beside the top.
+    let url = server.http(&format!(
+        "/api/leaderboard/tictactoe?metric=wins&period=week&limit=1&around={bob}"
+    ));
+    let (status, wins) = get_json(&url).await;
+    assert_eq!(status, 200, "{wins}");
+    assert_eq!(
+        (wins["metric"].as_str(), wins["period"].as_str()),
+        (Some("wins"), Some("week"))
+    );
+    assert_eq!(wins["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (&wins["entries"][0]["name"], &wins["entries"][0]["value"]),
+        (&json!("Ada"), &json!(1))
+    );
+    assert_eq!(
+        (&wins["around"]["name"], &wins["around"]["rank"]),
+        (&json!("Bob"), &json!(2))
+    );
+    // A guest room has no chat: its chat's board is empty.
+    let (_, chat) = get_json(&server.http("/api/leaderboard/tictactoe?scope=chat&chat=123")).await;
+    assert_eq!(chat["entries"], json!([]));
+    for bad in [
+        "period=month",
+        "metric=elo",
+        "scope=chat",
+        "chat=123",
+        "scope=team",
+        "limit=0",
+    ] {
+        let (status, refused) = get_json(&server.http(&format!("/api/leaderboard/tictactoe?{bad}"))).await;
+        assert_eq!(
+            (status, refused["error"].as_str()),
+            (400, Some("bad_request")),
+            "{bad}: {refused}"
+        );
+    }
     // With --database, nothing is written to a SQLite file in the data dir.
     assert_eq!(server.data_dir().join("data/parlor.db").exists(), database.is_none());
 }

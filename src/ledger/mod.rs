@@ -6,6 +6,7 @@
 //! configuration.
 
 mod audit;
+mod board;
 mod postgres;
 mod signing;
 mod sql;
@@ -20,6 +21,7 @@ use serde::Serialize;
 
 use crate::protocol::RankLine;
 pub use audit::{AuditReport, StoredMatch};
+pub use board::{Board, BoardEntry, BoardQuery, Metric, Period};
 pub use postgres::PostgresLedger;
 pub use signing::{PublicKey, ResultKey, SignedRecord, RECORD_VERSION, RESULTS_KEY_FILE};
 pub use sqlite::SqliteLedger;
@@ -43,15 +45,6 @@ pub struct MatchRecord {
     /// The server stopped the match before it ended (docs/operations.md,
     /// `[shutdown]`); its ranking is everyone level. Leaderboards skip it.
     pub aborted: bool,
-}
-
-/// One line of a game's leaderboard: a player's best score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LeaderboardEntry {
-    pub player: String,
-    pub name: String,
-    pub best: i64,
-    pub matches: i64,
 }
 
 /// Why the ledger failed.
@@ -79,7 +72,7 @@ pub enum LedgerError {
 /// use parlor::ledger::{self, ResultKey};
 /// let dir = tempfile::tempdir().unwrap();
 /// let ledger = ledger::open(None, dir.path(), ResultKey::from_seed([1; 32])).await.unwrap();
-/// assert!(ledger.leaderboard("tictactoe", 10).await.unwrap().is_empty());
+/// assert!(ledger.signed_match("m1").await.unwrap().is_none());
 /// let error = ledger::open(Some("mysql://db/parlor"), dir.path(), ResultKey::from_seed([1; 32]))
 ///     .await
 ///     .err()
@@ -117,13 +110,6 @@ pub trait Ledger: Send + Sync + 'static {
     /// `Ok`, the result survives a crash of the process.
     fn record<'a>(&'a self, record: &'a MatchRecord) -> BoxFuture<'a, Result<(), LedgerError>>;
 
-    /// The best score of each player in `game`, best first.
-    fn leaderboard<'a>(
-        &'a self,
-        game: &'a str,
-        limit: u32,
-    ) -> BoxFuture<'a, Result<Vec<LeaderboardEntry>, LedgerError>>;
-
     /// Moves session `sid` from token generation `presented` to the next,
     /// if `presented` is its newest; `false` if a newer token was issued
     /// (the presented one was used already). Atomic: of two resumes with
@@ -143,6 +129,15 @@ pub trait Ledger: Send + Sync + 'static {
     fn signed_match<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<SignedRecord>, LedgerError>> {
         let _ = id;
         Box::pin(async { Ok(None) })
+    }
+
+    /// A leaderboard: the top `query.limit` players of a game by a
+    /// metric, over a period, for everyone or one chat, ranks shared on
+    /// ties; and the `around` player's own line. A ledger without
+    /// leaderboards returns an empty board.
+    fn board<'a>(&'a self, query: &'a BoardQuery) -> BoxFuture<'a, Result<Board, LedgerError>> {
+        let _ = query;
+        Box::pin(async { Ok(Board::default()) })
     }
 
     /// Every key this ledger's matches were signed with.

@@ -51,10 +51,6 @@ const STATEMENTS: Statements = Statements {
         "INSERT INTO matches (id, game, room, chat, started_at, ended_at, aborted, record, signature, key_id) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     insert_player: "INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES ($1, $2, $3, $4, $5)",
-    // The name shown is the one of the player's best match, as on SQLite.
-    leaderboard: "SELECT p.player_id, (ARRAY_AGG(p.name ORDER BY p.score DESC))[1], MAX(p.score) AS best, \
-                  COUNT(*) AS matches FROM match_players p JOIN matches m ON m.id = p.match_id \
-                  WHERE m.game = $1 AND NOT m.aborted GROUP BY p.player_id ORDER BY best DESC, p.player_id LIMIT $2",
     delete_expired_sessions: "DELETE FROM sessions WHERE expires <= $1",
     insert_session: "INSERT INTO sessions (id, generation, expires) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
     advance_session: "UPDATE sessions SET generation = $1, expires = $2 WHERE id = $3 AND generation = $4",
@@ -67,4 +63,9 @@ const STATEMENTS: Statements = Statements {
     all_players: "SELECT match_id, player_id, name, rank, score FROM match_players ORDER BY match_id COLLATE \"C\"",
 };
 
-sql_ledger!(PostgresLedger, STATEMENTS);
+sql_ledger!(
+    PostgresLedger,
+    STATEMENTS,
+    super::board::Dialect::Postgres,
+    sqlx::postgres::PgRow
+);

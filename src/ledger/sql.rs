@@ -12,9 +12,6 @@ pub(super) struct Statements {
     pub insert_match: &'static str,
     /// match_players: match_id, player_id, name, rank, score.
     pub insert_player: &'static str,
-    /// A game's best score per player (player_id, name of the best match,
-    /// best, matches), best first, ties by player id; takes game, limit.
-    pub leaderboard: &'static str,
     /// Deletes sessions whose `expires` is at or before the bound.
     pub delete_expired_sessions: &'static str,
     /// A session's first resume: id, generation, expires; nothing if the
@@ -59,10 +56,56 @@ where
 }
 
 /// Implements `Ledger` for `$ledger` (with a `pool` field) with the
-/// statements `$sql`.
+/// statements `$sql`, and leaderboards in `$dialect` (rows of type `$row`).
 macro_rules! sql_ledger {
-    ($ledger:ty, $sql:expr) => {
+    ($ledger:ty, $sql:expr, $dialect:expr, $row:ty) => {
         impl $crate::ledger::Ledger for $ledger {
+            fn board<'a>(
+                &'a self,
+                query: &'a $crate::ledger::BoardQuery,
+            ) -> $crate::ledger::BoxFuture<'a, Result<$crate::ledger::Board, $crate::ledger::LedgerError>> {
+                Box::pin(async move {
+                    use sqlx::Row;
+                    let since = query.period.since(query.now_ms);
+                    let entry = |row: &$row| -> $crate::ledger::BoardEntry {
+                        $crate::ledger::BoardEntry {
+                            rank: row.get(0),
+                            player: row.get(1),
+                            name: row.get(2),
+                            value: row.get(3),
+                            best: row.get(4),
+                            wins: row.get(5),
+                            total: row.get(6),
+                            matches: row.get(7),
+                        }
+                    };
+                    let top = $crate::ledger::board::board_sql($dialect, query.metric, false);
+                    let rows = sqlx::query(&top)
+                        .bind(&query.game)
+                        .bind(since)
+                        .bind(&query.chat)
+                        .bind(i64::from(query.limit))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    let mut board = $crate::ledger::Board {
+                        entries: rows.iter().map(entry).collect(),
+                        around: None,
+                    };
+                    if let Some(player) = &query.around {
+                        let own = $crate::ledger::board::board_sql($dialect, query.metric, true);
+                        let row = sqlx::query(&own)
+                            .bind(&query.game)
+                            .bind(since)
+                            .bind(&query.chat)
+                            .bind(player)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                        board.around = row.as_ref().map(entry);
+                    }
+                    Ok(board)
+                })
+            }
+
             fn record<'a>(
                 &'a self,
                 record: &'a $crate::ledger::MatchRecord,
@@ -95,31 +138,6 @@ macro_rules! sql_ledger {
                     }
                     tx.commit().await?;
                     Ok(())
-                })
-            }
-
-            fn leaderboard<'a>(
-                &'a self,
-                game: &'a str,
-                limit: u32,
-            ) -> $crate::ledger::BoxFuture<'a, Result<Vec<$crate::ledger::LeaderboardEntry>, $crate::ledger::LedgerError>>
-            {
-                Box::pin(async move {
-                    use sqlx::Row;
-                    let rows = sqlx::query($sql.leaderboard)
-                        .bind(game)
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.pool)
-                        .await?;
-                    Ok(rows
-                        .into_iter()
-                        .map(|row| $crate::ledger::LeaderboardEntry {
-                            player: row.get(0),
-                            name: row.get(1),
-                            best: row.get(2),
-                            matches: row.get(3),
-                        })
-                        .collect())
                 })
             }
 

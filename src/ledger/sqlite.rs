@@ -60,10 +60,6 @@ const STATEMENTS: Statements = Statements {
         "INSERT INTO matches (id, game, room, chat, started_at, ended_at, aborted, record, signature, key_id) \
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     insert_player: "INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES (?, ?, ?, ?, ?)",
-    // SQLite returns the other columns of the row that holds MAX().
-    leaderboard: "SELECT p.player_id, p.name, MAX(p.score) AS best, COUNT(*) AS matches \
-                  FROM match_players p JOIN matches m ON m.id = p.match_id \
-                  WHERE m.game = ? AND m.aborted = 0 GROUP BY p.player_id ORDER BY best DESC, p.player_id LIMIT ?",
     delete_expired_sessions: "DELETE FROM sessions WHERE expires <= ?",
     insert_session: "INSERT INTO sessions (id, generation, expires) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING",
     advance_session: "UPDATE sessions SET generation = ?, expires = ? WHERE id = ? AND generation = ?",
@@ -75,4 +71,9 @@ const STATEMENTS: Statements = Statements {
     all_players: "SELECT match_id, player_id, name, rank, score FROM match_players ORDER BY match_id",
 };
 
-sql_ledger!(SqliteLedger, STATEMENTS);
+sql_ledger!(
+    SqliteLedger,
+    STATEMENTS,
+    super::board::Dialect::Sqlite,
+    sqlx::sqlite::SqliteRow
+);

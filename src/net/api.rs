@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::AppState;
+use crate::ledger::{BoardQuery, Metric, Period};
 use crate::matchmaking::Matchmaker;
 use crate::metrics::Limit;
 
@@ -128,11 +129,31 @@ pub async fn room(State(state): State<AppState>, client: super::ClientAddr, Path
     }
 }
 
+/// `GET /api/leaderboard/{game}`'s parameters, all optional (docs/api.md).
 #[derive(Deserialize)]
 pub struct LeaderboardQuery {
     limit: Option<u32>,
+    /// `global` (default) or `chat`, which needs `chat`.
+    scope: Option<String>,
+    /// A Telegram `chat_instance`.
+    chat: Option<String>,
+    /// `all` (default), `day` or `week` (UTC).
+    period: Option<String>,
+    /// `best` (default), `wins` or `total`.
+    metric: Option<String>,
+    /// A player id whose own line is wanted too.
+    around: Option<String>,
 }
 
+/// The longest chat or player id a board is asked about.
+const MAX_ID: usize = 128;
+
+/// A `{"error": "bad_request"}` answer.
+fn bad_request(message: String) -> Response {
+    error(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+/// `GET /api/leaderboard/{game}`: the board the query asks for.
 pub async fn leaderboard(
     State(state): State<AppState>,
     Path(game): Path<String>,
@@ -143,14 +164,52 @@ pub async fn leaderboard(
     }
     let limit = query.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_LEADERBOARD {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("limit must be between 1 and {MAX_LEADERBOARD}"),
-        );
+        return bad_request(format!("limit must be between 1 and {MAX_LEADERBOARD}"));
     }
-    match state.ledger.leaderboard(&game, limit).await {
-        Ok(entries) => Json(json!({ "game": game, "entries": entries })).into_response(),
+    let period = match query.period.as_deref().unwrap_or("all") {
+        "all" => Period::All,
+        "day" => Period::Day,
+        "week" => Period::Week,
+        other => return bad_request(format!("period {other:?}: all, day or week")),
+    };
+    let metric = match query.metric.as_deref().unwrap_or("best") {
+        "best" => Metric::Best,
+        "wins" => Metric::Wins,
+        "total" => Metric::Total,
+        other => return bad_request(format!("metric {other:?}: best, wins or total")),
+    };
+    let chat = match (query.scope.as_deref().unwrap_or("global"), query.chat) {
+        ("global", None) => None,
+        ("global", Some(_)) => return bad_request("chat is for scope=chat".into()),
+        ("chat", Some(chat)) if !chat.is_empty() && chat.len() <= MAX_ID => Some(chat),
+        ("chat", _) => return bad_request(format!("scope=chat needs chat: a chat_instance of 1 to {MAX_ID} bytes")),
+        (other, _) => return bad_request(format!("scope {other:?}: global or chat")),
+    };
+    if query.around.as_ref().is_some_and(|p| p.is_empty() || p.len() > MAX_ID) {
+        return bad_request(format!("around: a player id of 1 to {MAX_ID} bytes"));
+    }
+    let board_query = BoardQuery {
+        game,
+        chat,
+        period,
+        metric,
+        limit,
+        around: query.around,
+        now_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64),
+    };
+    match state.ledger.board(&board_query).await {
+        Ok(board) => Json(json!({
+            "game": board_query.game,
+            "scope": if board_query.chat.is_some() { "chat" } else { "global" },
+            "chat": board_query.chat,
+            "period": period,
+            "metric": metric,
+            "entries": board.entries,
+            "around": board.around,
+        }))
+        .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "leaderboard query failed");
             error(
