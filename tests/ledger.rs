@@ -97,6 +97,7 @@ on_both_backends!(
     a_session_token_moves_on_once_and_expired_sessions_are_cleared,
     the_check_finds_rows_changed_after_signing,
     boards_rank_by_metric_period_and_chat_with_shared_ranks,
+    a_players_history_pages_newest_first,
 );
 
 fn line(player: &str, rank: u32, score: i64) -> RankLine {
@@ -322,6 +323,35 @@ async fn boards_rank_by_metric_period_and_chat_with_shared_ranks(ledger: Arc<dyn
         .is_none());
 }
 
+async fn a_players_history_pages_newest_first(ledger: Arc<dyn Ledger>, _: &Backend) {
+    for (n, ended_at) in [(1, 3_000), (2, 1_000), (3, 2_000), (4, 2_000)] {
+        let ranking = vec![line("ann", 2, n), line("ben", 1, 10 * n)];
+        let m = MatchRecord {
+            ended_at,
+            ..record(&format!("m{n}"), ranking)
+        };
+        ledger.record(&m).await.unwrap();
+    }
+    ledger.record(&record("m5", vec![line("cy", 1, 1)])).await.unwrap();
+    let page = |before: Option<&'static str>| {
+        let ledger = ledger.clone();
+        async move {
+            let matches = ledger.player_matches("guest:ann", before, 2).await.unwrap();
+            matches.iter().map(|m| m.id.clone()).collect::<Vec<_>>()
+        }
+    };
+    // Newest first; m3 and m4 ended together and go by id.
+    assert_eq!(page(None).await, ["m1", "m4"]);
+    assert_eq!(page(Some("m4")).await, ["m3", "m2"]);
+    assert!(page(Some("m2")).await.is_empty());
+    let first = &ledger.player_matches("guest:ann", None, 1).await.unwrap()[0];
+    assert_eq!(
+        (first.rank, first.score, first.players, first.game.as_str()),
+        (2, 1, 2, "arena")
+    );
+    assert!(ledger.player_matches("guest:nobody", None, 5).await.unwrap().is_empty());
+}
+
 /// A tic-tac-toe match on a server whose ledger is `database`: Bob leaves
 /// a started game, Ada wins it, and the leaderboard shows it.
 async fn a_forfeit_reaches_the_leaderboard(database: Option<String>) {
@@ -361,6 +391,18 @@ async fn a_forfeit_reaches_the_leaderboard(database: Option<String>) {
     // A guest room has no chat: its chat's board is empty.
     let (_, chat) = get_json(&server.http("/api/leaderboard/tictactoe?scope=chat&chat=123")).await;
     assert_eq!(chat["entries"], json!([]));
+    let (status, history) = get_json(&server.http(&format!("/api/players/{bob}/matches?limit=1"))).await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history["matches"][0]["rank"], 2);
+    assert_eq!(history["matches"][0]["match"], result["match"]);
+    let next = history["next"].as_str().expect("a full page has a next");
+    let (_, rest) = get_json(&server.http(&format!("/api/players/{bob}/matches?before={next}"))).await;
+    assert_eq!(
+        (rest["matches"].as_array().map(Vec::len), &rest["next"]),
+        (Some(0), &json!(null))
+    );
+    let (status, _) = get_json(&server.http(&format!("/api/players/{bob}/matches?limit=500"))).await;
+    assert_eq!(status, 400);
     for bad in [
         "period=month",
         "metric=elo",

@@ -47,6 +47,24 @@ pub struct MatchRecord {
     pub aborted: bool,
 }
 
+/// One match of a player's history (`GET /api/players/{id}/matches`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlayerMatch {
+    #[serde(rename = "match")]
+    pub id: String,
+    pub game: String,
+    pub room: String,
+    pub chat: Option<String>,
+    pub started_at: i64,
+    pub ended_at: i64,
+    pub aborted: bool,
+    /// The player's rank and score in it.
+    pub rank: i64,
+    pub score: i64,
+    /// Players ranked in it.
+    pub players: i64,
+}
+
 /// Why the ledger failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -138,6 +156,19 @@ pub trait Ledger: Send + Sync + 'static {
     fn board<'a>(&'a self, query: &'a BoardQuery) -> BoxFuture<'a, Result<Board, LedgerError>> {
         let _ = query;
         Box::pin(async { Ok(Board::default()) })
+    }
+
+    /// `player`'s matches, newest first: up to `limit`, those that ended
+    /// before match `before` when it is given (the page after the one that
+    /// ended with it). A ledger without history returns none.
+    fn player_matches<'a>(
+        &'a self,
+        player: &'a str,
+        before: Option<&'a str>,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<PlayerMatch>, LedgerError>> {
+        let _ = (player, before, limit);
+        Box::pin(async { Ok(Vec::new()) })
     }
 
     /// Every key this ledger's matches were signed with.

@@ -61,6 +61,12 @@ const STATEMENTS: Statements = Statements {
     all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id, chat \
                   FROM matches ORDER BY id COLLATE \"C\"",
     all_players: "SELECT match_id, player_id, name, rank, score FROM match_players ORDER BY match_id COLLATE \"C\"",
+    player_matches: "SELECT m.id, m.game, m.room, m.chat, m.started_at, m.ended_at, m.aborted, p.rank, p.score, \
+                     (SELECT COUNT(*) FROM match_players o WHERE o.match_id = m.id) \
+                     FROM match_players p JOIN matches m ON m.id = p.match_id \
+                     WHERE p.player_id = $1 AND ($2 IS NULL OR (m.ended_at, m.id) < \
+                       (SELECT b.ended_at, b.id FROM matches b WHERE b.id = $2)) \
+                     ORDER BY m.ended_at DESC, m.id DESC LIMIT $3",
 };
 
 sql_ledger!(

@@ -32,6 +32,10 @@ pub(super) struct Statements {
     /// Every match's players: match_id, player_id, name, rank, score; by
     /// match_id.
     pub all_players: &'static str,
+    /// A player's matches (1 player, 2 the match to start after or NULL,
+    /// 3 limit): id, game, room, chat, started_at, ended_at, aborted, rank,
+    /// score, players; newest first.
+    pub player_matches: &'static str,
 }
 
 /// Records `key`'s public half, so results it signs can be checked after
@@ -191,6 +195,39 @@ macro_rules! sql_ledger {
                         signature: row.get(1),
                         key: row.get(2),
                     }))
+                })
+            }
+
+            fn player_matches<'a>(
+                &'a self,
+                player: &'a str,
+                before: Option<&'a str>,
+                limit: u32,
+            ) -> $crate::ledger::BoxFuture<'a, Result<Vec<$crate::ledger::PlayerMatch>, $crate::ledger::LedgerError>>
+            {
+                Box::pin(async move {
+                    use sqlx::Row;
+                    let rows = sqlx::query($sql.player_matches)
+                        .bind(player)
+                        .bind(before)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(rows
+                        .iter()
+                        .map(|row| $crate::ledger::PlayerMatch {
+                            id: row.get(0),
+                            game: row.get(1),
+                            room: row.get(2),
+                            chat: row.get(3),
+                            started_at: row.get(4),
+                            ended_at: row.get(5),
+                            aborted: row.get(6),
+                            rank: row.get(7),
+                            score: row.get(8),
+                            players: row.get(9),
+                        })
+                        .collect())
                 })
             }
 

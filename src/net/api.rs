@@ -267,3 +267,50 @@ pub async fn result_keys(State(state): State<AppState>) -> Response {
         }
     }
 }
+
+/// `GET /api/players/{id}/matches`'s parameters.
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    /// Matches per page, 1 to 100 [default: 20].
+    limit: Option<u32>,
+    /// The `next` of the previous page.
+    before: Option<String>,
+}
+
+/// The most matches a history page holds.
+const MAX_HISTORY_PAGE: u32 = 100;
+
+/// `GET /api/players/{id}/matches`: the player's matches, newest first, a
+/// page at a time: `{player, matches, next}`; `next` (or `null` on the
+/// last page) goes in `before` for the page after.
+pub async fn player_matches(
+    State(state): State<AppState>,
+    Path(player): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Response {
+    let limit = query.limit.unwrap_or(20);
+    if limit == 0 || limit > MAX_HISTORY_PAGE {
+        return bad_request(format!("limit must be between 1 and {MAX_HISTORY_PAGE}"));
+    }
+    if player.is_empty() || player.len() > MAX_ID || query.before.as_ref().is_some_and(|b| b.len() > MAX_MATCH_ID) {
+        return bad_request(format!("a player id of 1 to {MAX_ID} bytes, and a match id in before"));
+    }
+    match state
+        .ledger
+        .player_matches(&player, query.before.as_deref(), limit)
+        .await
+    {
+        Ok(matches) => {
+            let next = (matches.len() == limit as usize).then(|| matches.last().map(|m| m.id.clone()));
+            Json(json!({ "player": player, "matches": matches, "next": next.flatten() })).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "match history query failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the matches could not be read".into(),
+            )
+        }
+    }
+}

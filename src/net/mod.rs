@@ -93,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/leaderboard/{game}", get(api::leaderboard))
         .route("/api/matches/{id}", get(api::signed_match))
         .route("/api/keys", get(api::result_keys))
+        .route("/api/players/{id}/matches", get(api::player_matches))
         .route("/ws", get(websocket))
         .fallback(assets::fallback)
         .with_state(state)
