@@ -122,3 +122,47 @@ async fn the_signing_key_is_kept_in_the_data_dir() {
     assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
     assert!(data.join("results.key").exists());
 }
+
+/// `--signing-key FILE` signs with the key of that seed (its public key as
+/// PyNaCl derives it from the same seed); a file that is not 32 bytes stops
+/// the start with the file named.
+#[tokio::test]
+async fn signing_key_names_the_seed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = [42u8; 32];
+    let file = dir.path().join("operator.key");
+    std::fs::write(&file, seed).unwrap();
+    let server = TestServer::start_with(|config| config.signing_key = Some(file.clone()), None).await;
+    let (_, keys) = get_json(&server.http("/api/keys")).await;
+    let derived = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, nacl.signing; print(nacl.signing.SigningKey(bytes.fromhex(sys.argv[1])).verify_key.encode().hex())",
+            &hex::encode(seed),
+        ])
+        .output()
+        .unwrap();
+    assert!(derived.status.success(), "{}", String::from_utf8_lossy(&derived.stderr));
+    let public_key = String::from_utf8(derived.stdout).unwrap().trim().to_owned();
+    assert_eq!(keys["keys"][0]["public_key"], public_key.as_str());
+    assert!(
+        !server.data_dir().join("data/results.key").exists(),
+        "no key made in the data dir"
+    );
+
+    let short = dir.path().join("short.key");
+    std::fs::write(&short, [1u8; 16]).unwrap();
+    let config = parlor::config::Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("other"),
+        signing_key: Some(short.clone()),
+        ..Default::default()
+    };
+    let catalog = parlor_games::bundled(&parlor::catalog::ManifestSource::Bundled).unwrap();
+    let error = parlor::net::Server::start(config, catalog)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("short.key") && error.contains("16 bytes"), "{error}");
+}
