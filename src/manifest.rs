@@ -60,6 +60,98 @@ pub struct Manifest {
     /// Game-specific settings, read by the game.
     #[serde(default)]
     pub settings: toml::Table,
+    /// `[rewards]`: what a finished match pays its players, if anything
+    /// (docs/rewards.md).
+    #[serde(default)]
+    pub rewards: Option<RewardRules>,
+}
+
+/// A game's `[rewards]` table: claims written with each match's record.
+///
+/// ```
+/// let manifest = parlor::manifest::Manifest::parse(r#"
+///     name = "arena"
+///     min_players = 1
+///     max_players = 8
+///     [rewards]
+///     by_rank = [50_000_000, 20_000_000]   # nanotons for ranks 1 and 2
+///     min_players = 2
+///     min_match_secs = 30
+///     daily_cap = 200_000_000
+/// "#).unwrap();
+/// let rules = manifest.rewards.unwrap();
+/// assert_eq!(rules.amount_for_rank(2), Some(20_000_000));
+/// assert_eq!(rules.amount_for_rank(3), None);
+/// assert_eq!(rules.currency(), "ton");
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RewardRules {
+    /// The amount for each rank, from rank 1, in the currency's smallest
+    /// unit (nanotons, or the jetton's); ranks beyond get nothing.
+    pub by_rank: Vec<u64>,
+    /// A jetton's master address; without it, amounts are nanotons.
+    #[serde(default)]
+    pub jetton: Option<String>,
+    /// Players ranked in the match for it to pay at all.
+    #[serde(default = "default_reward_min_players")]
+    pub min_players: u32,
+    /// The shortest match that pays, in seconds.
+    #[serde(default)]
+    pub min_match_secs: u64,
+    /// The most one player is paid per UTC day in this game's currency;
+    /// a claim that would pass it is cut to what is left.
+    #[serde(default)]
+    pub daily_cap: Option<u64>,
+    /// Whether guests are paid too; by default only players signed in by
+    /// Telegram (`tg:` ids) are.
+    #[serde(default)]
+    pub guests: bool,
+}
+
+/// The largest amount in `[rewards]` (what a signed 64-bit column holds).
+pub const MAX_REWARD: u64 = i64::MAX as u64;
+
+fn default_reward_min_players() -> u32 {
+    2
+}
+
+impl RewardRules {
+    /// What rank `rank` (1 first) is paid, if anything.
+    pub fn amount_for_rank(&self, rank: u32) -> Option<u64> {
+        let index = usize::try_from(rank.checked_sub(1)?).ok()?;
+        self.by_rank.get(index).copied().filter(|&amount| amount > 0)
+    }
+
+    /// `ton`, or `jetton:<master address>`: the currency claims are in.
+    pub fn currency(&self) -> String {
+        match &self.jetton {
+            Some(master) => format!("jetton:{master}"),
+            None => "ton".into(),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.by_rank.is_empty() || self.by_rank.len() > MAX_SEATS as usize {
+            return Err(format!("[rewards]: `by_rank` needs 1 to {MAX_SEATS} amounts"));
+        }
+        if let Some(amount) = self.by_rank.iter().chain(&self.daily_cap).find(|&&a| a > MAX_REWARD) {
+            return Err(format!(
+                "[rewards]: the amount {amount} is over the limit of {MAX_REWARD}"
+            ));
+        }
+        if self.min_players == 0 {
+            return Err("[rewards]: `min_players` must be at least 1".into());
+        }
+        if let Some(master) = &self.jetton {
+            let plausible = (40..=100).contains(&master.len())
+                && master.chars().all(|c| c.is_ascii_alphanumeric() || "-_:".contains(c));
+            if !plausible {
+                return Err(format!("[rewards]: `jetton` {master:?} is not a TON address"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Longest reconnection grace a manifest may ask for: a held seat is
@@ -194,6 +286,9 @@ impl Manifest {
                 "input_rate {} must be between 1 and {MAX_INPUT_RATE}",
                 self.input_rate
             ));
+        }
+        if let Some(rules) = &self.rewards {
+            rules.check()?;
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ use common::postgres::Schema;
 use common::{get_json, TestServer};
 use parlor::config::Secret;
 use parlor::ledger::{self, Board, BoardEntry, BoardQuery, Ledger, MatchRecord, Metric, Period, ResultKey};
+use parlor::manifest::Manifest;
 use parlor::protocol::RankLine;
 use serde_json::json;
 
@@ -98,6 +99,7 @@ on_both_backends!(
     the_check_finds_rows_changed_after_signing,
     boards_rank_by_metric_period_and_chat_with_shared_ranks,
     a_players_history_pages_newest_first,
+    rewards_pay_by_rank_within_the_rules_and_the_daily_cap,
 );
 
 fn line(player: &str, rank: u32, score: i64) -> RankLine {
@@ -133,6 +135,7 @@ fn record(id: &str, ranking: Vec<RankLine>) -> MatchRecord {
         ended_at: 61_000,
         ranking,
         aborted: false,
+        rewards: None,
     }
 }
 
@@ -350,6 +353,86 @@ async fn a_players_history_pages_newest_first(ledger: Arc<dyn Ledger>, _: &Backe
         (2, 1, 2, "arena")
     );
     assert!(ledger.player_matches("guest:nobody", None, 5).await.unwrap().is_empty());
+}
+
+async fn rewards_pay_by_rank_within_the_rules_and_the_daily_cap(ledger: Arc<dyn Ledger>, _: &Backend) {
+    let rules = Manifest::parse(
+        "name = \"arena\"\nmin_players = 1\nmax_players = 8\n[rewards]\n\
+         by_rank = [100, 40]\nmin_players = 2\nmin_match_secs = 30\ndaily_cap = 150\n",
+    )
+    .unwrap()
+    .rewards;
+    let tg = |id: &str, rank| RankLine {
+        player: format!("tg:{id}"),
+        name: id.into(),
+        rank,
+        score: 0,
+    };
+    let day = 86_400_000;
+    let paid = |id: &str, ranking, change: fn(&mut MatchRecord)| {
+        let mut m = MatchRecord {
+            rewards: rules.clone(),
+            ..record(id, ranking)
+        };
+        change(&mut m);
+        m
+    };
+    let matches = [
+        // Ann first, Ben and a guest second: the guest is not paid.
+        paid("m1", vec![tg("ann", 1), tg("ben", 2), line("cy", 2, 0)], |_| {}),
+        // Ann again the same day: cut to what is left of her cap (150 - 100).
+        paid("m2", vec![tg("ann", 1), tg("ben", 3)], |_| {}),
+        // Her cap is spent.
+        paid("m3", vec![tg("ann", 1), tg("ben", 2)], |m| m.room = "OTHER1".into()),
+        // Too short, aborted, too few players: nothing.
+        paid("m4", vec![tg("ann", 1), tg("ben", 2)], |m| {
+            m.started_at = m.ended_at - 10_000
+        }),
+        paid("m5", vec![tg("ann", 1), tg("ben", 1)], |m| m.aborted = true),
+        paid("m6", vec![tg("ann", 1)], |_| {}),
+        // The next UTC day, a fresh cap.
+        paid("m7", vec![tg("ann", 1), tg("ben", 2)], |m| {
+            m.started_at += 86_400_000;
+            m.ended_at += 86_400_000;
+        }),
+    ];
+    for m in &matches {
+        ledger.record(m).await.unwrap();
+    }
+    let claims = |player: &'static str| {
+        let ledger = ledger.clone();
+        async move {
+            let claims = ledger.claims(player, 10).await.unwrap();
+            assert!(claims.iter().all(|c| c.currency == "ton" && c.status == "open"));
+            claims.into_iter().map(|c| (c.match_id, c.amount)).collect::<Vec<_>>()
+        }
+    };
+    let owned = |pairs: &[(&str, i64)]| pairs.iter().map(|(m, a)| (m.to_string(), *a)).collect::<Vec<_>>();
+    assert_eq!(claims("tg:ann").await, owned(&[("m7", 100), ("m2", 50), ("m1", 100)]));
+    assert_eq!(claims("tg:ben").await, owned(&[("m7", 40), ("m3", 40), ("m1", 40)]));
+    assert!(claims("guest:cy").await.is_empty());
+
+    // Ten matches recorded at once, each paying Dee 100 against a cap of
+    // 150 on a day of her own: together they pay exactly 150. The pool's
+    // connections are opened first, so the ten transactions overlap.
+    let warm = (0..16).map(|_| ledger.claims("tg:nobody", 1));
+    futures_util::future::join_all(warm).await;
+    let at_once = (0..10).map(|n| {
+        let ledger = ledger.clone();
+        let mut m = paid(&format!("d{n}"), vec![tg("dee", 1), tg("eve", 2)], |_| {});
+        m.started_at += 5 * day;
+        m.ended_at += 5 * day;
+        async move { ledger.record(&m).await.unwrap() }
+    });
+    futures_util::future::join_all(at_once).await;
+    let total: i64 = ledger
+        .claims("tg:dee", 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.amount)
+        .sum();
+    assert_eq!(total, 150, "the daily cap holds for matches recorded at once");
 }
 
 /// A tic-tac-toe match on a server whose ledger is `database`: Bob leaves

@@ -29,6 +29,19 @@ async fn sign_in(server: &TestServer, id: u64, name: &str, chat: Option<&str>) -
     (client, welcome)
 }
 
+/// Ada (tg:1) and Bob (tg:2) of `chat` meet in its tic-tac-toe room and
+/// Bob leaves the started game: Ada's `result`.
+async fn chat_forfeit(server: &TestServer, chat: &str) -> Value {
+    let (mut ada, _) = sign_in(server, 1, "Ada", Some(chat)).await;
+    let (mut bob, _) = sign_in(server, 2, "Bob", Some(chat)).await;
+    ada.send(json!({"t": "chat", "game": "tictactoe"})).await;
+    ada.expect("joined").await;
+    bob.send(json!({"t": "chat", "game": "tictactoe"})).await;
+    bob.expect("joined").await;
+    bob.send(json!({"t": "leave"})).await;
+    ada.expect("result").await
+}
+
 /// The `error` a refused hello gets, after which the socket must close 1008.
 async fn refused(server: &TestServer, hello: Value) -> Value {
     let mut client = Client::hello(&server.ws_url(), hello).await;
@@ -184,18 +197,62 @@ async fn sign_in_without_telegram(server: &TestServer) -> (Client, Value) {
 async fn a_chat_rooms_match_is_recorded_with_its_chat() {
     let server = telegram_server().await;
     let chat = "8428209589180549439";
-    let (mut ada, _) = sign_in(&server, 1, "Ada", Some(chat)).await;
-    let (mut bob, _) = sign_in(&server, 2, "Bob", Some(chat)).await;
-    ada.send(json!({"t": "chat", "game": "tictactoe"})).await;
-    ada.expect("joined").await;
-    bob.send(json!({"t": "chat", "game": "tictactoe"})).await;
-    bob.expect("joined").await;
-    bob.send(json!({"t": "leave"})).await;
-    let result = ada.expect("result").await;
+    let result = chat_forfeit(&server, chat).await;
     let id = result["match"].as_str().unwrap();
     let (status, signed) = common::get_json(&server.http(&format!("/api/matches/{id}"))).await;
     assert_eq!(status, 200, "{signed}");
     let record: Value = serde_json::from_str(signed["record"].as_str().unwrap()).unwrap();
     assert_eq!(record["chat"], chat);
     assert_eq!(record["players"][0]["id"], "tg:1");
+}
+
+/// A game with `[rewards]`: a Telegram player's win is a claim, readable
+/// at `/api/players/{id}/claims`; the loser's rank is not paid.
+#[tokio::test]
+async fn a_win_in_a_game_with_rewards_is_a_claim() {
+    let manifest = "name = \"tictactoe\"\nmin_players = 2\nmax_players = 2\n\
+                    [rewards]\nby_rank = [1000000]\nmin_match_secs = 0\n";
+    let server = TestServer::with(&[("tictactoe", manifest)], |c: &mut Config| {
+        c.telegram.bot_token = Some(BOT_TOKEN.into());
+        c.allow_guests = false;
+    })
+    .await;
+    let chat = "-6278196328460817085";
+    let result = chat_forfeit(&server, chat).await;
+    let (status, claims) = common::get_json(&server.http("/api/players/tg:1/claims")).await;
+    assert_eq!(status, 200, "{claims}");
+    assert_eq!(claims["claims"].as_array().unwrap().len(), 1, "{claims}");
+    let claim = &claims["claims"][0];
+    assert_eq!(
+        (&claim["match"], &claim["amount"], &claim["currency"], &claim["status"]),
+        (&result["match"], &json!(1_000_000), &json!("ton"), &json!("open"))
+    );
+    let (_, none) = common::get_json(&server.http("/api/players/tg:2/claims")).await;
+    assert_eq!(none["claims"], json!([]));
+}
+
+/// A `[rewards]` table that does not parse or check stops the start with
+/// the file and the key named.
+#[test]
+fn a_bad_rewards_table_is_refused_with_the_file_and_key() {
+    let base = "name = \"arena\"\nmin_players = 1\nmax_players = 8\n[rewards]\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("arena.toml");
+    for (table, expected) in [
+        ("by_rank = [1]\nbonus = 3\n", "bonus"),
+        ("by_rank = []\n", "by_rank"),
+        ("by_rank = [-5]\n", "by_rank"),
+        ("by_rank = [1]\njetton = \"not an address\"\n", "jetton"),
+        ("by_rank = [1]\nmin_players = 0\n", "min_players"),
+    ] {
+        std::fs::write(&file, format!("{base}{table}")).unwrap();
+        let error = parlor::manifest::Manifest::load(&file)
+            .err()
+            .unwrap_or_else(|| panic!("{table} is refused"))
+            .to_string();
+        assert!(
+            error.contains("arena.toml") && error.contains(expected),
+            "{table}: {error}"
+        );
+    }
 }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::manifest::RewardRules;
 use crate::protocol::RankLine;
 pub use audit::{AuditReport, StoredMatch};
 pub use board::{Board, BoardEntry, BoardQuery, Metric, Period};
@@ -45,6 +46,30 @@ pub struct MatchRecord {
     /// The server stopped the match before it ended (docs/operations.md,
     /// `[shutdown]`); its ranking is everyone level. Leaderboards skip it.
     pub aborted: bool,
+    /// The game's `[rewards]`, if it pays: the claims are written with the
+    /// match.
+    #[serde(skip)]
+    pub rewards: Option<RewardRules>,
+}
+
+impl MatchRecord {
+    /// The claims `rewards` grants before the daily cap: (player, amount)
+    /// for each player ranked to be paid, if the match pays at all (not
+    /// aborted, enough players, long enough; guests only if allowed).
+    pub fn claims(&self) -> Vec<(&str, u64)> {
+        let Some(rules) = &self.rewards else {
+            return Vec::new();
+        };
+        let long_enough = self.ended_at - self.started_at >= (rules.min_match_secs as i64).saturating_mul(1000);
+        if self.aborted || self.ranking.len() < rules.min_players as usize || !long_enough {
+            return Vec::new();
+        }
+        self.ranking
+            .iter()
+            .filter(|line| rules.guests || line.player.starts_with("tg:"))
+            .filter_map(|line| Some((line.player.as_str(), rules.amount_for_rank(line.rank)?)))
+            .collect()
+    }
 }
 
 /// One match of a player's history (`GET /api/players/{id}/matches`).
@@ -63,6 +88,21 @@ pub struct PlayerMatch {
     pub score: i64,
     /// Players ranked in it.
     pub players: i64,
+}
+
+/// A reward a match granted a player (`GET /api/players/{id}/claims`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Claim {
+    #[serde(rename = "match")]
+    pub match_id: String,
+    pub player: String,
+    /// `ton` (amount in nanotons) or `jetton:<master address>`.
+    pub currency: String,
+    pub amount: i64,
+    /// The match's end, unix milliseconds.
+    pub created_at: i64,
+    /// `open` until paid.
+    pub status: String,
 }
 
 /// Why the ledger failed.
@@ -168,6 +208,13 @@ pub trait Ledger: Send + Sync + 'static {
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<PlayerMatch>, LedgerError>> {
         let _ = (player, before, limit);
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// `player`'s claims, newest first (at most `limit`). A ledger
+    /// without rewards has none.
+    fn claims<'a>(&'a self, player: &'a str, limit: u32) -> BoxFuture<'a, Result<Vec<Claim>, LedgerError>> {
+        let _ = (player, limit);
         Box::pin(async { Ok(Vec::new()) })
     }
 

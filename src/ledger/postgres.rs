@@ -61,6 +61,13 @@ const STATEMENTS: Statements = Statements {
     all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id, chat \
                   FROM matches ORDER BY id COLLATE \"C\"",
     all_players: "SELECT match_id, player_id, name, rank, score FROM match_players ORDER BY match_id COLLATE \"C\"",
+    lock_claims: "SELECT pg_advisory_xact_lock(hashtext($1))",
+    claimed_since: "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM claims \
+                    WHERE player_id = $1 AND currency = $2 AND created_at >= $3",
+    insert_claim: "INSERT INTO claims (match_id, player_id, currency, amount, created_at) \
+                   VALUES ($1, $2, $3, $4, $5)",
+    player_claims: "SELECT match_id, player_id, currency, amount, created_at, status FROM claims \
+                    WHERE player_id = $1 ORDER BY created_at DESC, match_id DESC LIMIT $2",
     player_matches: "SELECT m.id, m.game, m.room, m.chat, m.started_at, m.ended_at, m.aborted, p.rank, p.score, \
                      (SELECT COUNT(*) FROM match_players o WHERE o.match_id = m.id) \
                      FROM match_players p JOIN matches m ON m.id = p.match_id \

@@ -80,7 +80,7 @@ impl ResultKey {
     /// let key = ResultKey::from_seed([7; 32]);
     /// let record = MatchRecord {
     ///     id: "m1".into(), game: "tictactoe".into(), room: "ROOM22".into(), chat: None,
-    ///     started_at: 1_000, ended_at: 2_000, ranking: vec![], aborted: false,
+    ///     started_at: 1_000, ended_at: 2_000, ranking: vec![], aborted: false, rewards: None,
     /// };
     /// let signed = key.sign(&record);
     /// assert_eq!(signed.record, r#"{"v":1,"match":"m1","game":"tictactoe","room":"ROOM22","chat":null,"started_at":1000,"ended_at":2000,"aborted":false,"players":[]}"#);

@@ -32,6 +32,19 @@ pub(super) struct Statements {
     /// Every match's players: match_id, player_id, name, rank, score; by
     /// match_id.
     pub all_players: &'static str,
+    /// Taken before a player's claims are summed, held to the end of the
+    /// transaction, so two matches recorded at once cannot both pass the
+    /// cap (PostgreSQL: an advisory lock on the player; SQLite's writer
+    /// lock, taken by the match's own insert, serializes already).
+    pub lock_claims: &'static str,
+    /// What a player has claimed in a currency since a time: player,
+    /// currency, since.
+    pub claimed_since: &'static str,
+    /// claims: match_id, player_id, currency, amount, created_at.
+    pub insert_claim: &'static str,
+    /// A player's claims (player, limit): match_id, player_id, currency,
+    /// amount, created_at, status; newest first.
+    pub player_claims: &'static str,
     /// A player's matches (1 player, 2 the match to start after or NULL,
     /// 3 limit): id, game, room, chat, started_at, ended_at, aborted, rank,
     /// score, players; newest first.
@@ -140,6 +153,33 @@ macro_rules! sql_ledger {
                             .execute(&mut *tx)
                             .await?;
                     }
+                    if let Some(rules) = &record.rewards {
+                        let currency = rules.currency();
+                        let day = $crate::ledger::Period::Day.since(record.ended_at);
+                        for (player, amount) in record.claims() {
+                            let mut amount = amount as i64;
+                            if let Some(cap) = rules.daily_cap {
+                                sqlx::query($sql.lock_claims).bind(player).execute(&mut *tx).await?;
+                                let claimed: i64 = sqlx::query_scalar($sql.claimed_since)
+                                    .bind(player)
+                                    .bind(&currency)
+                                    .bind(day)
+                                    .fetch_one(&mut *tx)
+                                    .await?;
+                                amount = amount.min(cap as i64 - claimed);
+                            }
+                            if amount > 0 {
+                                sqlx::query($sql.insert_claim)
+                                    .bind(&record.id)
+                                    .bind(player)
+                                    .bind(&currency)
+                                    .bind(amount)
+                                    .bind(record.ended_at)
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                        }
+                    }
                     tx.commit().await?;
                     Ok(())
                 })
@@ -231,6 +271,32 @@ macro_rules! sql_ledger {
                 })
             }
 
+            fn claims<'a>(
+                &'a self,
+                player: &'a str,
+                limit: u32,
+            ) -> $crate::ledger::BoxFuture<'a, Result<Vec<$crate::ledger::Claim>, $crate::ledger::LedgerError>> {
+                Box::pin(async move {
+                    use sqlx::Row;
+                    let rows = sqlx::query($sql.player_claims)
+                        .bind(player)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(rows
+                        .iter()
+                        .map(|row| $crate::ledger::Claim {
+                            match_id: row.get(0),
+                            player: row.get(1),
+                            currency: row.get(2),
+                            amount: row.get(3),
+                            created_at: row.get(4),
+                            status: row.get(5),
+                        })
+                        .collect())
+                })
+            }
+
             fn audit(
                 &self,
             ) -> $crate::ledger::BoxFuture<'_, Result<$crate::ledger::AuditReport, $crate::ledger::LedgerError>> {
@@ -276,6 +342,7 @@ macro_rules! sql_ledger {
                                 ended_at: row.get(4),
                                 aborted: row.get(5),
                                 ranking,
+                                rewards: None,
                             },
                             signed: record.zip(signature).zip(key).map(|((r, s), k)| (r, s, k)),
                         };

@@ -314,3 +314,29 @@ pub async fn player_matches(
         }
     }
 }
+
+/// `GET /api/players/{id}/claims?limit=N`: the rewards the player's
+/// matches granted, newest first: `{player, claims}`.
+pub async fn player_claims(
+    State(state): State<AppState>,
+    Path(player): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Response {
+    let limit = query.limit.unwrap_or(20);
+    if limit == 0 || limit > MAX_HISTORY_PAGE || player.is_empty() || player.len() > MAX_ID {
+        return bad_request(format!(
+            "limit must be between 1 and {MAX_HISTORY_PAGE}, and a player id of 1 to {MAX_ID} bytes"
+        ));
+    }
+    match state.ledger.claims(&player, limit).await {
+        Ok(claims) => Json(json!({ "player": player, "claims": claims })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "claims query failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the claims could not be read".into(),
+            )
+        }
+    }
+}

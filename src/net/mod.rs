@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/matches/{id}", get(api::signed_match))
         .route("/api/keys", get(api::result_keys))
         .route("/api/players/{id}/matches", get(api::player_matches))
+        .route("/api/players/{id}/claims", get(api::player_claims))
         .route("/ws", get(websocket))
         .fallback(assets::fallback)
         .with_state(state)

@@ -90,6 +90,7 @@ impl Room {
             ended_at,
             ranking,
             aborted,
+            rewards: self.game.manifest().rewards.clone(),
         };
         // A player away on a held seat sees the outcome in the fresh
         // `joined` they get on return (or in the leaderboard).
