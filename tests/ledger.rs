@@ -355,7 +355,7 @@ async fn a_players_history_pages_newest_first(ledger: Arc<dyn Ledger>, _: &Backe
     assert!(ledger.player_matches("guest:nobody", None, 5).await.unwrap().is_empty());
 }
 
-async fn rewards_pay_by_rank_within_the_rules_and_the_daily_cap(ledger: Arc<dyn Ledger>, _: &Backend) {
+async fn rewards_pay_by_rank_within_the_rules_and_the_daily_cap(ledger: Arc<dyn Ledger>, backend: &Backend) {
     let rules = Manifest::parse(
         "name = \"arena\"\nmin_players = 1\nmax_players = 8\n[rewards]\n\
          by_rank = [100, 40]\nmin_players = 2\nmin_match_secs = 30\ndaily_cap = 150\n",
@@ -433,6 +433,19 @@ async fn rewards_pay_by_rank_within_the_rules_and_the_daily_cap(ledger: Arc<dyn 
         .map(|c| c.amount)
         .sum();
     assert_eq!(total, 150, "the daily cap holds for matches recorded at once");
+
+    // The check finds a claim no match grants (one slipped in by hand).
+    assert!(ledger.audit().await.unwrap().is_clean());
+    backend
+        .execute("INSERT INTO claims (match_id, player_id, currency, amount, created_at) VALUES ('m6', 'tg:zed', 'ton', 5, 0)")
+        .await;
+    let report = ledger.audit().await.unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].starts_with("the claim of tg:zed on match m6"),
+        "{:?}",
+        report.problems
+    );
 }
 
 /// A tic-tac-toe match on a server whose ledger is `database`: Bob leaves

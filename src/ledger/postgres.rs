@@ -66,6 +66,10 @@ const STATEMENTS: Statements = Statements {
                     WHERE player_id = $1 AND currency = $2 AND created_at >= $3",
     insert_claim: "INSERT INTO claims (match_id, player_id, currency, amount, created_at) \
                    VALUES ($1, $2, $3, $4, $5)",
+    unfounded_claims: "SELECT c.match_id, c.player_id FROM claims c \
+                       JOIN matches m ON m.id = c.match_id \
+                       LEFT JOIN match_players p ON p.match_id = c.match_id AND p.player_id = c.player_id \
+                       WHERE p.player_id IS NULL OR m.aborted OR c.amount <= 0 ORDER BY c.match_id, c.player_id",
     player_claims: "SELECT match_id, player_id, currency, amount, created_at, status FROM claims \
                     WHERE player_id = $1 ORDER BY created_at DESC, match_id DESC LIMIT $2",
     player_matches: "SELECT m.id, m.game, m.room, m.chat, m.started_at, m.ended_at, m.aborted, p.rank, p.score, \

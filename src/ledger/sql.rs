@@ -42,6 +42,10 @@ pub(super) struct Statements {
     pub claimed_since: &'static str,
     /// claims: match_id, player_id, currency, amount, created_at.
     pub insert_claim: &'static str,
+    /// Claims that no match grants: match_id, player_id of each claim whose
+    /// player is not ranked in its match, whose match was aborted, or whose
+    /// amount is not positive.
+    pub unfounded_claims: &'static str,
     /// A player's claims (player, limit): match_id, player_id, currency,
     /// amount, created_at, status; newest first.
     pub player_claims: &'static str,
@@ -352,6 +356,15 @@ macro_rules! sql_ledger {
                         let of: String = player.get(0);
                         report.problems.push(format!("players of match {of}, which is not recorded"));
                         next_player = players.try_next().await?;
+                    }
+                    drop((matches, players));
+                    let unfounded = sqlx::query($sql.unfounded_claims).fetch_all(&self.pool).await?;
+                    for claim in unfounded {
+                        let (of, player): (String, String) = (claim.get(0), claim.get(1));
+                        report.problems.push(format!(
+                            "the claim of {player} on match {of}: the match does not grant it \
+                             (not ranked in it, aborted, or not a positive amount)"
+                        ));
                     }
                     Ok(report)
                 })
