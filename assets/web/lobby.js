@@ -1,5 +1,7 @@
 // The lobby: the server's games (GET /api/games), its open public rooms
-// (GET /api/rooms), a quick match or a private room for each game.
+// (GET /api/rooms), a quick match or a private room for each game, and
+// the leaderboards (GET /api/leaderboard/<game>): everyone or, inside
+// Telegram, this chat; all time, this week or today.
 
 import { setupPage, guestName, setGuestName, tg, esc, primaryAction, notice, Parlor } from '/web/app.js';
 
@@ -104,8 +106,53 @@ async function loadRooms() {
     </li>`).join('');
 }
 
+/** The board the controls pick: its top 10 by best score. */
+async function loadBoard() {
+  const list = document.getElementById('leaders');
+  const game = document.getElementById('board-game').value;
+  if (!game) {
+    list.innerHTML = '';
+    return;
+  }
+  const params = new URLSearchParams({ limit: '10', period: document.getElementById('board-period').value });
+  const chat = tg?.initDataUnsafe?.chat_instance;
+  if (chat && document.getElementById('board-scope').value === 'chat') {
+    params.set('scope', 'chat');
+    params.set('chat', chat);
+  }
+  let board;
+  try {
+    board = await (await fetch(`/api/leaderboard/${encodeURIComponent(game)}?${params}`)).json();
+  } catch {
+    list.innerHTML = '<li class="hint">Could not load the leaderboard.</li>';
+    return;
+  }
+  list.innerHTML = (board.entries ?? []).length === 0
+    ? '<li class="hint">No results yet: the first match puts someone here.</li>'
+    : board.entries.map((e) => `
+    <li class="card row" data-player="${esc(e.player)}" data-rank="${e.rank}">
+      <strong>${e.rank}.</strong>
+      <span class="grow">${esc(e.name)}</span>
+      <span class="hint">best ${e.best} · ${e.matches} ${e.matches === 1 ? 'match' : 'matches'}</span>
+    </li>`).join('');
+  list.dataset.game = game;
+  list.dataset.period = params.get('period');
+}
+
+function setupBoard() {
+  const select = document.getElementById('board-game');
+  select.innerHTML = games.map((g) => `<option value="${esc(g.name)}">${esc(g.title)}</option>`).join('');
+  // A chat's own board only where Telegram says which chat this is.
+  if (tg?.initDataUnsafe?.chat_instance) document.getElementById('board-scope').classList.remove('hidden');
+  for (const id of ['board-game', 'board-period', 'board-scope']) {
+    document.getElementById(id).addEventListener('change', loadBoard);
+  }
+}
+
 await loadGames();
 await loadRooms();
+setupBoard();
+await loadBoard();
 setInterval(() => {
   if (document.visibilityState === 'visible') loadRooms();
 }, ROOMS_EVERY_MS);

@@ -282,9 +282,17 @@ test('two pages play tic-tac-toe to a win through clicks', async () => {
   assert.equal(bg, 'rgb(23, 33, 43)', 'the Telegram theme colours the page');
   await bob.page.screenshot({ path: join(SHOTS, 'tictactoe-telegram-theme.png') });
 
-  // The result is in the ledger: Alice leads the leaderboard.
+  // The result is in the ledger: Alice leads the leaderboard, in the API
+  // and in the lobby's board, today as all time.
   const board = await (await fetch(`${baseUrl}/api/leaderboard/tictactoe`)).json();
   assert.equal(board.entries[0].name, 'Alice');
+  await alice.page.goto(`${baseUrl}/`);
+  await alice.page.locator('body[data-ready="true"]').waitFor();
+  await alice.page.selectOption('#board-game', 'tictactoe');
+  const first = alice.page.locator('#leaders[data-game="tictactoe"] li[data-rank="1"]');
+  assert.match(await first.first().textContent(), /Alice/);
+  await alice.page.selectOption('#board-period', 'day');
+  await alice.page.locator('#leaders[data-period="day"] li[data-rank="1"]', { hasText: 'Alice' }).waitFor();
   await done(alice, bob);
 });
 
