@@ -1,5 +1,6 @@
 //! Game manifests: the TOML file beside each game that gives its seats,
-//! timing and match length (assets/games/NAME.toml).
+//! timing, match length and rewards (NAME.toml; the bundled games' are in
+//! games/manifests/).
 //!
 //! ```
 //! let manifest = parlor::manifest::Manifest::parse(r#"

@@ -57,7 +57,7 @@ use crate::replication::{Changes, ReplicatedType, Replication};
 /// A game title hosted by Parlor.
 ///
 /// `NAME` must match the `name` of the game's manifest
-/// (assets/games/NAME.toml); the manifest gives seats, tick rate and match
+/// (NAME.toml, e.g. games/manifests/); the manifest gives seats, tick rate and match
 /// length, the implementation gives the rules.
 pub trait Game: Send + Sync + 'static {
     /// What a client sends as `d` in an `input` message, decoded with
