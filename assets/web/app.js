@@ -341,6 +341,34 @@ export function players(room) {
   return seated.sort((a, b) => a[1].slot - b[1].slot);
 }
 
+/** After a match: today's top five of `game` (this chat's, inside a
+ * Telegram chat), in a section at the end of the page's main. The
+ * `result` frame comes once the match is recorded, so it is on the board. */
+export async function showBoard(game) {
+  let section = document.getElementById('after-board');
+  if (!section) {
+    section = document.createElement('section');
+    section.id = 'after-board';
+    section.innerHTML = '<h2></h2><ol class="plain"></ol>';
+    document.querySelector('main').append(section);
+  }
+  const params = new URLSearchParams({ period: 'day', limit: '5' });
+  const chat = tg?.initDataUnsafe?.chat_instance;
+  if (chat) {
+    params.set('scope', 'chat');
+    params.set('chat', chat);
+  }
+  section.querySelector('h2').textContent = chat ? 'Today in this chat' : 'Today\'s best';
+  try {
+    const board = await (await fetch(`/api/leaderboard/${encodeURIComponent(game)}?${params}`)).json();
+    section.querySelector('ol').innerHTML = (board.entries ?? []).map((e) => `
+      <li class="row" data-rank="${e.rank}"><strong>${e.rank}.</strong>
+        <span class="grow">${esc(e.name)}</span><span class="hint">${e.best}</span></li>`).join('');
+  } catch {
+    section.querySelector('ol').innerHTML = '<li class="hint">Could not load the leaderboard.</li>';
+  }
+}
+
 /** Escapes text for innerHTML. */
 export function esc(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -286,6 +286,7 @@ test('two pages play tic-tac-toe to a win through clicks', async () => {
   // and in the lobby's board, today as all time.
   const board = await (await fetch(`${baseUrl}/api/leaderboard/tictactoe`)).json();
   assert.equal(board.entries[0].name, 'Alice');
+  await alice.page.locator('#after-board li[data-rank="1"]', { hasText: 'Alice' }).waitFor();
   await alice.page.goto(`${baseUrl}/`);
   await alice.page.locator('body[data-ready="true"]').waitFor();
   await alice.page.selectOption('#board-game', 'tictactoe');

@@ -5,7 +5,7 @@
 
 import {
   setupPage, start, gameInfo, showInvite, notice, haptic, primaryAction,
-  resource, players, describe, esc, leftMessage,
+  resource, players, describe, esc, leftMessage, showBoard,
 } from '/web/app.js';
 
 const GAME = 'arena';
@@ -197,6 +197,7 @@ function onResult(result) {
   const mine = result.ranking.find((r) => r.player === me?.id);
   if (mine?.rank === 1) haptic('success');
   toast(best ? `Round over: ${best.name} wins with ${best.score}` : 'Round over');
+  showBoard(GAME);
 }
 
 // ---- steering --------------------------------------------------------

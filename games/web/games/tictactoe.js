@@ -3,7 +3,7 @@
 
 import {
   setupPage, start, showInvite, primaryAction, notice, haptic,
-  resource, playerOf, players, describe, esc, leftMessage,
+  resource, playerOf, players, describe, esc, leftMessage, showBoard,
 } from '/web/app.js';
 
 const GAME = 'tictactoe';
@@ -77,6 +77,7 @@ function onResult(result) {
   outcome = firsts > 1 ? 'draw' : mine?.rank === 1 ? 'won' : 'lost';
   haptic(outcome === 'won' ? 'success' : outcome === 'lost' ? 'error' : 'warning');
   render();
+  showBoard(GAME);
   primaryAction('Play again', () => { location.href = `/play/${GAME}`; });
 }
 

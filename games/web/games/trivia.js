@@ -4,7 +4,7 @@
 
 import {
   setupPage, start, gameInfo, showInvite, primaryAction, notice, haptic,
-  resource, players, describe, esc, leftMessage,
+  resource, players, describe, esc, leftMessage, showBoard,
 } from '/web/app.js';
 
 const GAME = 'trivia';
@@ -117,6 +117,7 @@ function onChoice(event) {
 
 function onResult(result) {
   finished = true;
+  showBoard(GAME);
   const id = me()?.Player?.id;
   const line = result.ranking.find((r) => r.player === id);
   if (line?.rank === 1) {
