@@ -140,13 +140,7 @@ pub enum LedgerError {
 /// ```
 pub async fn open(database: Option<&str>, data_dir: &Path, key: ResultKey) -> Result<Arc<dyn Ledger>, LedgerError> {
     let Some(url) = database else {
-        std::fs::create_dir_all(data_dir).map_err(|source| LedgerError::DataDir {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
-        return Ok(Arc::new(
-            SqliteLedger::open_file(&data_dir.join("parlor.db"), key).await?,
-        ));
+        return Ok(Arc::new(SqliteLedger::open_in(data_dir, key).await?));
     };
     let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
     match scheme {

@@ -25,11 +25,17 @@ impl SqliteLedger {
     /// Opens (creating if needed) `parlor.db` in `data_dir` and migrates
     /// it; it signs with `results.key` there (made if missing).
     pub async fn open(data_dir: &Path) -> Result<Self, LedgerError> {
+        let key = ResultKey::load_or_create(data_dir).map_err(LedgerError::SigningKey)?;
+        Self::open_in(data_dir, key).await
+    }
+
+    /// Opens (creating if needed) `parlor.db` in `data_dir`, signing with
+    /// `key`.
+    pub async fn open_in(data_dir: &Path, key: ResultKey) -> Result<Self, LedgerError> {
         std::fs::create_dir_all(data_dir).map_err(|source| LedgerError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
-        let key = ResultKey::load_or_create(data_dir).map_err(LedgerError::SigningKey)?;
         Self::open_file(&data_dir.join("parlor.db"), key).await
     }
 

@@ -35,6 +35,13 @@ fn error(status: StatusCode, code: &str, message: String) -> Response {
     (status, Json(json!({ "error": code, "message": message }))).into_response()
 }
 
+/// A ledger read that failed: logged with `log`, answered 500 `internal`
+/// with `message` (the database's error stays in the log).
+fn unreadable(e: &crate::ledger::LedgerError, log: &str, message: &str) -> Response {
+    tracing::error!(error = %e, "{log}");
+    error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message.into())
+}
+
 pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({ "status": "ok", "rooms": state.matchmaker.room_count() }))
 }
@@ -210,14 +217,7 @@ pub async fn leaderboard(
             "around": board.around,
         }))
         .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "leaderboard query failed");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the leaderboard could not be read".into(),
-            )
-        }
+        Err(e) => unreadable(&e, "leaderboard query failed", "the leaderboard could not be read"),
     }
 }
 
@@ -241,14 +241,7 @@ pub async fn signed_match(State(state): State<AppState>, Path(id): Path<String>)
     match state.ledger.signed_match(&id).await {
         Ok(Some(signed)) => Json(signed).into_response(),
         Ok(None) => no_such_match(),
-        Err(e) => {
-            tracing::error!(error = %e, "match lookup failed");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the match could not be read".into(),
-            )
-        }
+        Err(e) => unreadable(&e, "match lookup failed", "the match could not be read"),
     }
 }
 
@@ -257,14 +250,7 @@ pub async fn signed_match(State(state): State<AppState>, Path(id): Path<String>)
 pub async fn result_keys(State(state): State<AppState>) -> Response {
     match state.ledger.result_keys().await {
         Ok(keys) => Json(json!({ "keys": keys })).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "key listing failed");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the keys could not be read".into(),
-            )
-        }
+        Err(e) => unreadable(&e, "key listing failed", "the keys could not be read"),
     }
 }
 
@@ -304,14 +290,7 @@ pub async fn player_matches(
             let next = (matches.len() == limit as usize).then(|| matches.last().map(|m| m.id.clone()));
             Json(json!({ "player": player, "matches": matches, "next": next.flatten() })).into_response()
         }
-        Err(e) => {
-            tracing::error!(error = %e, "match history query failed");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the matches could not be read".into(),
-            )
-        }
+        Err(e) => unreadable(&e, "match history query failed", "the matches could not be read"),
     }
 }
 
@@ -330,13 +309,6 @@ pub async fn player_claims(
     }
     match state.ledger.claims(&player, limit).await {
         Ok(claims) => Json(json!({ "player": player, "claims": claims })).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "claims query failed");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the claims could not be read".into(),
-            )
-        }
+        Err(e) => unreadable(&e, "claims query failed", "the claims could not be read"),
     }
 }
