@@ -429,6 +429,102 @@ pub fn parse_origin(entry: &str) -> Result<String, String> {
     }
 }
 
+/// Linking players' TON wallets with TON Connect (the `[ton]` table of the
+/// config file). Off until `app_url` is set.
+///
+/// ```toml
+/// [ton]
+/// app_url = "https://games.example.com"
+/// name = "Example games"
+/// icon_url = "https://games.example.com/icon.png"
+/// networks = ["mainnet"]
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TonConfig {
+    /// The mini-app's address: the `url` of the `tonconnect-manifest.json`
+    /// the server serves, and its host the domain proofs must name.
+    pub app_url: Option<String>,
+    /// The app's name, as wallets show it.
+    pub name: String,
+    /// A 180x180 PNG wallets show; the server's own icon when unset.
+    pub icon_url: Option<String>,
+    /// More domains a proof may name besides `app_url`'s host (a staging
+    /// site, say).
+    pub domains: Vec<String>,
+    /// Networks wallets may be linked on: `mainnet`, `testnet`.
+    pub networks: Vec<String>,
+    /// The oldest proof accepted, in seconds.
+    pub proof_max_age_secs: u64,
+    /// How long a claim voucher is good for, in seconds.
+    pub voucher_ttl_secs: u32,
+}
+
+impl Default for TonConfig {
+    fn default() -> Self {
+        TonConfig {
+            app_url: None,
+            name: "Parlor".into(),
+            icon_url: None,
+            domains: Vec::new(),
+            networks: vec!["mainnet".into()],
+            proof_max_age_secs: 900,
+            voucher_ttl_secs: 3600,
+        }
+    }
+}
+
+impl TonConfig {
+    /// What a proof must meet, or `None` with linking off.
+    pub fn policy(&self) -> Option<crate::ton::ProofPolicy> {
+        let host = app_host(self.app_url.as_deref()?)?;
+        let mut domains = vec![host.to_owned()];
+        domains.extend(self.domains.iter().cloned());
+        Some(crate::ton::ProofPolicy {
+            domains,
+            networks: self
+                .networks
+                .iter()
+                .filter_map(|n| crate::ton::Network::from_name(n))
+                .collect(),
+            max_age_secs: self.proof_max_age_secs,
+        })
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.app_url {
+            if app_host(url).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "ton.app_url {url:?} must be an http:// or https:// address with a host"
+                )));
+            }
+        }
+        if let Some(bad) = self
+            .networks
+            .iter()
+            .find(|n| crate::ton::Network::from_name(n).is_none())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "ton.networks: {bad:?} is not \"mainnet\" or \"testnet\""
+            )));
+        }
+        if self.networks.is_empty() || self.proof_max_age_secs == 0 || self.voucher_ttl_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "ton.networks must name a network, and ton.proof_max_age_secs and ton.voucher_ttl_secs be above 0"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The host (with its port, if given) of an http(s) URL.
+fn app_host(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then_some(host)
+}
+
 /// The contents of a `--config` file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -445,6 +541,7 @@ struct FileConfig {
     web: WebConfig,
     proxy: ProxyConfig,
     metrics: FileMetrics,
+    ton: TonConfig,
 }
 
 /// The `[metrics]` table of a config file.
@@ -517,6 +614,8 @@ pub struct Config {
     pub proxy: ProxyConfig,
     /// The bearer token `GET /metrics` asks for; `None` serves it to anyone.
     pub metrics_token: Option<Secret>,
+    /// Linking TON wallets.
+    pub ton: TonConfig,
 }
 
 impl Default for Config {
@@ -535,6 +634,7 @@ impl Default for Config {
             web: WebConfig::default(),
             proxy: ProxyConfig::default(),
             metrics_token: None,
+            ton: TonConfig::default(),
         }
     }
 }
@@ -609,12 +709,14 @@ impl Config {
                 .clone()
                 .or(file.metrics.token)
                 .filter(|s| !s.expose().is_empty()),
+            ton: file.ton,
         };
         config.check()?;
         Ok(config)
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        self.ton.check()?;
         let l = &self.limits;
         if l.max_frame_bytes < 64 {
             return Err(ConfigError::Invalid(

@@ -45,5 +45,6 @@ pub mod simulation;
 #[cfg(test)]
 mod test_games;
 pub mod testing;
+pub mod ton;
 
 pub use app::App;

@@ -1,6 +1,6 @@
 //! The API's documents keep up with the router: every `/api/` route (and
-//! `/health`) in src/net/mod.rs is a path of docs/openapi.yaml and a row of
-//! docs/api.md.
+//! `/health`, `/tonconnect-manifest.json`) in src/net/mod.rs is a path of
+//! docs/openapi.yaml, with its method, and a row of docs/api.md.
 
 use std::path::Path;
 
@@ -8,13 +8,17 @@ fn read(file: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap()
 }
 
-/// The paths of `.route("PATH", ...)` calls in the router's source.
-fn routes(source: &str) -> Vec<String> {
+/// The method and path of each `.route("PATH", get(...))` (or `post`)
+/// call in the router's source.
+fn routes(source: &str) -> Vec<(String, String)> {
     source
         .lines()
         .filter_map(|line| line.trim().strip_prefix(".route(\""))
-        .filter_map(|rest| rest.split('"').next())
-        .map(str::to_owned)
+        .filter_map(|rest| {
+            let (path, handler) = rest.split_once('"')?;
+            let method = handler.trim_start_matches([',', ' ']).split('(').next()?;
+            Some((method.to_ascii_uppercase(), path.to_owned()))
+        })
         .collect()
 }
 
@@ -23,25 +27,35 @@ fn every_api_route_is_documented() {
     let router = read("src/net/mod.rs");
     let openapi = read("docs/openapi.yaml");
     let prose = read("docs/api.md");
-    let documented: Vec<String> = routes(&router)
+    let documented: Vec<(String, String)> = routes(&router)
         .into_iter()
-        .filter(|path| path.starts_with("/api/") || path == "/health")
+        .filter(|(_, path)| path.starts_with("/api/") || path == "/health" || path == "/tonconnect-manifest.json")
         .collect();
-    assert!(documented.len() >= 9, "{documented:?}");
-    for path in &documented {
+    assert!(documented.len() >= 13, "{documented:?}");
+    for (method, path) in &documented {
+        let lines: Vec<&str> = openapi.lines().collect();
+        let at = lines
+            .iter()
+            .position(|line| *line == format!("  {path}:"))
+            .unwrap_or_else(|| panic!("{path} is not a path of docs/openapi.yaml"));
+        let operation = format!("    {}:", method.to_ascii_lowercase());
         assert!(
-            openapi.lines().any(|line| line == format!("  {path}:")),
-            "{path} is not a path of docs/openapi.yaml"
+            lines[at + 1..]
+                .iter()
+                .take_while(|l| l.starts_with("   "))
+                .any(|l| *l == operation),
+            "{method} {path} is not an operation of docs/openapi.yaml"
         );
         assert!(
-            prose.contains(&format!("`GET {path}")),
-            "{path} has no row in docs/api.md"
+            prose.contains(&format!("`{method} {path}")),
+            "{method} {path} has no row in docs/api.md"
         );
     }
 }
 
 #[test]
 fn routes_are_read_from_the_source() {
-    let source = "Router::new()\n        .route(\"/api/a/{x}\", get(a))\n        .route(\"/b\", get(b))\n";
-    assert_eq!(routes(source), ["/api/a/{x}", "/b"]);
+    let source = "Router::new()\n        .route(\"/api/a/{x}\", get(a))\n        .route(\"/b\", post(b))\n";
+    let expected = [("GET", "/api/a/{x}"), ("POST", "/b")].map(|(m, p)| (m.to_owned(), p.to_owned()));
+    assert_eq!(routes(source), expected);
 }

@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("memory", 0),
     ("keyfile", 0),
     ("scaffold", 0),
+    ("ton", 0),
     ("auth", 1),
     ("config", 1),
     ("game", 1),

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use common::postgres::Schema;
 use common::{get_json, TestServer};
 use parlor::config::Secret;
-use parlor::ledger::{self, Board, BoardEntry, BoardQuery, Ledger, MatchRecord, Metric, Period, ResultKey};
+use parlor::ledger::{
+    self, Board, BoardEntry, BoardQuery, Ledger, LinkOutcome, MatchRecord, Metric, Period, ResultKey, VoucherOutcome,
+    VoucherRequest, WalletLink,
+};
 use parlor::manifest::Manifest;
 use parlor::protocol::RankLine;
 use serde_json::json;
@@ -100,6 +103,8 @@ on_both_backends!(
     boards_rank_by_metric_period_and_chat_with_shared_ranks,
     a_players_history_pages_newest_first,
     rewards_pay_by_rank_within_the_rules_and_the_daily_cap,
+    wallets_link_once_per_payload_one_per_player_and_network,
+    claims_are_numbered_and_a_voucher_marks_its_claim,
 );
 
 fn line(player: &str, rank: u32, score: i64) -> RankLine {
@@ -540,4 +545,159 @@ async fn an_unknown_database_scheme_is_refused_without_echoing_the_url() {
         .to_string();
     assert!(error.contains("\"mysql\"") && error.contains("postgres://"), "{error}");
     assert!(!error.contains("hunter2"), "{error}");
+}
+
+fn wallet_link(player: &str, network: &str, address: &str, nonce: &str) -> WalletLink {
+    WalletLink {
+        player: player.into(),
+        network: network.into(),
+        address: address.into(),
+        public_key: "ab".repeat(32),
+        contract: "v4r2".into(),
+        nonce: nonce.into(),
+        nonce_expires: 2_000,
+        replace: false,
+        now_ms: 1_000_000,
+    }
+}
+
+async fn wallets_link_once_per_payload_one_per_player_and_network(ledger: Arc<dyn Ledger>, _: &Backend) {
+    let ann = |address: &str, nonce: &str| wallet_link("tg:1", "-239", address, nonce);
+    assert_eq!(
+        ledger.link_wallet(&ann("0:aa", "n1")).await.unwrap(),
+        LinkOutcome::Linked
+    );
+    // The same payload again: refused, whatever it asks.
+    assert_eq!(
+        ledger.link_wallet(&ann("0:aa", "n1")).await.unwrap(),
+        LinkOutcome::PayloadUsed
+    );
+    // Linking the wallet she has: fine, and it uses the payload up.
+    assert_eq!(
+        ledger.link_wallet(&ann("0:aa", "n2")).await.unwrap(),
+        LinkOutcome::Unchanged
+    );
+    assert_eq!(
+        ledger.link_wallet(&ann("0:bb", "n2")).await.unwrap(),
+        LinkOutcome::PayloadUsed
+    );
+    // Another wallet on the same network: only when asked to replace.
+    assert_eq!(
+        ledger.link_wallet(&ann("0:bb", "n3")).await.unwrap(),
+        LinkOutcome::AlreadyLinked { address: "0:aa".into() }
+    );
+    // The refusal wrote nothing, the payload included.
+    let mut replace = ann("0:bb", "n3");
+    replace.replace = true;
+    assert_eq!(ledger.link_wallet(&replace).await.unwrap(), LinkOutcome::Linked);
+    // One on each network.
+    assert_eq!(
+        ledger
+            .link_wallet(&wallet_link("tg:1", "-3", "0:aa", "n4"))
+            .await
+            .unwrap(),
+        LinkOutcome::Linked
+    );
+    let wallets = ledger.wallets("tg:1").await.unwrap();
+    let listed: Vec<(&str, &str)> = wallets
+        .iter()
+        .map(|w| (w.network.as_str(), w.address.as_str()))
+        .collect();
+    assert_eq!(listed, [("-239", "0:bb"), ("-3", "0:aa")]);
+    // A wallet is one player's.
+    assert_eq!(
+        ledger
+            .link_wallet(&wallet_link("tg:2", "-239", "0:bb", "n5"))
+            .await
+            .unwrap(),
+        LinkOutcome::TakenByOther
+    );
+    assert!(ledger.wallets("tg:2").await.unwrap().is_empty());
+    // ...and the one Ann let go is free.
+    assert_eq!(
+        ledger
+            .link_wallet(&wallet_link("tg:2", "-239", "0:aa", "n5"))
+            .await
+            .unwrap(),
+        LinkOutcome::Linked
+    );
+    // Used payloads are forgotten once expired (n1 expired at 2,000 s).
+    let mut later = wallet_link("tg:3", "-239", "0:cc", "n1");
+    later.now_ms = 2_000_000;
+    later.nonce_expires = 3_000;
+    assert_eq!(ledger.link_wallet(&later).await.unwrap(), LinkOutcome::Linked);
+}
+
+async fn claims_are_numbered_and_a_voucher_marks_its_claim(ledger: Arc<dyn Ledger>, backend: &Backend) {
+    let rules = Manifest::parse(
+        "name = \"arena\"\nmin_players = 1\nmax_players = 8\n[rewards]\nby_rank = [100, 40]\nmin_match_secs = 0\n",
+    )
+    .unwrap()
+    .rewards;
+    let tg = |id: &str, rank| RankLine {
+        player: format!("tg:{id}"),
+        name: id.into(),
+        rank,
+        score: 0,
+    };
+    for id in ["m1", "m2"] {
+        let m = MatchRecord {
+            rewards: rules.clone(),
+            ..record(id, vec![tg("ann", 1), tg("ben", 2)])
+        };
+        ledger.record(&m).await.unwrap();
+    }
+    let ann = ledger.claims("tg:ann", 10).await.unwrap();
+    let ben = ledger.claims("tg:ben", 10).await.unwrap();
+    let mut ids: Vec<i64> = ann.iter().chain(&ben).map(|c| c.id).collect();
+    ids.sort();
+    assert_eq!(ids, [1, 2, 3, 4], "claims are numbered from 1, each its own");
+
+    let ask = |claim: i64, player: &str| VoucherRequest {
+        claim,
+        player: player.into(),
+        network: "-239".into(),
+        expires_at: 2_000_000_000,
+    };
+    let claim = ann[0].id;
+    assert_eq!(
+        ledger.voucher(&ask(claim, "tg:ann")).await.unwrap(),
+        VoucherOutcome::NoWallet
+    );
+    assert_eq!(
+        ledger.voucher(&ask(claim, "tg:ben")).await.unwrap(),
+        VoucherOutcome::NotYours
+    );
+    assert_eq!(
+        ledger.voucher(&ask(99, "tg:ann")).await.unwrap(),
+        VoucherOutcome::NoSuchClaim
+    );
+    assert_eq!(
+        ledger.claims("tg:ann", 10).await.unwrap()[0].status,
+        "open",
+        "a refusal marks nothing"
+    );
+
+    let address = format!("0:{}", "ab".repeat(32));
+    let link = wallet_link("tg:ann", "-239", &address, "v1");
+    assert_eq!(ledger.link_wallet(&link).await.unwrap(), LinkOutcome::Linked);
+    let VoucherOutcome::Issued(voucher) = ledger.voucher(&ask(claim, "tg:ann")).await.unwrap() else {
+        panic!("no voucher")
+    };
+    assert_eq!(
+        (voucher.claim, voucher.amount, voucher.recipient.as_str()),
+        (claim, 100, address.as_str())
+    );
+    assert_eq!(voucher.public_key, key().public_hex());
+    let status = |claims: Vec<parlor::ledger::Claim>| claims.into_iter().find(|c| c.id == claim).unwrap().status;
+    assert_eq!(status(ledger.claims("tg:ann", 10).await.unwrap()), "voucher");
+
+    // Paid another way: no voucher.
+    backend
+        .execute(&format!("UPDATE claims SET status = 'paid' WHERE id = {claim}"))
+        .await;
+    assert_eq!(
+        ledger.voucher(&ask(claim, "tg:ann")).await.unwrap(),
+        VoucherOutcome::Settled { status: "paid".into() }
+    );
 }

@@ -108,6 +108,13 @@ impl SessionKey {
         crate::keyfile::load_or_create(data_dir, SESSION_KEY_FILE, "session key").map(SessionKey)
     }
 
+    /// A 32-byte secret for another use (`label` names it), derived from
+    /// this key so the server keeps one secret file: HMAC-SHA256(key,
+    /// label).
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        hmac_sha256(&self.0, label.as_bytes())
+    }
+
     /// A token for `claims`.
     pub fn issue(&self, claims: &SessionClaims) -> String {
         let json = serde_json::to_vec(claims).expect("claims serialize");

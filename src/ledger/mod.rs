@@ -101,8 +101,112 @@ pub struct Claim {
     pub amount: i64,
     /// The match's end, unix milliseconds.
     pub created_at: i64,
-    /// `open` until paid.
+    /// `open` until paid; `voucher` once a voucher was issued for it
+    /// (a claim contract pays it).
     pub status: String,
+    /// Its number: what a voucher names.
+    pub id: i64,
+}
+
+/// A claim voucher asked for (`POST /api/rewards/{claim}/voucher`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoucherRequest {
+    pub claim: i64,
+    /// Who asks: only the claim's player gets one.
+    pub player: String,
+    /// Whose wallet on which network is paid (TON Connect's chain id).
+    pub network: String,
+    /// Unix seconds.
+    pub expires_at: u32,
+}
+
+/// A signed claim voucher (docs/rewards.md).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Voucher {
+    pub claim: i64,
+    /// The player's linked wallet, raw form.
+    pub recipient: String,
+    pub amount: i64,
+    pub currency: String,
+    pub expires_at: u32,
+    /// The cell `claim_id:uint64 recipient:MsgAddress amount:Coins
+    /// expires_at:uint32` as a base64 bag of cells.
+    pub boc: String,
+    /// The cell's representation hash, hex: what is signed.
+    pub hash: String,
+    /// Ed25519 over the 32 bytes of `hash`, hex.
+    pub signature: String,
+    /// The signing key's id (`GET /api/keys`) and public key, hex.
+    pub key: String,
+    pub public_key: String,
+}
+
+/// What asking for a voucher came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VoucherOutcome {
+    /// Signed; the claim is marked `voucher`, so no payout batch takes it.
+    Issued(Voucher),
+    NoSuchClaim,
+    /// The claim is another player's.
+    NotYours,
+    /// The claim is paid or in a payout batch (`status`).
+    Settled {
+        status: String,
+    },
+    /// The player has no wallet linked on the network.
+    NoWallet,
+}
+
+/// A wallet to link to a player, its TON Connect proof checked
+/// (`POST /api/ton/link`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WalletLink {
+    pub player: String,
+    /// TON Connect's chain id: `-239` (mainnet) or `-3` (testnet).
+    pub network: String,
+    /// Raw form, `<workchain>:<hex>`.
+    pub address: String,
+    /// Hex.
+    pub public_key: String,
+    /// The wallet contract, `v4r2`, `v5r1`, ...
+    pub contract: String,
+    /// The proof's payload nonce: linking records it, and refuses one
+    /// recorded before.
+    pub nonce: String,
+    /// When the payload expires (unix seconds); its nonce is kept until
+    /// then.
+    pub nonce_expires: i64,
+    /// Replace the player's wallet on this network if there is one.
+    pub replace: bool,
+    /// Unix milliseconds.
+    pub now_ms: i64,
+}
+
+/// What linking a wallet did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// The wallet is now the player's on its network.
+    Linked,
+    /// It was the player's already.
+    Unchanged,
+    /// The proof's payload was used before; nothing changed.
+    PayloadUsed,
+    /// The player has another wallet on this network (`address`), and the
+    /// request did not ask to replace it; nothing changed.
+    AlreadyLinked { address: String },
+    /// Another player holds this wallet; nothing changed.
+    TakenByOther,
+}
+
+/// A player's linked wallet (`GET /api/ton/wallets`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkedWallet {
+    pub network: String,
+    pub address: String,
+    pub public_key: String,
+    pub contract: String,
+    /// Unix milliseconds.
+    pub linked_at: i64,
 }
 
 /// Why the ledger failed.
@@ -116,6 +220,10 @@ pub enum LedgerError {
     DataDir { path: String, source: std::io::Error },
     #[error("cannot read or create the results signing key: {0}")]
     SigningKey(std::io::Error),
+    #[error("building a voucher failed: {0}")]
+    Voucher(#[from] crate::ton::VoucherError),
+    #[error("this ledger does not support {0}")]
+    Unsupported(&'static str),
     #[error("the database URL starts with {scheme:?}; Parlor reads postgres://, postgresql:// and sqlite:// (or none: parlor.db in the data directory)")]
     UnknownDatabase { scheme: String },
 }
@@ -209,6 +317,30 @@ pub trait Ledger: Send + Sync + 'static {
     /// without rewards has none.
     fn claims<'a>(&'a self, player: &'a str, limit: u32) -> BoxFuture<'a, Result<Vec<Claim>, LedgerError>> {
         let _ = (player, limit);
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Links a wallet whose proof checked out, recording the proof's
+    /// payload as used, in one transaction: on any outcome but `Linked`
+    /// and `Unchanged` nothing is written. A ledger without wallets
+    /// answers [`LedgerError::Unsupported`].
+    fn link_wallet<'a>(&'a self, link: &'a WalletLink) -> BoxFuture<'a, Result<LinkOutcome, LedgerError>> {
+        let _ = link;
+        Box::pin(async { Err(LedgerError::Unsupported("linking wallets")) })
+    }
+
+    /// A voucher for claim `request.claim`, to the asking player's wallet
+    /// on `request.network`, signed with the ledger's key; the claim is
+    /// marked `voucher` in the same transaction. On any outcome but
+    /// `Issued` nothing is written.
+    fn voucher<'a>(&'a self, request: &'a VoucherRequest) -> BoxFuture<'a, Result<VoucherOutcome, LedgerError>> {
+        let _ = request;
+        Box::pin(async { Err(LedgerError::Unsupported("vouchers")) })
+    }
+
+    /// `player`'s linked wallets, one per network at most.
+    fn wallets<'a>(&'a self, player: &'a str) -> BoxFuture<'a, Result<Vec<LinkedWallet>, LedgerError>> {
+        let _ = player;
         Box::pin(async { Ok(Vec::new()) })
     }
 

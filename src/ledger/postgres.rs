@@ -70,7 +70,7 @@ const STATEMENTS: Statements = Statements {
                        JOIN matches m ON m.id = c.match_id \
                        LEFT JOIN match_players p ON p.match_id = c.match_id AND p.player_id = c.player_id \
                        WHERE p.player_id IS NULL OR m.aborted OR c.amount <= 0 ORDER BY c.match_id, c.player_id",
-    player_claims: "SELECT match_id, player_id, currency, amount, created_at, status FROM claims \
+    player_claims: "SELECT match_id, player_id, currency, amount, created_at, status, id FROM claims \
                     WHERE player_id = $1 ORDER BY created_at DESC, match_id DESC LIMIT $2",
     player_matches: "SELECT m.id, m.game, m.room, m.chat, m.started_at, m.ended_at, m.aborted, p.rank, p.score, \
                      (SELECT COUNT(*) FROM match_players o WHERE o.match_id = m.id) \
@@ -78,6 +78,18 @@ const STATEMENTS: Statements = Statements {
                      WHERE p.player_id = $1 AND ($2 IS NULL OR (m.ended_at, m.id) < \
                        (SELECT b.ended_at, b.id FROM matches b WHERE b.id = $2)) \
                      ORDER BY m.ended_at DESC, m.id DESC LIMIT $3",
+    delete_expired_payloads: "DELETE FROM ton_payloads WHERE expires <= $1",
+    insert_payload: "INSERT INTO ton_payloads (nonce, expires) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
+    wallet_owner: "SELECT player_id FROM wallets WHERE network = $1 AND address = $2",
+    player_wallet: "SELECT address FROM wallets WHERE player_id = $1 AND network = $2",
+    delete_wallet: "DELETE FROM wallets WHERE player_id = $1 AND network = $2",
+    insert_wallet: "INSERT INTO wallets (player_id, network, address, public_key, contract, linked_at) \
+                    VALUES ($1, $2, $3, $4, $5, $6)",
+    mark_vouchered: "UPDATE claims SET status = 'voucher' \
+                     WHERE id = $1 AND player_id = $2 AND status IN ('open', 'voucher')",
+    claim_by_id: "SELECT player_id, currency, amount, status FROM claims WHERE id = $1",
+    player_wallets: "SELECT network, address, public_key, contract, linked_at FROM wallets \
+                     WHERE player_id = $1 ORDER BY network",
 };
 
 sql_ledger!(

@@ -73,6 +73,12 @@ impl ResultKey {
         }
     }
 
+    /// The Ed25519 signature of `message` (64 bytes, hex): a claim
+    /// voucher's cell hash (docs/rewards.md).
+    pub fn sign_bytes(&self, message: &[u8]) -> String {
+        hex::encode(self.key.sign(message).to_bytes())
+    }
+
     /// `record`'s canonical text and its signature.
     ///
     /// ```

@@ -53,6 +53,28 @@ pub(super) struct Statements {
     /// 3 limit): id, game, room, chat, started_at, ended_at, aborted, rank,
     /// score, players; newest first.
     pub player_matches: &'static str,
+    /// Deletes used ton_proof payloads whose expiry (unix seconds) is at
+    /// or before the bound.
+    pub delete_expired_payloads: &'static str,
+    /// A ton_proof payload's nonce and expiry; nothing if it was used.
+    pub insert_payload: &'static str,
+    /// Who holds a wallet: network, address; player_id.
+    pub wallet_owner: &'static str,
+    /// A player's wallet on a network: player, network; address.
+    pub player_wallet: &'static str,
+    /// Unlinks a player's wallet on a network: player, network.
+    pub delete_wallet: &'static str,
+    /// wallets: player_id, network, address, public_key, contract,
+    /// linked_at.
+    pub insert_wallet: &'static str,
+    /// A player's wallets: network, address, public_key, contract,
+    /// linked_at; by network.
+    pub player_wallets: &'static str,
+    /// Marks a claim (id, player) as paid by voucher, if it is the
+    /// player's and not paid otherwise.
+    pub mark_vouchered: &'static str,
+    /// A claim by id: player_id, currency, amount, status.
+    pub claim_by_id: &'static str,
 }
 
 /// Records `key`'s public half, so results it signs can be checked after
@@ -296,6 +318,162 @@ macro_rules! sql_ledger {
                             amount: row.get(3),
                             created_at: row.get(4),
                             status: row.get(5),
+                            id: row.get(6),
+                        })
+                        .collect())
+                })
+            }
+
+            fn link_wallet<'a>(
+                &'a self,
+                link: &'a $crate::ledger::WalletLink,
+            ) -> $crate::ledger::BoxFuture<'a, Result<$crate::ledger::LinkOutcome, $crate::ledger::LedgerError>> {
+                Box::pin(async move {
+                    use $crate::ledger::LinkOutcome;
+                    let mut tx = self.pool.begin().await?;
+                    // Used payloads past their expiry go on the way: a
+                    // proof over one is refused as expired before this.
+                    sqlx::query($sql.delete_expired_payloads)
+                        .bind(link.now_ms / 1000)
+                        .execute(&mut *tx)
+                        .await?;
+                    let fresh = sqlx::query($sql.insert_payload)
+                        .bind(&link.nonce)
+                        .bind(link.nonce_expires)
+                        .execute(&mut *tx)
+                        .await?;
+                    if fresh.rows_affected() == 0 {
+                        return Ok(LinkOutcome::PayloadUsed);
+                    }
+                    let owner: Option<String> = sqlx::query_scalar($sql.wallet_owner)
+                        .bind(&link.network)
+                        .bind(&link.address)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match owner {
+                        Some(owner) if owner == link.player => {
+                            tx.commit().await?;
+                            return Ok(LinkOutcome::Unchanged);
+                        }
+                        Some(_) => return Ok(LinkOutcome::TakenByOther),
+                        None => {}
+                    }
+                    let current: Option<String> = sqlx::query_scalar($sql.player_wallet)
+                        .bind(&link.player)
+                        .bind(&link.network)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(address) = current {
+                        if !link.replace {
+                            return Ok(LinkOutcome::AlreadyLinked { address });
+                        }
+                        sqlx::query($sql.delete_wallet)
+                            .bind(&link.player)
+                            .bind(&link.network)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    let inserted = sqlx::query($sql.insert_wallet)
+                        .bind(&link.player)
+                        .bind(&link.network)
+                        .bind(&link.address)
+                        .bind(&link.public_key)
+                        .bind(&link.contract)
+                        .bind(link.now_ms)
+                        .execute(&mut *tx)
+                        .await;
+                    match inserted {
+                        Ok(_) => {}
+                        // Another player linked this wallet since the owner
+                        // was read.
+                        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                            return Ok(LinkOutcome::TakenByOther)
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                    tx.commit().await?;
+                    Ok(LinkOutcome::Linked)
+                })
+            }
+
+            fn voucher<'a>(
+                &'a self,
+                request: &'a $crate::ledger::VoucherRequest,
+            ) -> $crate::ledger::BoxFuture<'a, Result<$crate::ledger::VoucherOutcome, $crate::ledger::LedgerError>> {
+                Box::pin(async move {
+                    use sqlx::Row;
+                    use $crate::ledger::VoucherOutcome;
+                    let mut tx = self.pool.begin().await?;
+                    // Marked first: the claim's row is then held (PostgreSQL's
+                    // row lock, SQLite's writer lock) until the end.
+                    let marked = sqlx::query($sql.mark_vouchered)
+                        .bind(request.claim)
+                        .bind(&request.player)
+                        .execute(&mut *tx)
+                        .await?;
+                    let claim = sqlx::query($sql.claim_by_id)
+                        .bind(request.claim)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(claim) = claim else {
+                        return Ok(VoucherOutcome::NoSuchClaim);
+                    };
+                    let (owner, currency, amount, status): (String, String, i64, String) =
+                        (claim.get(0), claim.get(1), claim.get(2), claim.get(3));
+                    if owner != request.player {
+                        return Ok(VoucherOutcome::NotYours);
+                    }
+                    if marked.rows_affected() == 0 {
+                        return Ok(VoucherOutcome::Settled { status });
+                    }
+                    let wallet: Option<String> = sqlx::query_scalar($sql.player_wallet)
+                        .bind(&request.player)
+                        .bind(&request.network)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(recipient) = wallet else {
+                        return Ok(VoucherOutcome::NoWallet);
+                    };
+                    let cell = $crate::ton::VoucherCell {
+                        claim_id: request.claim as u64,
+                        recipient,
+                        amount: amount as u64,
+                        expires_at: request.expires_at,
+                    };
+                    let (boc, hash) = cell.boc_and_hash()?;
+                    let voucher = $crate::ledger::Voucher {
+                        claim: request.claim,
+                        recipient: cell.recipient,
+                        amount,
+                        currency,
+                        expires_at: request.expires_at,
+                        boc,
+                        hash: hex::encode(hash),
+                        signature: self.key.sign_bytes(&hash),
+                        key: self.key.id().to_owned(),
+                        public_key: self.key.public_hex(),
+                    };
+                    tx.commit().await?;
+                    Ok(VoucherOutcome::Issued(voucher))
+                })
+            }
+
+            fn wallets<'a>(
+                &'a self,
+                player: &'a str,
+            ) -> $crate::ledger::BoxFuture<'a, Result<Vec<$crate::ledger::LinkedWallet>, $crate::ledger::LedgerError>>
+            {
+                Box::pin(async move {
+                    use sqlx::Row;
+                    let rows = sqlx::query($sql.player_wallets).bind(player).fetch_all(&self.pool).await?;
+                    Ok(rows
+                        .iter()
+                        .map(|row| $crate::ledger::LinkedWallet {
+                            network: row.get(0),
+                            address: row.get(1),
+                            public_key: row.get(2),
+                            contract: row.get(3),
+                            linked_at: row.get(4),
                         })
                         .collect())
                 })

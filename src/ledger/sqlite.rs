@@ -46,9 +46,14 @@ impl SqliteLedger {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // SQLite caches up to 2 MiB of pages per connection by default;
+            // a quarter of that keeps the pool's share of the server's
+            // memory at 2 MiB (docs/operations.md), and the operating
+            // system's file cache still holds the hot pages.
+            .pragma("cache_size", format!("-{CACHE_KIB_PER_CONNECTION}"));
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(CONNECTIONS)
             .connect_with(options)
             .await?;
         sqlx::migrate!("src/ledger/migrations/sqlite").run(&pool).await?;
@@ -59,6 +64,13 @@ impl SqliteLedger {
         })
     }
 }
+
+/// How many connections the ledger's pool opens at most.
+const CONNECTIONS: u32 = 4;
+
+/// SQLite's page cache per connection, in KiB: the pool holds at most
+/// `CONNECTIONS * CACHE_KIB_PER_CONNECTION` KiB of cached pages.
+const CACHE_KIB_PER_CONNECTION: u32 = 512;
 
 /// The SQLite dialect of the ledger's statements.
 const STATEMENTS: Statements = Statements {
@@ -78,13 +90,14 @@ const STATEMENTS: Statements = Statements {
     lock_claims: "SELECT ?1",
     claimed_since: "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM claims \
                     WHERE player_id = ?1 AND currency = ?2 AND created_at >= ?3",
-    insert_claim: "INSERT INTO claims (match_id, player_id, currency, amount, created_at) \
-                   VALUES (?1, ?2, ?3, ?4, ?5)",
+    // The next claim number: one writer at a time, so MAX + 1 is free.
+    insert_claim: "INSERT INTO claims (match_id, player_id, currency, amount, created_at, id) \
+                   VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(id), 0) + 1 FROM claims))",
     unfounded_claims: "SELECT c.match_id, c.player_id FROM claims c \
                        JOIN matches m ON m.id = c.match_id \
                        LEFT JOIN match_players p ON p.match_id = c.match_id AND p.player_id = c.player_id \
                        WHERE p.player_id IS NULL OR m.aborted <> 0 OR c.amount <= 0 ORDER BY c.match_id, c.player_id",
-    player_claims: "SELECT match_id, player_id, currency, amount, created_at, status FROM claims \
+    player_claims: "SELECT match_id, player_id, currency, amount, created_at, status, id FROM claims \
                     WHERE player_id = ?1 ORDER BY created_at DESC, match_id DESC LIMIT ?2",
     player_matches: "SELECT m.id, m.game, m.room, m.chat, m.started_at, m.ended_at, m.aborted, p.rank, p.score, \
                      (SELECT COUNT(*) FROM match_players o WHERE o.match_id = m.id) \
@@ -92,6 +105,18 @@ const STATEMENTS: Statements = Statements {
                      WHERE p.player_id = ?1 AND (?2 IS NULL OR (m.ended_at, m.id) < \
                        (SELECT b.ended_at, b.id FROM matches b WHERE b.id = ?2)) \
                      ORDER BY m.ended_at DESC, m.id DESC LIMIT ?3",
+    delete_expired_payloads: "DELETE FROM ton_payloads WHERE expires <= ?",
+    insert_payload: "INSERT INTO ton_payloads (nonce, expires) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING",
+    wallet_owner: "SELECT player_id FROM wallets WHERE network = ? AND address = ?",
+    player_wallet: "SELECT address FROM wallets WHERE player_id = ? AND network = ?",
+    delete_wallet: "DELETE FROM wallets WHERE player_id = ? AND network = ?",
+    insert_wallet: "INSERT INTO wallets (player_id, network, address, public_key, contract, linked_at) \
+                    VALUES (?, ?, ?, ?, ?, ?)",
+    mark_vouchered: "UPDATE claims SET status = 'voucher' \
+                     WHERE id = ?1 AND player_id = ?2 AND status IN ('open', 'voucher')",
+    claim_by_id: "SELECT player_id, currency, amount, status FROM claims WHERE id = ?1",
+    player_wallets: "SELECT network, address, public_key, contract, linked_at FROM wallets \
+                     WHERE player_id = ? ORDER BY network",
 };
 
 sql_ledger!(

@@ -9,6 +9,7 @@ pub mod client_addr;
 pub mod connections;
 mod listener;
 pub mod session;
+mod ton;
 
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -18,7 +19,7 @@ use std::time::Duration;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -50,6 +51,8 @@ pub struct Shared {
     pub telegram: TelegramAuth,
     /// Signs and checks `welcome.session` tokens.
     pub sessions: SessionKey,
+    /// Issues and checks TON Connect proof payloads.
+    pub ton_payloads: crate::ton::PayloadKey,
     pub connections: Arc<ConnectionLimiter>,
     /// Misses looking up room codes, per address.
     pub join_misses: budgets::AddressBudget,
@@ -95,6 +98,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/keys", get(api::result_keys))
         .route("/api/players/{id}/matches", get(api::player_matches))
         .route("/api/players/{id}/claims", get(api::player_claims))
+        .route("/api/ton/payload", get(ton::payload))
+        .route("/api/ton/link", post(ton::link))
+        .route("/api/ton/wallets", get(ton::wallets))
+        .route("/api/rewards/{claim}/voucher", post(ton::voucher))
+        .route("/tonconnect-manifest.json", get(ton::manifest))
         .route("/ws", get(websocket))
         .fallback(assets::fallback)
         .with_state(state)
@@ -277,6 +285,7 @@ impl Server {
             matchmaker,
             ledger,
             telegram,
+            ton_payloads: crate::ton::PayloadKey::new(sessions.derive("parlor ton payload key")),
             sessions,
             connections,
             join_misses: budgets::AddressBudget::new(config_misses_per_ip),

@@ -91,13 +91,40 @@ pub async fn http_get(url: &str) -> (u16, String) {
 /// GET with extra request headers (`Name: value` lines); returns the
 /// status, the response head in lower case, and the body.
 pub async fn http_get_with(url: &str, headers: &[&str]) -> (u16, String, String) {
+    http_request("GET", url, headers, "").await
+}
+
+/// POSTs `body` as JSON with extra request headers; returns the status and
+/// the body as JSON (`Null` if it is not).
+pub async fn post_json(url: &str, headers: &[&str], body: &Value) -> (u16, Value) {
+    let mut all = vec!["Content-Type: application/json"];
+    all.extend_from_slice(headers);
+    let (status, _, body) = http_request("POST", url, &all, &body.to_string()).await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// GET with extra request headers, the body read as JSON (`Null` if it is
+/// not).
+pub async fn get_json_with(url: &str, headers: &[&str]) -> (u16, Value) {
+    let (status, _, body) = http_get_with(url, headers).await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// One HTTP/1.1 request on a new connection; returns the status, the
+/// response head in lower case, and the body.
+pub async fn http_request(method: &str, url: &str, headers: &[&str], body: &str) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap());
     let mut stream = TcpStream::connect(host).await.unwrap();
-    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+    let mut extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+    if method != "GET" {
+        extra.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n").as_bytes())
+        .write_all(
+            format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n{body}").as_bytes(),
+        )
         .await
         .unwrap();
     let mut response = Vec::new();
