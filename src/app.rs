@@ -21,6 +21,8 @@
 //! }
 //! ```
 
+mod rewards;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -191,6 +193,10 @@ impl App {
             Command::Load(args) => load(args).await,
             Command::New(args) => new_crate(args),
             Command::Ledger(LedgerCommand::Check(args)) => self.check_ledger(args).await,
+            Command::Rewards(command) => match self.open_ledger(command.serve_args()).await {
+                Ok(ledger) => command.run(ledger).await,
+                Err(e) => Err(e),
+            },
         };
         match outcome {
             Ok(code) => code,
@@ -226,13 +232,18 @@ impl App {
         Ok(ExitCode::SUCCESS)
     }
 
-    /// `ledger check`: the ledger `serve` would open, audited.
-    async fn check_ledger(&self, args: ServeArgs) -> Result<ExitCode, AppError> {
-        let config = Config::resolve(&args)?;
-        let ledger = match &self.ledger {
+    /// The ledger `serve` would open with these flags.
+    async fn open_ledger(&self, args: &ServeArgs) -> Result<Arc<dyn Ledger>, AppError> {
+        let config = Config::resolve(args)?;
+        Ok(match &self.ledger {
             Some(open) => open(config).await?,
             None => Server::open_ledger(&config).await?,
-        };
+        })
+    }
+
+    /// `ledger check`: the ledger `serve` would open, audited.
+    async fn check_ledger(&self, args: ServeArgs) -> Result<ExitCode, AppError> {
+        let ledger = self.open_ledger(&args).await?;
         let report = ledger.audit().await?;
         for problem in &report.problems {
             println!("PROBLEM {problem}");
@@ -328,6 +339,9 @@ enum Command {
     /// Work on the ledger the server records into.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Pay claims from your own TON wallet, offline (docs/rewards.md).
+    #[command(subcommand)]
+    Rewards(rewards::RewardsCommand),
 }
 
 #[derive(Subcommand)]

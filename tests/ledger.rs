@@ -11,8 +11,8 @@ use common::postgres::Schema;
 use common::{get_json, TestServer};
 use parlor::config::Secret;
 use parlor::ledger::{
-    self, Board, BoardEntry, BoardQuery, Ledger, LinkOutcome, MatchRecord, Metric, Period, ResultKey, VoucherOutcome,
-    VoucherRequest, WalletLink,
+    self, BatchOutcome, BatchRequest, Board, BoardEntry, BoardQuery, Ledger, LinkOutcome, MatchRecord, Metric, Period,
+    ResultKey, SettleOutcome, VoucherOutcome, VoucherRequest, WalletLink,
 };
 use parlor::manifest::Manifest;
 use parlor::protocol::RankLine;
@@ -105,6 +105,7 @@ on_both_backends!(
     rewards_pay_by_rank_within_the_rules_and_the_daily_cap,
     wallets_link_once_per_payload_one_per_player_and_network,
     claims_are_numbered_and_a_voucher_marks_its_claim,
+    payout_batches_take_open_claims_once_and_settle_once,
 );
 
 fn line(player: &str, rank: u32, score: i64) -> RankLine {
@@ -367,12 +368,6 @@ async fn rewards_pay_by_rank_within_the_rules_and_the_daily_cap(ledger: Arc<dyn 
     )
     .unwrap()
     .rewards;
-    let tg = |id: &str, rank| RankLine {
-        player: format!("tg:{id}"),
-        name: id.into(),
-        rank,
-        score: 0,
-    };
     let day = 86_400_000;
     let paid = |id: &str, ranking, change: fn(&mut MatchRecord)| {
         let mut m = MatchRecord {
@@ -547,6 +542,33 @@ async fn an_unknown_database_scheme_is_refused_without_echoing_the_url() {
     assert!(!error.contains("hunter2"), "{error}");
 }
 
+/// Telegram player `id`, ranked `rank`, no score.
+fn tg(id: &str, rank: u32) -> RankLine {
+    RankLine {
+        player: format!("tg:{id}"),
+        name: id.into(),
+        rank,
+        score: 0,
+    }
+}
+
+/// Two matches of a game paying 100 to the winner and 40 to the second:
+/// Ann first, Ben second in each (claims 1 to 4).
+async fn ann_and_ben_win_twice(ledger: &Arc<dyn Ledger>) {
+    let rules = Manifest::parse(
+        "name = \"arena\"\nmin_players = 1\nmax_players = 8\n[rewards]\nby_rank = [100, 40]\nmin_match_secs = 0\n",
+    )
+    .unwrap()
+    .rewards;
+    for id in ["m1", "m2"] {
+        let m = MatchRecord {
+            rewards: rules.clone(),
+            ..record(id, vec![tg("ann", 1), tg("ben", 2)])
+        };
+        ledger.record(&m).await.unwrap();
+    }
+}
+
 fn wallet_link(player: &str, network: &str, address: &str, nonce: &str) -> WalletLink {
     WalletLink {
         player: player.into(),
@@ -629,24 +651,7 @@ async fn wallets_link_once_per_payload_one_per_player_and_network(ledger: Arc<dy
 }
 
 async fn claims_are_numbered_and_a_voucher_marks_its_claim(ledger: Arc<dyn Ledger>, backend: &Backend) {
-    let rules = Manifest::parse(
-        "name = \"arena\"\nmin_players = 1\nmax_players = 8\n[rewards]\nby_rank = [100, 40]\nmin_match_secs = 0\n",
-    )
-    .unwrap()
-    .rewards;
-    let tg = |id: &str, rank| RankLine {
-        player: format!("tg:{id}"),
-        name: id.into(),
-        rank,
-        score: 0,
-    };
-    for id in ["m1", "m2"] {
-        let m = MatchRecord {
-            rewards: rules.clone(),
-            ..record(id, vec![tg("ann", 1), tg("ben", 2)])
-        };
-        ledger.record(&m).await.unwrap();
-    }
+    ann_and_ben_win_twice(&ledger).await;
     let ann = ledger.claims("tg:ann", 10).await.unwrap();
     let ben = ledger.claims("tg:ben", 10).await.unwrap();
     let mut ids: Vec<i64> = ann.iter().chain(&ben).map(|c| c.id).collect();
@@ -700,4 +705,94 @@ async fn claims_are_numbered_and_a_voucher_marks_its_claim(ledger: Arc<dyn Ledge
         ledger.voucher(&ask(claim, "tg:ann")).await.unwrap(),
         VoucherOutcome::Settled { status: "paid".into() }
     );
+}
+
+async fn payout_batches_take_open_claims_once_and_settle_once(ledger: Arc<dyn Ledger>, _: &Backend) {
+    ann_and_ben_win_twice(&ledger).await;
+    assert!(ledger.payable("-239", 10).await.unwrap().is_empty(), "no wallets yet");
+    for (player, n) in [("tg:ann", "aa"), ("tg:ben", "bb")] {
+        let link = wallet_link(player, "-239", &format!("0:{}", n.repeat(32)), player);
+        assert_eq!(ledger.link_wallet(&link).await.unwrap(), LinkOutcome::Linked);
+    }
+    // A vouchered claim is the claim contract's: never in a batch.
+    let vouchered = ledger.claims("tg:ann", 10).await.unwrap()[0].id;
+    let ask = VoucherRequest {
+        claim: vouchered,
+        player: "tg:ann".into(),
+        network: "-239".into(),
+        expires_at: 2_000_000_000,
+    };
+    assert!(matches!(ledger.voucher(&ask).await.unwrap(), VoucherOutcome::Issued(_)));
+    assert_eq!(ledger.payable("-239", 10).await.unwrap().len(), 3);
+
+    let request = |seqno: i64, max: u32| BatchRequest {
+        network: "-239".into(),
+        wallet: "0:operator".into(),
+        seqno,
+        valid_until: 5_000,
+        max,
+        now_ms: 1_000,
+    };
+    let BatchOutcome::New(first) = ledger.open_batch(&request(7, 2)).await.unwrap() else {
+        panic!("no batch")
+    };
+    assert_eq!((first.payments.len(), first.status.as_str()), (2, "signed"));
+    assert_eq!(first.total, first.payments.iter().map(|p| p.amount).sum::<i64>());
+    assert!(first.payments.iter().all(|p| p.claim != vouchered));
+    assert_eq!(
+        ledger.payable("-239", 10).await.unwrap().len(),
+        1,
+        "batched claims are not payable"
+    );
+    // The same request again is the same batch; another is refused until
+    // this one settles.
+    assert_eq!(
+        ledger.open_batch(&request(7, 2)).await.unwrap(),
+        BatchOutcome::Existing(first.clone())
+    );
+    assert_eq!(
+        ledger.open_batch(&request(8, 2)).await.unwrap(),
+        BatchOutcome::Unsettled(first.clone())
+    );
+    assert!(ledger.audit().await.unwrap().is_clean());
+
+    let SettleOutcome::Settled(settled) = ledger.settle_batch(first.id, false).await.unwrap() else {
+        panic!("not settled")
+    };
+    assert_eq!(settled.status, "failed");
+    assert_eq!(
+        ledger.settle_batch(first.id, true).await.unwrap(),
+        SettleOutcome::AlreadySettled {
+            status: "failed".into()
+        }
+    );
+    assert_eq!(
+        ledger.settle_batch(999, true).await.unwrap(),
+        SettleOutcome::NoSuchBatch
+    );
+    assert_eq!(
+        ledger.payable("-239", 10).await.unwrap().len(),
+        3,
+        "a failed batch's claims are open again"
+    );
+
+    let BatchOutcome::New(second) = ledger.open_batch(&request(8, 10)).await.unwrap() else {
+        panic!("no batch")
+    };
+    assert_eq!(second.payments.len(), 3);
+    assert!(matches!(
+        ledger.settle_batch(second.id, true).await.unwrap(),
+        SettleOutcome::Settled(_)
+    ));
+    assert_eq!(ledger.open_batch(&request(9, 10)).await.unwrap(), BatchOutcome::Empty);
+    let statuses: Vec<String> = ledger
+        .claims("tg:ben", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(statuses, ["paid", "paid"]);
+    let report = ledger.audit().await.unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
 }

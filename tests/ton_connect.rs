@@ -9,40 +9,12 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
+use common::ton::npm_wallet;
 use common::{get_json, get_json_with, post_json, Client, TestServer};
 use serde_json::{json, Value};
 
 const APP: &str = "https://games.example.com";
 const DOMAIN: &str = "games.example.com";
-
-/// Runs the npm wallet with `request`; its JSON answer.
-fn npm_wallet(request: Value) -> Value {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ton");
-    assert!(
-        std::path::Path::new(dir).join("node_modules/@ton/ton").is_dir(),
-        "the TON npm packages are missing: run `npm ci` in tests/ton"
-    );
-    let mut child = Command::new("node")
-        .arg("wallet.mjs")
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "wallet.mjs failed on {request}");
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn now() -> u64 {
     std::time::SystemTime::now()

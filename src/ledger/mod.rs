@@ -209,6 +209,72 @@ pub struct LinkedWallet {
     pub linked_at: i64,
 }
 
+/// One claim a payout pays: `parlor rewards export` prints these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Payment {
+    pub claim: i64,
+    /// The player's linked wallet, raw form.
+    pub wallet: String,
+    /// Nanotons.
+    pub amount: i64,
+}
+
+/// A payout batch: claims paid from the operator's wallet in one signed
+/// message (`parlor rewards payout`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Batch {
+    pub id: i64,
+    /// TON Connect's chain id.
+    pub network: String,
+    /// The operator's wallet, raw form.
+    pub wallet: String,
+    pub seqno: i64,
+    /// Unix seconds: the message's.
+    pub valid_until: i64,
+    pub total: i64,
+    /// `signed`, `paid` or `failed`.
+    pub status: String,
+    pub payments: Vec<Payment>,
+}
+
+/// A payout batch asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchRequest {
+    pub network: String,
+    pub wallet: String,
+    pub seqno: i64,
+    pub valid_until: i64,
+    /// Most claims in it.
+    pub max: u32,
+    pub now_ms: i64,
+}
+
+/// What asking for a payout batch came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchOutcome {
+    /// A new batch: its claims are now `batched`.
+    New(Batch),
+    /// The unsettled batch is this one (same network, wallet and seqno):
+    /// the same batch again, to sign again.
+    Existing(Batch),
+    /// Another batch is unsettled; settle it first. Nothing written.
+    Unsettled(Batch),
+    /// No open TON claim has a wallet on the network. Nothing written.
+    Empty,
+}
+
+/// What settling a batch came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SettleOutcome {
+    /// Settled: its claims are `paid`, or `open` again after a failure.
+    Settled(Batch),
+    NoSuchBatch,
+    /// It was settled before (`status`). Nothing written.
+    AlreadySettled {
+        status: String,
+    },
+}
+
 /// Why the ledger failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -222,6 +288,8 @@ pub enum LedgerError {
     SigningKey(std::io::Error),
     #[error("building a voucher failed: {0}")]
     Voucher(#[from] crate::ton::VoucherError),
+    #[error("the claims of the batch changed while it was made; run it again")]
+    BatchRace,
     #[error("this ledger does not support {0}")]
     Unsupported(&'static str),
     #[error("the database URL starts with {scheme:?}; Parlor reads postgres://, postgresql:// and sqlite:// (or none: parlor.db in the data directory)")]
@@ -336,6 +404,27 @@ pub trait Ledger: Send + Sync + 'static {
     fn voucher<'a>(&'a self, request: &'a VoucherRequest) -> BoxFuture<'a, Result<VoucherOutcome, LedgerError>> {
         let _ = request;
         Box::pin(async { Err(LedgerError::Unsupported("vouchers")) })
+    }
+
+    /// Open TON claims whose player has a wallet linked on `network`,
+    /// oldest first (at most `limit`).
+    fn payable<'a>(&'a self, network: &'a str, limit: u32) -> BoxFuture<'a, Result<Vec<Payment>, LedgerError>> {
+        let _ = (network, limit);
+        Box::pin(async { Err(LedgerError::Unsupported("payouts")) })
+    }
+
+    /// Takes up to `request.max` payable claims into a new signed batch,
+    /// in one transaction; or hands back the unsettled batch.
+    fn open_batch<'a>(&'a self, request: &'a BatchRequest) -> BoxFuture<'a, Result<BatchOutcome, LedgerError>> {
+        let _ = request;
+        Box::pin(async { Err(LedgerError::Unsupported("payouts")) })
+    }
+
+    /// Settles signed batch `id` as paid (its claims `paid`) or failed
+    /// (its claims `open` again).
+    fn settle_batch(&self, id: i64, paid: bool) -> BoxFuture<'_, Result<SettleOutcome, LedgerError>> {
+        let _ = (id, paid);
+        Box::pin(async { Err(LedgerError::Unsupported("payouts")) })
     }
 
     /// `player`'s linked wallets, one per network at most.

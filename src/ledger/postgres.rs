@@ -88,6 +88,30 @@ const STATEMENTS: Statements = Statements {
     mark_vouchered: "UPDATE claims SET status = 'voucher' \
                      WHERE id = $1 AND player_id = $2 AND status IN ('open', 'voucher')",
     claim_by_id: "SELECT player_id, currency, amount, status FROM claims WHERE id = $1",
+    payable: "SELECT c.id, w.address, c.amount FROM claims c \
+              JOIN wallets w ON w.player_id = c.player_id AND w.network = $1 \
+              WHERE c.status = 'open' AND c.currency = 'ton' ORDER BY c.id LIMIT $2",
+    unsettled_batch: "SELECT id, network, wallet, seqno, valid_until, total, status FROM payout_batches WHERE status = 'signed'",
+    batch_by_id: "SELECT id, network, wallet, seqno, valid_until, total, status FROM payout_batches WHERE id = $1",
+    batch_members: "SELECT claim_id, wallet, amount FROM batch_claims WHERE batch_id = $1 ORDER BY claim_id",
+    insert_batch: "INSERT INTO payout_batches (network, wallet, seqno, valid_until, total, claims, status, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, 'signed', $7) RETURNING id",
+    insert_batch_claim: "INSERT INTO batch_claims (batch_id, claim_id, wallet, amount) VALUES ($1, $2, $3, $4)",
+    set_batch_claims: "UPDATE claims SET status = $2 \
+                       WHERE id IN (SELECT claim_id FROM batch_claims WHERE batch_id = $1) AND status = $3",
+    settle_batch: "UPDATE payout_batches SET status = $2 WHERE id = $1 AND status = 'signed'",
+    unbalanced_batches: "SELECT b.id FROM payout_batches b LEFT JOIN batch_claims m ON m.batch_id = b.id \
+                         GROUP BY b.id, b.total, b.claims \
+                         HAVING b.total <> COALESCE(SUM(m.amount), 0) OR b.claims <> COUNT(m.claim_id) ORDER BY b.id",
+    paid_twice: "SELECT m.claim_id FROM batch_claims m JOIN payout_batches b ON b.id = m.batch_id \
+                 WHERE b.status IN ('signed', 'paid') GROUP BY m.claim_id HAVING COUNT(*) > 1 ORDER BY m.claim_id",
+    batch_mismatches: "SELECT m.claim_id FROM batch_claims m JOIN payout_batches b ON b.id = m.batch_id \
+                       LEFT JOIN claims c ON c.id = m.claim_id \
+                       WHERE c.id IS NULL OR c.amount <> m.amount OR c.currency <> 'ton' \
+                       OR (b.status = 'paid' AND c.status <> 'paid') OR (b.status = 'signed' AND c.status <> 'batched') \
+                       UNION SELECT c.id FROM claims c WHERE c.status IN ('paid', 'batched') AND NOT EXISTS \
+                       (SELECT 1 FROM batch_claims m JOIN payout_batches b ON b.id = m.batch_id WHERE m.claim_id = c.id \
+                        AND b.status = CASE c.status WHEN 'paid' THEN 'paid' ELSE 'signed' END) ORDER BY 1",
     player_wallets: "SELECT network, address, public_key, contract, linked_at FROM wallets \
                      WHERE player_id = $1 ORDER BY network",
 };

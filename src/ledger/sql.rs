@@ -75,6 +75,32 @@ pub(super) struct Statements {
     pub mark_vouchered: &'static str,
     /// A claim by id: player_id, currency, amount, status.
     pub claim_by_id: &'static str,
+    /// Open TON claims whose player has a wallet on a network (network,
+    /// limit): id, wallet address, amount; by id.
+    pub payable: &'static str,
+    /// The unsettled batch, if any: id, network, wallet, seqno,
+    /// valid_until, total, status.
+    pub unsettled_batch: &'static str,
+    /// A batch by id, the same columns.
+    pub batch_by_id: &'static str,
+    /// A batch's claims: claim_id, wallet, amount; by claim.
+    pub batch_members: &'static str,
+    /// A new signed batch (network, wallet, seqno, valid_until, total,
+    /// claims, created_at), returning its id.
+    pub insert_batch: &'static str,
+    /// batch_claims: batch_id, claim_id, wallet, amount.
+    pub insert_batch_claim: &'static str,
+    /// Moves a batch's claims (batch, new status, old status).
+    pub set_batch_claims: &'static str,
+    /// Settles a signed batch (batch, new status).
+    pub settle_batch: &'static str,
+    /// Batches whose total or count is not their claims': id.
+    pub unbalanced_batches: &'static str,
+    /// Claims in more than one signed or paid batch: claim id.
+    pub paid_twice: &'static str,
+    /// Claims whose batch and own row disagree (amount, currency, status),
+    /// or marked paid or batched without such a batch: claim id.
+    pub batch_mismatches: &'static str,
 }
 
 /// Records `key`'s public half, so results it signs can be checked after
@@ -102,6 +128,36 @@ where
 /// statements `$sql`, and leaderboards in `$dialect` (rows of type `$row`).
 macro_rules! sql_ledger {
     ($ledger:ty, $sql:expr, $dialect:expr, $row:ty) => {
+        impl $ledger {
+            /// A batch from a row of `unsettled_batch` or `batch_by_id`,
+            /// its payments not read yet.
+            fn batch_of(row: &$row) -> $crate::ledger::Batch {
+                use sqlx::Row;
+                $crate::ledger::Batch {
+                    id: row.get(0),
+                    network: row.get(1),
+                    wallet: row.get(2),
+                    seqno: row.get(3),
+                    valid_until: row.get(4),
+                    total: row.get(5),
+                    status: row.get(6),
+                    payments: Vec::new(),
+                }
+            }
+
+            /// Payments from rows of `payable` or `batch_members`.
+            fn payments_of(rows: &[$row]) -> Vec<$crate::ledger::Payment> {
+                use sqlx::Row;
+                rows.iter()
+                    .map(|row| $crate::ledger::Payment {
+                        claim: row.get(0),
+                        wallet: row.get(1),
+                        amount: row.get(2),
+                    })
+                    .collect()
+            }
+        }
+
         impl $crate::ledger::Ledger for $ledger {
             fn board<'a>(
                 &'a self,
@@ -458,6 +514,125 @@ macro_rules! sql_ledger {
                 })
             }
 
+            fn payable<'a>(
+                &'a self,
+                network: &'a str,
+                limit: u32,
+            ) -> $crate::ledger::BoxFuture<'a, Result<Vec<$crate::ledger::Payment>, $crate::ledger::LedgerError>> {
+                Box::pin(async move {
+                    let rows = sqlx::query($sql.payable)
+                        .bind(network)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(Self::payments_of(&rows))
+                })
+            }
+
+            fn open_batch<'a>(
+                &'a self,
+                request: &'a $crate::ledger::BatchRequest,
+            ) -> $crate::ledger::BoxFuture<'a, Result<$crate::ledger::BatchOutcome, $crate::ledger::LedgerError>> {
+                Box::pin(async move {
+                    use $crate::ledger::{Batch, BatchOutcome};
+                    let mut tx = self.pool.begin().await?;
+                    if let Some(row) = sqlx::query($sql.unsettled_batch).fetch_optional(&mut *tx).await? {
+                        let mut batch = Self::batch_of(&row);
+                        let members = sqlx::query($sql.batch_members).bind(batch.id).fetch_all(&mut *tx).await?;
+                        batch.payments = Self::payments_of(&members);
+                        let same = batch.network == request.network
+                            && batch.wallet == request.wallet
+                            && batch.seqno == request.seqno;
+                        return Ok(if same {
+                            BatchOutcome::Existing(batch)
+                        } else {
+                            BatchOutcome::Unsettled(batch)
+                        });
+                    }
+                    let rows = sqlx::query($sql.payable)
+                        .bind(&request.network)
+                        .bind(i64::from(request.max))
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    let payments = Self::payments_of(&rows);
+                    if payments.is_empty() {
+                        return Ok(BatchOutcome::Empty);
+                    }
+                    let total: i64 = payments.iter().map(|p| p.amount).sum();
+                    let id: i64 = sqlx::query_scalar($sql.insert_batch)
+                        .bind(&request.network)
+                        .bind(&request.wallet)
+                        .bind(request.seqno)
+                        .bind(request.valid_until)
+                        .bind(total)
+                        .bind(payments.len() as i64)
+                        .bind(request.now_ms)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    for payment in &payments {
+                        sqlx::query($sql.insert_batch_claim)
+                            .bind(id)
+                            .bind(payment.claim)
+                            .bind(&payment.wallet)
+                            .bind(payment.amount)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    let moved = sqlx::query($sql.set_batch_claims)
+                        .bind(id)
+                        .bind("batched")
+                        .bind("open")
+                        .execute(&mut *tx)
+                        .await?;
+                    if moved.rows_affected() != payments.len() as u64 {
+                        // A voucher took one of them meanwhile.
+                        return Err($crate::ledger::LedgerError::BatchRace);
+                    }
+                    tx.commit().await?;
+                    Ok(BatchOutcome::New(Batch {
+                        id,
+                        network: request.network.clone(),
+                        wallet: request.wallet.clone(),
+                        seqno: request.seqno,
+                        valid_until: request.valid_until,
+                        total,
+                        status: "signed".into(),
+                        payments,
+                    }))
+                })
+            }
+
+            fn settle_batch(
+                &self,
+                id: i64,
+                paid: bool,
+            ) -> $crate::ledger::BoxFuture<'_, Result<$crate::ledger::SettleOutcome, $crate::ledger::LedgerError>> {
+                Box::pin(async move {
+                    use sqlx::Row;
+                    use $crate::ledger::SettleOutcome;
+                    let mut tx = self.pool.begin().await?;
+                    let (status, claims_to) = if paid { ("paid", "paid") } else { ("failed", "open") };
+                    let settled = sqlx::query($sql.settle_batch).bind(id).bind(status).execute(&mut *tx).await?;
+                    let Some(row) = sqlx::query($sql.batch_by_id).bind(id).fetch_optional(&mut *tx).await? else {
+                        return Ok(SettleOutcome::NoSuchBatch);
+                    };
+                    if settled.rows_affected() == 0 {
+                        return Ok(SettleOutcome::AlreadySettled { status: row.get(6) });
+                    }
+                    sqlx::query($sql.set_batch_claims)
+                        .bind(id)
+                        .bind(claims_to)
+                        .bind("batched")
+                        .execute(&mut *tx)
+                        .await?;
+                    let members = sqlx::query($sql.batch_members).bind(id).fetch_all(&mut *tx).await?;
+                    let mut batch = Self::batch_of(&row);
+                    batch.payments = Self::payments_of(&members);
+                    tx.commit().await?;
+                    Ok(SettleOutcome::Settled(batch))
+                })
+            }
+
             fn wallets<'a>(
                 &'a self,
                 player: &'a str,
@@ -542,6 +717,22 @@ macro_rules! sql_ledger {
                         report.problems.push(format!(
                             "the claim of {player} on match {of}: the match does not grant it \
                              (not ranked in it, aborted, or not a positive amount)"
+                        ));
+                    }
+                    for row in sqlx::query($sql.unbalanced_batches).fetch_all(&self.pool).await? {
+                        let batch: i64 = row.get(0);
+                        report.problems.push(format!(
+                            "payout batch {batch}: its total or count is not the sum of its claims"
+                        ));
+                    }
+                    for row in sqlx::query($sql.paid_twice).fetch_all(&self.pool).await? {
+                        let claim: i64 = row.get(0);
+                        report.problems.push(format!("claim {claim} is in more than one signed or paid batch"));
+                    }
+                    for row in sqlx::query($sql.batch_mismatches).fetch_all(&self.pool).await? {
+                        let claim: i64 = row.get(0);
+                        report.problems.push(format!(
+                            "claim {claim}: its row and its payout batch disagree (amount, currency or status)"
                         ));
                     }
                     Ok(report)

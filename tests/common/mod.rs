@@ -5,6 +5,7 @@
 pub mod postgres;
 pub mod prometheus;
 pub mod telegram;
+pub mod ton;
 
 use std::path::Path;
 use std::time::Duration;

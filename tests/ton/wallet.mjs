@@ -18,9 +18,17 @@
 // recipient:MsgAddress amount:Coins expires_at:uint32 and nothing after;
 // answers with those fields (numbers as strings), the cell's hash, and
 // whether the signature verifies over that hash with the key.
+//
+//   {"op": "payout", "boc": <base64>, "seed": <64 hex>, "network": "-239" | "-3"}
+//
+// reads an external message to a wallet v5r1 as the chain would: whom it
+// is for (and whether that is @ton/ton's WalletContractV5R1 of the seed),
+// its state init, wallet id, seqno, expiry, whether its signature verifies
+// with the seed's key, and each transfer: destination, amount, bounce
+// flag, send mode and text comment.
 
 import { Buffer } from 'node:buffer';
-import { beginCell, BitBuilder, Cell, contractAddress, storeStateInit } from '@ton/core';
+import { beginCell, BitBuilder, Cell, contractAddress, loadMessage, loadOutList, storeStateInit } from '@ton/core';
 import { keyPairFromSeed, sha256_sync, sign, signVerify } from '@ton/crypto';
 import { WalletContractV3R2, WalletContractV4, WalletContractV5R1 } from '@ton/ton';
 
@@ -111,9 +119,57 @@ function voucher(request) {
   };
 }
 
+function payout(request) {
+  const keys = keyPairFromSeed(Buffer.from(request.seed, 'hex'));
+  const wallet = WalletContractV5R1.create({
+    workchain: 0,
+    publicKey: keys.publicKey,
+    walletId: { networkGlobalId: Number(request.network) },
+  });
+  const message = loadMessage(Cell.fromBase64(request.boc).beginParse());
+  const body = message.body;
+  const slice = body.beginParse();
+  const op = slice.loadUint(32);
+  const walletId = slice.loadInt(32);
+  const validUntil = slice.loadUint(32);
+  const seqno = slice.loadUint(32);
+  const actions = slice.loadMaybeRef();
+  const otherActions = slice.loadBit();
+  const signature = slice.loadBuffer(64);
+  slice.endParse();
+  // The signature covers the body without its last 512 bits.
+  const unsigned = beginCell().storeBits(body.bits.substring(0, body.bits.length - 512));
+  for (const ref of body.refs) unsigned.storeRef(ref);
+  const transfers = actions ? loadOutList(actions.beginParse()) : [];
+  return {
+    type: message.info.type,
+    dest: message.info.dest.toRawString(),
+    wallet: wallet.address.toRawString(),
+    init_is_the_wallet: message.init ? contractAddress(0, message.init).equals(wallet.address) : null,
+    op: op.toString(16),
+    wallet_id: walletId,
+    valid_until: validUntil,
+    seqno,
+    other_actions: otherActions,
+    signature_ok: signVerify(unsigned.endCell().hash(), signature, keys.publicKey),
+    transfers: transfers.map((action) => {
+      const info = action.outMsg.info;
+      const comment = action.outMsg.body.beginParse();
+      return {
+        type: action.type,
+        mode: action.mode,
+        to: info.dest.toRawString(),
+        amount: info.value.coins.toString(),
+        bounce: info.bounce,
+        comment: comment.loadUint(32) === 0 ? comment.loadStringTail() : null,
+      };
+    }),
+  };
+}
+
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
 const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-const ops = { proof, voucher };
+const ops = { proof, voucher, payout };
 if (!ops[request.op]) throw new Error(`unknown op ${request.op}`);
 process.stdout.write(JSON.stringify(ops[request.op](request)));
