@@ -1,9 +1,11 @@
 // The lobby: the server's games (GET /api/games), its open public rooms
 // (GET /api/rooms), a quick match or a private room for each game, and
 // the leaderboards (GET /api/leaderboard/<game>): everyone or, inside
-// Telegram, this chat; all time, this week or today.
+// Telegram, this chat; all time, this week or today; and, where the server
+// links TON wallets, the player's wallet and rewards (wallet.js).
 
 import { setupPage, guestName, setGuestName, tg, esc, primaryAction, notice, Parlor } from '/web/app.js';
+import { setupWallet } from '/web/wallet.js';
 
 const ROOMS_EVERY_MS = 5000;
 
@@ -153,6 +155,7 @@ await loadGames();
 await loadRooms();
 setupBoard();
 await loadBoard();
+setupWallet().catch((error) => notice(`Rewards are unavailable: ${error.message}`, 'error'));
 setInterval(() => {
   if (document.visibilityState === 'visible') loadRooms();
 }, ROOMS_EVERY_MS);

@@ -11,12 +11,16 @@
 //   CHROMIUM        the browser (default: /usr/bin/chromium)
 //   SCREENSHOTS     where screenshots go (default: docs/screenshots/)
 //
+// The wallet test makes its ton_proof with the TON npm packages
+// (tests/ton/wallet.mjs: `npm ci` in tests/ton first) and serves TON
+// Connect UI from this package's own copy of @tonconnect/ui.
+//
 // Every wait is on a DOM state the page shows; nothing sleeps to
 // synchronise.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -554,6 +558,55 @@ test('a crate from `parlor new` serves its own page, and two players race to the
     await done(ann, ben);
   } finally {
     child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the lobby links a wallet through TON Connect UI, with a proof made by the TON npm packages', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parlor-ton-'));
+  const config = join(dir, 'parlor.toml');
+  writeFileSync(config, '[ton]\napp_url = "http://127.0.0.1"\nname = "Parlor browser test"\n');
+  const { process: tonServer, url } = await start(BIN, dir, ['--config', config]);
+  const ann = await player('Ann');
+  try {
+    // TON Connect UI as unpkg serves it: the npm registry's package.
+    await ann.context.route('https://unpkg.com/@tonconnect/ui@2.4.4/dist/tonconnect-ui.min.js', (route) =>
+      route.fulfill({ path: join(ROOT, 'tests/browser/node_modules/@tonconnect/ui/dist/tonconnect-ui.min.js'), contentType: 'text/javascript' }));
+    // Nothing else leaves the machine (TON Connect UI asks for a wallet list).
+    await ann.context.route((u) => !u.href.startsWith(url) && !u.href.startsWith('https://unpkg.com/'), (route) => route.abort());
+    await ann.page.goto(`${url}/`);
+    await ann.page.locator('#wallet', { hasText: 'No wallet linked yet.' }).waitFor();
+    await ann.page.locator('#claims li', { hasText: 'No rewards yet' }).waitFor();
+
+    const payloadAnswer = ann.page.waitForResponse((r) => r.url().endsWith('/api/ton/payload'));
+    await ann.page.click('#link-wallet');
+    const { payload } = await (await payloadAnswer).json();
+    await ann.page.locator('[data-tc-modal="true"]').waitFor({ state: 'visible' });
+    await ann.page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+    await ann.page.screenshot({ path: join(SHOTS, 'link-wallet.png') });
+
+    // The wallet's answer, as TON Connect hands it to the page: a v5r1
+    // wallet of the TON npm packages signs the page's payload.
+    const made = JSON.parse(execFileSync('node', ['wallet.mjs'], {
+      cwd: join(ROOT, 'tests/ton'),
+      input: JSON.stringify({
+        op: 'proof', contract: 'v5r1', seed: '07'.repeat(32), network: '-239', domain: '127.0.0.1',
+        timestamp: Math.floor(Date.now() / 1000), payload, library: false,
+      }),
+    }));
+    const wallet = {
+      account: { address: made.address, chain: made.network, publicKey: made.public_key, walletStateInit: made.proof.state_init },
+      connectItems: { tonProof: { name: 'ton_proof', proof: { ...made.proof, state_init: undefined } } },
+    };
+    await ann.page.evaluate((w) => window.parlorLinkWallet(w), wallet);
+    await ann.page.locator(`#wallet[data-address="${made.address}"]`).waitFor();
+    assert.match(await ann.page.locator('#wallet').textContent(), /\(v5r1\)/);
+    assert.equal(await ann.page.locator('#link-wallet').textContent(), 'Link another wallet');
+    const errors = ann.errors.filter((e) => !/TON_CONNECT|tonconnect|wallets-v2/i.test(String(e)));
+    assert.deepEqual(errors.map(String), [], "Ann's page had errors");
+  } finally {
+    await ann.context.close();
+    tonServer.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });
