@@ -1,8 +1,10 @@
 //! Leaderboard latency at scale: `--matches N` (default 1,000,000) 8-player
 //! arena matches among `--players P` (default 100,000) loaded straight
-//! into each backend with one SQL statement per table, then each kind of
-//! board read through the ledger, timed, beside a full scan of the
-//! players table (`SELECT COUNT(*)`) in the same run as the baseline.
+//! into each backend with one SQL statement per table, the boards filled
+//! in from them by the `board_scores` migration's own statements (as an
+//! upgraded ledger is), then each kind of board read through the ledger,
+//! timed, beside a full scan of the players table (`SELECT COUNT(*)`) in
+//! the same run as the baseline.
 //!
 //! `cargo bench --bench leaderboard_scale [-- --matches 100000]`
 //! (PostgreSQL from `PARLOR_TEST_DATABASE_URL`, else the local server;
@@ -97,7 +99,7 @@ fn main() {
 /// Match `i` (1..=n): id, chat (one match in ten is in one of 100 chats),
 /// end time; seat `s` (0..8): player, rank, score.
 fn sqlite_load(n: i64, players: i64) -> Vec<String> {
-    vec![
+    let mut load = vec![
         format!(
             "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {n}) \
              INSERT INTO matches (id, game, room, chat, started_at, ended_at, aborted) \
@@ -111,11 +113,30 @@ fn sqlite_load(n: i64, players: i64) -> Vec<String> {
              SELECT printf('m%09d', i), 'tg:' || ((i * 7919 + j * 104729) % {players}), 'Player', j + 1, \
                     (i * 31 + j * 17) % 1000 FROM k, s"
         ),
-    ]
+    ];
+    load.extend(board_fill(include_str!(
+        "../src/ledger/migrations/sqlite/0009_board_scores.sql"
+    )));
+    load
+}
+
+/// The INSERT statements of a migration: its backfill of earlier rows.
+fn board_fill(migration: &str) -> Vec<String> {
+    let without_comments: String = migration
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    without_comments
+        .split(';')
+        .map(str::trim)
+        .filter(|statement| statement.starts_with("INSERT"))
+        .map(str::to_owned)
+        .collect()
 }
 
 fn postgres_load(n: i64, players: i64) -> Vec<String> {
-    vec![
+    let mut load = vec![
         format!(
             "INSERT INTO matches (id, game, room, chat, started_at, ended_at, aborted) \
              SELECT 'm' || lpad(i::text, 9, '0'), 'arena', 'SCALE1', \
@@ -129,8 +150,12 @@ fn postgres_load(n: i64, players: i64) -> Vec<String> {
                     (i * 31 + j * 17) % 1000 \
              FROM generate_series(1::bigint, {n}) AS i, generate_series(0, 7) AS j"
         ),
-        "ANALYZE".into(),
-    ]
+    ];
+    load.extend(board_fill(include_str!(
+        "../src/ledger/migrations/postgres/0007_board_scores.sql"
+    )));
+    load.push("ANALYZE".into());
+    load
 }
 
 /// The median of some runs' times.

@@ -217,25 +217,40 @@ async fn the_check_finds_rows_changed_after_signing(ledger: Arc<dyn Ledger>, bac
     assert_eq!((clean.matches, clean.unsigned), (2, 0));
     assert!(clean.is_clean(), "{:?}", clean.problems);
 
-    // Ben is moved up to first place in the rows, not in the record.
+    // A board line edited: the check adds the matches up again.
+    backend
+        .execute("UPDATE board_scores SET best = 99 WHERE player_id = 'guest:cy' AND period = 'all' AND chat = ''")
+        .await;
+    let report = ledger.audit().await.unwrap();
+    assert_eq!(
+        report.problems,
+        ["the arena board's line of guest:cy is not what their recorded matches add up to"]
+    );
+    backend
+        .execute("UPDATE board_scores SET best = 5 WHERE player_id = 'guest:cy'")
+        .await;
+    assert!(ledger.audit().await.unwrap().is_clean());
+
+    // Ben is moved up to first place in the rows, not in the record (nor
+    // on the board, which was written with the match).
     backend
         .execute("UPDATE match_players SET rank = 1 WHERE player_id = 'guest:ben'")
         .await;
     let report = ledger.audit().await.unwrap();
-    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
     assert!(
         report.problems[0].starts_with("match m1: the rows differ"),
         "{:?}",
         report.problems
     );
+    assert!(report.problems[1].contains("guest:ben"), "{:?}", report.problems);
     // The record changed to agree: now the signature does not.
     backend
         .execute("UPDATE matches SET record = REPLACE(record, '\"rank\":2', '\"rank\":1') WHERE id = 'm1'")
         .await;
     let report = ledger.audit().await.unwrap();
     assert_eq!(
-        report.problems,
-        ["match m1: the signature does not match its record"],
+        report.problems[0], "match m1: the signature does not match its record",
         "the rows agree with the edited record"
     );
 }
@@ -795,4 +810,127 @@ async fn payout_batches_take_open_claims_once_and_settle_once(ledger: Arc<dyn Le
     assert_eq!(statuses, ["paid", "paid"]);
     let report = ledger.audit().await.unwrap();
     assert!(report.is_clean(), "{:?}", report.problems);
+}
+
+/// Matches over two weeks, some in a chat, one aborted: what a ledger
+/// held before boards were kept in `board_scores`.
+fn matches_before_the_upgrade() -> Vec<MatchRecord> {
+    let day = 86_400_000;
+    // Thursday 2026-11-26 12:00 UTC, then on over 10 days.
+    let start = 1_795_694_400_000;
+    (0..10)
+        .map(|i| MatchRecord {
+            chat: (i % 3 == 0).then(|| "chat1".to_owned()),
+            started_at: start + i * day - 60_000,
+            ended_at: start + i * day,
+            aborted: i == 4,
+            ..record(
+                &format!("m{i}"),
+                vec![
+                    line(["ann", "ben", "cy"][i as usize % 3], 1, 10 * i + 5),
+                    line(["ben", "cy", "dee"][i as usize % 3], 2, 7 * i),
+                    line("eve", 2, 7 * i),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// The rows a ledger before `board_scores` wrote for `m`, as SQL.
+fn rows_before_the_upgrade(m: &MatchRecord) -> Vec<String> {
+    let chat = m.chat.as_ref().map_or("NULL".to_owned(), |c| format!("'{c}'"));
+    let mut rows = vec![format!(
+        "INSERT INTO matches (id, game, room, chat, started_at, ended_at, aborted) \
+         VALUES ('{}', '{}', '{}', {chat}, {}, {}, {})",
+        m.id,
+        m.game,
+        m.room,
+        m.started_at,
+        m.ended_at,
+        if m.aborted { "TRUE" } else { "FALSE" }
+    )];
+    for l in &m.ranking {
+        rows.push(format!(
+            "INSERT INTO match_players (match_id, player_id, name, rank, score) VALUES ('{}', '{}', '{}', {}, {})",
+            m.id, l.player, l.name, l.rank, l.score
+        ));
+    }
+    rows
+}
+
+/// Every board of the upgraded ledger is the board a ledger that recorded
+/// the same matches live shows.
+async fn boards_agree(upgraded: &Arc<dyn Ledger>, live: &Arc<dyn Ledger>) {
+    let now = matches_before_the_upgrade()[9].ended_at + 3_600_000;
+    let mut compared = 0;
+    for metric in [Metric::Best, Metric::Wins, Metric::Total] {
+        for period in [Period::All, Period::Week, Period::Day] {
+            for chat in [None, Some("chat1".to_owned())] {
+                let query = BoardQuery {
+                    game: "arena".into(),
+                    chat,
+                    period,
+                    metric,
+                    limit: 10,
+                    around: Some("guest:eve".into()),
+                    now_ms: now,
+                };
+                let board = upgraded.board(&query).await.unwrap();
+                assert_eq!(board, live.board(&query).await.unwrap(), "{query:?}");
+                compared += usize::from(!board.entries.is_empty());
+            }
+        }
+    }
+    assert!(compared >= 12, "most boards have lines ({compared})");
+}
+
+#[tokio::test]
+async fn boards_of_matches_recorded_before_the_upgrade_are_filled_in_on_sqlite() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join("parlor.db"))
+        .create_if_missing(true);
+    let pool = SqlitePool::connect_with(options).await.unwrap();
+    let mut before = sqlx::migrate!("src/ledger/migrations/sqlite");
+    before.migrations = before.migrations.iter().filter(|m| m.version < 9).cloned().collect();
+    before.run(&pool).await.unwrap();
+    for m in matches_before_the_upgrade() {
+        for row in rows_before_the_upgrade(&m) {
+            sqlx::query(&row).execute(&pool).await.unwrap();
+        }
+    }
+    pool.close().await;
+    let upgraded = ledger::open(None, dir.path(), key()).await.unwrap();
+    let (live, _backend) = Backend::sqlite().await;
+    for m in matches_before_the_upgrade() {
+        live.record(&m).await.unwrap();
+    }
+    boards_agree(&upgraded, &live).await;
+}
+
+#[tokio::test]
+async fn boards_of_matches_recorded_before_the_upgrade_are_filled_in_on_postgres() {
+    let schema = Schema::new().await;
+    let pool = sqlx::PgPool::connect(&schema.url).await.unwrap();
+    let mut before = sqlx::migrate!("src/ledger/migrations/postgres");
+    before.migrations = before.migrations.iter().filter(|m| m.version < 7).cloned().collect();
+    before.run(&pool).await.unwrap();
+    for m in matches_before_the_upgrade() {
+        for row in rows_before_the_upgrade(&m) {
+            sqlx::query(&row).execute(&pool).await.unwrap();
+        }
+    }
+    pool.close().await;
+    let upgraded = ledger::open(Some(&schema.url), std::path::Path::new("unused"), key())
+        .await
+        .unwrap();
+    let (live, backend) = Backend::postgres().await;
+    for m in matches_before_the_upgrade() {
+        live.record(&m).await.unwrap();
+    }
+    boards_agree(&upgraded, &live).await;
+    drop((upgraded, live));
+    backend.clean_up().await;
+    schema.drop().await;
 }

@@ -108,43 +108,116 @@ impl Dialect {
     }
 }
 
-/// The board's ranked lines. Parameters: 1 game, 2 since, 3 chat (or
-/// NULL), then 4 the limit, or 4 the `around` player when `around`.
-pub(super) fn board_sql(dialect: Dialect, metric: Metric, around: bool) -> String {
+impl Period {
+    /// Its name in `board_scores.period`.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Period::All => "all",
+            Period::Day => "day",
+            Period::Week => "week",
+        }
+    }
+
+    /// The first millisecond of the period that holds `at_ms`: the key of
+    /// its `board_scores` rows (0 for all time).
+    pub(super) fn bucket(self, at_ms: i64) -> i64 {
+        match self {
+            Period::All => 0,
+            _ => self.since(at_ms),
+        }
+    }
+}
+
+impl Metric {
+    fn column(self) -> &'static str {
+        match self {
+            Metric::Best => "best",
+            Metric::Wins => "wins",
+            Metric::Total => "total",
+        }
+    }
+}
+
+/// Boards are read from `board_scores`, where recording a match adds each
+/// player's line to the all-time, day and week rows of the game, for
+/// everyone (chat `''`) and for the match's chat: a board is an index
+/// range, not an aggregation of every match.
+///
+/// The top lines: 1 game, 2 period, 3 bucket, 4 chat (`''` for everyone),
+/// 5 limit; columns player_id, name, value, best, wins, total, matches,
+/// best first (ties by player id). Ranks are counted from the values.
+pub(super) fn top_sql(dialect: Dialect, metric: Metric) -> String {
     let p = |n| dialect.param(n);
-    // SQLite's MAX() brings the other columns of its row; PostgreSQL needs
-    // the name picked explicitly.
-    let name = match dialect {
-        Dialect::Sqlite => "p.name",
-        Dialect::Postgres => "(ARRAY_AGG(p.name ORDER BY p.score DESC))[1]",
-    };
-    let not_aborted = match dialect {
-        Dialect::Sqlite => "m.aborted = 0",
-        Dialect::Postgres => "NOT m.aborted",
-    };
-    let value = match metric {
-        Metric::Best => "best",
-        Metric::Wins => "wins",
-        Metric::Total => "total",
-    };
-    let ranked = format!(
-        "WITH totals AS (\
-           SELECT p.player_id, {name} AS name, MAX(p.score) AS best, \
-                  CAST(SUM(CASE WHEN p.rank = 1 THEN 1 ELSE 0 END) AS BIGINT) AS wins, \
-                  CAST(SUM(p.score) AS BIGINT) AS total, COUNT(*) AS matches \
-           FROM match_players p JOIN matches m ON m.id = p.match_id \
-           WHERE m.game = {g} AND {not_aborted} AND m.ended_at >= {since} \
-             AND ({chat} IS NULL OR m.chat = {chat}) \
-           GROUP BY p.player_id), \
-         ranked AS (SELECT *, RANK() OVER (ORDER BY {value} DESC) AS place FROM totals) \
-         SELECT place, player_id, name, {value}, best, wins, total, matches FROM ranked ",
-        g = p(1),
-        since = p(2),
-        chat = p(3),
+    let value = metric.column();
+    format!(
+        "SELECT player_id, name, {value}, best, wins, total, matches FROM board_scores \
+         WHERE game = {} AND period = {} AND bucket = {} AND chat = {} \
+         ORDER BY {value} DESC, player_id LIMIT {}",
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5)
+    )
+}
+
+/// One player's line and rank: parameters 1 to 4 as [`top_sql`], 5 the
+/// player; columns rank, then as [`top_sql`].
+pub(super) fn own_sql(dialect: Dialect, metric: Metric) -> String {
+    let p = |n| dialect.param(n);
+    let value = metric.column();
+    let range = format!(
+        "game = {} AND period = {} AND bucket = {} AND chat = {}",
+        p(1),
+        p(2),
+        p(3),
+        p(4)
     );
-    if around {
-        format!("{ranked}WHERE player_id = {}", p(4))
-    } else {
-        format!("{ranked}ORDER BY place, player_id LIMIT {}", p(4))
+    format!(
+        "SELECT (SELECT COUNT(*) FROM board_scores o WHERE {range} AND o.{value} > s.{value}) + 1, \
+                player_id, name, {value}, best, wins, total, matches \
+         FROM board_scores s WHERE {range} AND player_id = {}",
+        p(5)
+    )
+}
+
+/// Adds one player's line of a match to a board row: 1 game, 2 period,
+/// 3 bucket, 4 chat, 5 player, 6 name, 7 score, 8 wins (1 or 0). The name
+/// kept is that of the player's best match.
+pub(super) fn add_line_sql(dialect: Dialect) -> String {
+    let p = |n| dialect.param(n);
+    let greatest = match dialect {
+        Dialect::Sqlite => "MAX",
+        Dialect::Postgres => "GREATEST",
+    };
+    format!(
+        "INSERT INTO board_scores (game, period, bucket, chat, player_id, name, best, wins, total, matches) \
+         VALUES ({}, {}, {}, {}, {}, {}, {s}, {}, {s}, 1) \
+         ON CONFLICT (game, period, bucket, chat, player_id) DO UPDATE SET \
+           name = CASE WHEN excluded.best > board_scores.best THEN excluded.name ELSE board_scores.name END, \
+           best = {greatest}(board_scores.best, excluded.best), \
+           wins = board_scores.wins + excluded.wins, \
+           total = board_scores.total + excluded.total, \
+           matches = board_scores.matches + 1",
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(6),
+        p(8),
+        s = p(7),
+    )
+}
+
+/// Ranks for lines in board order: players level on the value share the
+/// rank of the first of them (SQL's `RANK()`).
+pub(super) fn rank_lines(lines: &mut [BoardEntry]) {
+    for i in 0..lines.len() {
+        lines[i].rank = if i > 0 && lines[i].value == lines[i - 1].value {
+            lines[i - 1].rank
+        } else {
+            i as i64 + 1
+        };
     }
 }

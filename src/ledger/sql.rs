@@ -98,6 +98,9 @@ pub(super) struct Statements {
     pub unbalanced_batches: &'static str,
     /// Claims in more than one signed or paid batch: claim id.
     pub paid_twice: &'static str,
+    /// Players whose all-time board row for everyone is not what their
+    /// recorded matches add up to: game, player_id.
+    pub board_drift: &'static str,
     /// Claims whose batch and own row disagree (amount, currency, status),
     /// or marked paid or batched without such a batch: claim id.
     pub batch_mismatches: &'static str,
@@ -165,43 +168,49 @@ macro_rules! sql_ledger {
             ) -> $crate::ledger::BoxFuture<'a, Result<$crate::ledger::Board, $crate::ledger::LedgerError>> {
                 Box::pin(async move {
                     use sqlx::Row;
-                    let since = query.period.since(query.now_ms);
-                    let entry = |row: &$row| -> $crate::ledger::BoardEntry {
+                    use $crate::ledger::board;
+                    let bucket = query.period.bucket(query.now_ms);
+                    let chat = query.chat.as_deref().unwrap_or("");
+                    // Columns from `first`: player_id, name, value, best,
+                    // wins, total, matches.
+                    let entry = |row: &$row, first: usize| -> $crate::ledger::BoardEntry {
                         $crate::ledger::BoardEntry {
-                            rank: row.get(0),
-                            player: row.get(1),
-                            name: row.get(2),
-                            value: row.get(3),
-                            best: row.get(4),
-                            wins: row.get(5),
-                            total: row.get(6),
-                            matches: row.get(7),
+                            rank: 0,
+                            player: row.get(first),
+                            name: row.get(first + 1),
+                            value: row.get(first + 2),
+                            best: row.get(first + 3),
+                            wins: row.get(first + 4),
+                            total: row.get(first + 5),
+                            matches: row.get(first + 6),
                         }
                     };
-                    let top = $crate::ledger::board::board_sql($dialect, query.metric, false);
-                    let rows = sqlx::query(&top)
+                    let rows = sqlx::query(&board::top_sql($dialect, query.metric))
                         .bind(&query.game)
-                        .bind(since)
-                        .bind(&query.chat)
+                        .bind(query.period.name())
+                        .bind(bucket)
+                        .bind(chat)
                         .bind(i64::from(query.limit))
                         .fetch_all(&self.pool)
                         .await?;
-                    let mut board = $crate::ledger::Board {
-                        entries: rows.iter().map(entry).collect(),
-                        around: None,
-                    };
+                    let mut entries: Vec<_> = rows.iter().map(|row| entry(row, 0)).collect();
+                    board::rank_lines(&mut entries);
+                    let mut around = None;
                     if let Some(player) = &query.around {
-                        let own = $crate::ledger::board::board_sql($dialect, query.metric, true);
-                        let row = sqlx::query(&own)
+                        let row = sqlx::query(&board::own_sql($dialect, query.metric))
                             .bind(&query.game)
-                            .bind(since)
-                            .bind(&query.chat)
+                            .bind(query.period.name())
+                            .bind(bucket)
+                            .bind(chat)
                             .bind(player)
                             .fetch_optional(&self.pool)
                             .await?;
-                        board.around = row.as_ref().map(entry);
+                        around = row.map(|row| $crate::ledger::BoardEntry {
+                            rank: row.get(0),
+                            ..entry(&row, 1)
+                        });
                     }
-                    Ok(board)
+                    Ok($crate::ledger::Board { entries, around })
                 })
             }
 
@@ -234,6 +243,28 @@ macro_rules! sql_ledger {
                             .bind(line.score)
                             .execute(&mut *tx)
                             .await?;
+                    }
+                    if !record.aborted {
+                        use $crate::ledger::Period;
+                        let add_line = $crate::ledger::board::add_line_sql($dialect);
+                        let chats = std::iter::once("").chain(record.chat.as_deref());
+                        for chat in chats {
+                            for period in [Period::All, Period::Day, Period::Week] {
+                                for line in &record.ranking {
+                                    sqlx::query(&add_line)
+                                        .bind(&record.game)
+                                        .bind(period.name())
+                                        .bind(period.bucket(record.ended_at))
+                                        .bind(chat)
+                                        .bind(&line.player)
+                                        .bind(&line.name)
+                                        .bind(line.score)
+                                        .bind(i64::from(line.rank == 1))
+                                        .execute(&mut *tx)
+                                        .await?;
+                                }
+                            }
+                        }
                     }
                     if let Some(rules) = &record.rewards {
                         let currency = rules.currency();
@@ -723,6 +754,12 @@ macro_rules! sql_ledger {
                         let batch: i64 = row.get(0);
                         report.problems.push(format!(
                             "payout batch {batch}: its total or count is not the sum of its claims"
+                        ));
+                    }
+                    for row in sqlx::query($sql.board_drift).fetch_all(&self.pool).await? {
+                        let (game, player): (String, String) = (row.get(0), row.get(1));
+                        report.problems.push(format!(
+                            "the {game} board's line of {player} is not what their recorded matches add up to"
                         ));
                     }
                     for row in sqlx::query($sql.paid_twice).fetch_all(&self.pool).await? {

@@ -139,6 +139,19 @@ const STATEMENTS: Statements = Statements {
                        UNION SELECT c.id FROM claims c WHERE c.status IN ('paid', 'batched') AND NOT EXISTS \
                        (SELECT 1 FROM batch_claims m JOIN payout_batches b ON b.id = m.batch_id WHERE m.claim_id = c.id \
                         AND b.status = CASE c.status WHEN 'paid' THEN 'paid' ELSE 'signed' END) ORDER BY 1",
+    board_drift: "SELECT a.game, a.player_id FROM \
+                  (SELECT m.game, p.player_id, MAX(p.score) AS best, \
+                          SUM(CASE WHEN p.rank = 1 THEN 1 ELSE 0 END) AS wins, SUM(p.score) AS total, COUNT(*) AS matches \
+                   FROM match_players p JOIN matches m ON m.id = p.match_id WHERE m.aborted = 0 \
+                   GROUP BY m.game, p.player_id) a \
+                  LEFT JOIN board_scores b ON b.game = a.game AND b.period = 'all' AND b.bucket = 0 AND b.chat = '' \
+                    AND b.player_id = a.player_id \
+                  WHERE b.player_id IS NULL OR b.best <> a.best OR b.wins <> a.wins OR b.total <> a.total \
+                    OR b.matches <> a.matches \
+                  UNION SELECT b.game, b.player_id FROM board_scores b \
+                  WHERE b.period = 'all' AND b.chat = '' AND NOT EXISTS (SELECT 1 FROM match_players p \
+                    JOIN matches m ON m.id = p.match_id WHERE m.game = b.game AND p.player_id = b.player_id AND m.aborted = 0) \
+                  ORDER BY 1, 2",
     player_wallets: "SELECT network, address, public_key, contract, linked_at FROM wallets \
                      WHERE player_id = ? ORDER BY network",
 };
