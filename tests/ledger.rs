@@ -934,3 +934,25 @@ async fn boards_of_matches_recorded_before_the_upgrade_are_filled_in_on_postgres
     backend.clean_up().await;
     schema.drop().await;
 }
+
+#[tokio::test]
+async fn the_check_finds_rows_whose_parent_is_missing_on_sqlite() {
+    let (ledger, backend) = Backend::sqlite().await;
+    // Written with foreign keys off, as the sqlite3 shell does by default.
+    backend
+        .execute(
+            "PRAGMA foreign_keys = OFF; \
+             INSERT INTO claims (match_id, player_id, currency, amount, created_at, id) \
+             VALUES ('gone', 'tg:1', 'ton', 5, 0, 1)",
+        )
+        .await;
+    let report = ledger.audit().await.unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p == "claims row 1: its matches row is missing"),
+        "{:?}",
+        report.problems
+    );
+}

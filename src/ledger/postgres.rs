@@ -125,6 +125,8 @@ const STATEMENTS: Statements = Statements {
                   WHERE b.period = 'all' AND b.chat = '' AND NOT EXISTS (SELECT 1 FROM match_players p \
                     JOIN matches m ON m.id = p.match_id WHERE m.game = b.game AND p.player_id = b.player_id AND NOT m.aborted) \
                   ORDER BY 1, 2",
+    // PostgreSQL enforces foreign keys on every write: nothing to find.
+    foreign_key_check: "SELECT '', '', '' WHERE FALSE",
     player_wallets: "SELECT network, address, public_key, contract, linked_at FROM wallets \
                      WHERE player_id = $1 ORDER BY network",
 };

@@ -98,6 +98,8 @@ pub(super) struct Statements {
     pub unbalanced_batches: &'static str,
     /// Claims in more than one signed or paid batch: claim id.
     pub paid_twice: &'static str,
+    /// Rows whose foreign key names no row: table, row, parent table.
+    pub foreign_key_check: &'static str,
     /// Players whose all-time board row for everyone is not what their
     /// recorded matches add up to: game, player_id.
     pub board_drift: &'static str,
@@ -754,6 +756,14 @@ macro_rules! sql_ledger {
                         let batch: i64 = row.get(0);
                         report.problems.push(format!(
                             "payout batch {batch}: its total or count is not the sum of its claims"
+                        ));
+                    }
+                    for row in sqlx::query($sql.foreign_key_check).fetch_all(&self.pool).await? {
+                        let (table, id, parent): (String, Option<String>, String) =
+                            (row.get(0), row.get(1), row.get(2));
+                        report.problems.push(format!(
+                            "{table} row {}: its {parent} row is missing",
+                            id.unwrap_or_default()
                         ));
                     }
                     for row in sqlx::query($sql.board_drift).fetch_all(&self.pool).await? {

@@ -152,6 +152,9 @@ const STATEMENTS: Statements = Statements {
                   WHERE b.period = 'all' AND b.chat = '' AND NOT EXISTS (SELECT 1 FROM match_players p \
                     JOIN matches m ON m.id = p.match_id WHERE m.game = b.game AND p.player_id = b.player_id AND m.aborted = 0) \
                   ORDER BY 1, 2",
+    // Rows whose parent is missing: written with foreign keys off (the
+    // sqlite3 shell's default), say. Columns: table, rowid, parent table.
+    foreign_key_check: "SELECT \"table\", CAST(rowid AS TEXT), parent FROM pragma_foreign_key_check",
     player_wallets: "SELECT network, address, public_key, contract, linked_at FROM wallets \
                      WHERE player_id = ? ORDER BY network",
 };
