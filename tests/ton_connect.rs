@@ -155,6 +155,9 @@ async fn each_bad_proof_is_refused_with_its_code_and_nothing_is_linked() {
     short["proof"]["domain"]["lengthBytes"] = json!(3);
     cases.push(("a domain length that is not its length", short, 400, "proof_malformed"));
     cases.push(("not a proof at all", json!({"address": 5}), 400, "proof_malformed"));
+    let mut padded = proof("v4r2", 1, &fresh);
+    padded["padding"] = json!("x".repeat(20 * 1024));
+    cases.push(("a body over 16 KiB", padded, 413, "too_large"));
 
     for (what, body, status, code) in &cases {
         let (got, answer) = link(&server, &auth, body).await;

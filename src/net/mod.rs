@@ -99,7 +99,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/players/{id}/matches", get(api::player_matches))
         .route("/api/players/{id}/claims", get(api::player_claims))
         .route("/api/ton/payload", get(ton::payload))
-        .route("/api/ton/link", post(ton::link))
+        .route(
+            "/api/ton/link",
+            post(ton::link).layer(axum::extract::DefaultBodyLimit::max(ton::MAX_LINK_BODY)),
+        )
         .route("/api/ton/wallets", get(ton::wallets))
         .route("/api/rewards/{claim}/voucher", post(ton::voucher))
         .route("/tonconnect-manifest.json", get(ton::manifest))

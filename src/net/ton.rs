@@ -4,6 +4,7 @@
 //! `Authorization: Bearer <token>`.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -116,17 +117,26 @@ struct LinkBody {
 
 /// `POST /api/ton/link`: links the wallet whose `ton_proof` checks out to
 /// the signed-in player.
-pub async fn link(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let policy = linking_on(&state)?;
     let now = now_secs();
     let player = signed_in(&state, &headers, now)?.player_id;
-    if body.len() > MAX_LINK_BODY {
-        return Err(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the body is over {MAX_LINK_BODY} bytes"),
-        ));
-    }
+    // The route's body limit stops reading at MAX_LINK_BODY.
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is over {MAX_LINK_BODY} bytes"),
+            )
+        } else {
+            error(e.status(), "proof_malformed", e.body_text())
+        }
+    })?;
     let body: LinkBody = serde_json::from_slice(&body)
         .map_err(|e| error(StatusCode::BAD_REQUEST, "proof_malformed", format!("the body: {e}")))?;
     let wallet = check_proof(&body.request, &policy, now)
