@@ -86,6 +86,10 @@ async fn wallets_of_each_contract_link_with_proofs_made_by_the_npm_packages() {
         assert_eq!(answer["wallet"]["contract"], contract);
         assert_eq!(answer["wallet"]["address"], body["address"]);
         assert_eq!(answer["wallet"]["public_key"], body["public_key"]);
+        assert_eq!(
+            answer["wallet"]["friendly"], body["friendly"],
+            "@ton/core's non-bounceable form"
+        );
         let listed = wallets(&server, &auth).await;
         assert_eq!(listed.as_array().unwrap().len(), 1);
         assert_eq!(listed[0]["address"], body["address"]);

@@ -133,7 +133,8 @@ pub struct ProvenWallet {
     pub network: Network,
     /// Raw form, `<workchain>:<hex>`, lower case.
     pub address: String,
-    /// The user-friendly form (bounceable, URL-safe base64) on its network.
+    /// The user-friendly form on its network: non-bounceable, as wallets
+    /// show their own address (`UQ...` on mainnet), URL-safe base64.
     pub friendly: String,
     /// Hex.
     pub public_key: String,
@@ -343,7 +344,7 @@ pub fn check(request: &ProofRequest, policy: &ProofPolicy, now: u64) -> Result<P
     Ok(ProvenWallet {
         network,
         address: format!("{}:{}", address.workchain, address.hash_part.to_hex()),
-        friendly: address.to_base64_url_flags(false, network == Network::Testnet),
+        friendly: address.to_base64_url_flags(true, network == Network::Testnet),
         public_key: hex::encode(key),
         contract,
     })

@@ -88,6 +88,8 @@ function proof(request) {
   const signature = proofSignature(keys.secretKey, address, request.domain, request.timestamp, request.payload);
   return {
     address: address.toRawString(),
+    // Not part of what a page posts: the address as a wallet shows it.
+    friendly: address.toString({ bounceable: false, testOnly: request.network === '-3', urlSafe: true }),
     network: request.network,
     public_key: keys.publicKey.toString('hex'),
     proof: {
