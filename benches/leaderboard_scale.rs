@@ -6,7 +6,7 @@
 //! timed, beside a full scan of the players table (`SELECT COUNT(*)`) in
 //! the same run as the baseline.
 //!
-//! `cargo bench --bench leaderboard_scale [-- --matches 100000]`
+//! `cargo bench --bench leaderboard_scale [-- --matches 100000] [--only sqlite|postgres]`
 //! (PostgreSQL from `PARLOR_TEST_DATABASE_URL`, else the local server;
 //! skipped with a note when there is none.)
 
@@ -26,11 +26,16 @@ const RUNS: usize = 5;
 fn main() {
     let matches: i64 = support::flag_value("--matches").map_or(1_000_000, |v| v.parse().expect("--matches N"));
     let players: i64 = support::flag_value("--players").map_or(100_000, |v| v.parse().expect("--players P"));
+    let only = support::flag_value("--only");
+    let runs = |backend: &str| only.as_deref().is_none_or(|only| only == backend);
     let rt = tokio::runtime::Runtime::new().unwrap();
     println!("| backend | board | median ms | / full scan |");
     println!("|---|---|---:|---:|");
     let dir = tempfile::tempdir().unwrap();
     rt.block_on(async {
+        if !runs("sqlite") {
+            return;
+        }
         let ledger = ledger::open(None, dir.path(), ResultKey::from_seed([5; 32]))
             .await
             .unwrap();
@@ -58,6 +63,9 @@ fn main() {
         std::env::var("PARLOR_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let schema = format!("parlor_scale_{}", std::process::id());
     rt.block_on(async {
+        if !runs("postgres") {
+            return;
+        }
         let Ok(mut admin) = sqlx::PgConnection::connect(&base).await else {
             eprintln!("postgres skipped: no PostgreSQL at {base}");
             return;

@@ -18,9 +18,11 @@ CREATE TABLE board_scores (
     PRIMARY KEY (game, period, bucket, chat, player_id)
 );
 
-CREATE INDEX board_by_best ON board_scores(game, period, bucket, chat, best);
-CREATE INDEX board_by_wins ON board_scores(game, period, bucket, chat, wins);
-CREATE INDEX board_by_total ON board_scores(game, period, bucket, chat, total);
+-- In board order, ties by player id: the top of a board is the first rows
+-- of its range, however many players are level.
+CREATE INDEX board_by_best ON board_scores(game, period, bucket, chat, best DESC, player_id);
+CREATE INDEX board_by_wins ON board_scores(game, period, bucket, chat, wins DESC, player_id);
+CREATE INDEX board_by_total ON board_scores(game, period, bucket, chat, total DESC, player_id);
 
 -- The matches recorded before: each line into its six rows (three periods,
 -- everyone and its chat).
