@@ -31,7 +31,8 @@ struct GameInfo<'a> {
     page: Option<String>,
 }
 
-fn error(status: StatusCode, code: &str, message: String) -> Response {
+/// The API's error answer: `{"error": code, "message": message}`.
+pub(super) fn error(status: StatusCode, code: &str, message: String) -> Response {
     (status, Json(json!({ "error": code, "message": message }))).into_response()
 }
 

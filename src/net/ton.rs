@@ -29,11 +29,7 @@ pub struct ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({ "error": self.code, "message": self.message })),
-        )
-            .into_response()
+        super::api::error(self.status, self.code, self.message)
     }
 }
 
@@ -43,13 +39,6 @@ fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> 
         code,
         message: message.into(),
     }
-}
-
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
 }
 
 /// The player a request acts for: the claims of its bearer session token.
@@ -99,7 +88,7 @@ pub async fn manifest(State(state): State<AppState>) -> Result<Response, ApiErro
 /// wallet to sign.
 pub async fn payload(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     linking_on(&state)?;
-    let now = now_secs();
+    let now = super::session::unix_now();
     let player = signed_in(&state, &headers, now)?.player_id;
     let issued = state.ton_payloads.issue(&player, now);
     Ok(Json(json!({ "payload": issued.payload, "expires": issued.expires })).into_response())
@@ -123,7 +112,7 @@ pub async fn link(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let policy = linking_on(&state)?;
-    let now = now_secs();
+    let now = super::session::unix_now();
     let player = signed_in(&state, &headers, now)?.player_id;
     // The route's body limit stops reading at MAX_LINK_BODY.
     let body = body.map_err(|e| {
@@ -207,7 +196,7 @@ pub async fn link(
 
 /// `GET /api/ton/wallets`: the signed-in player's linked wallets.
 pub async fn wallets(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let player = signed_in(&state, &headers, now_secs())?.player_id;
+    let player = signed_in(&state, &headers, super::session::unix_now())?.player_id;
     let wallets = state.ledger.wallets(&player).await.map_err(|e| {
         tracing::error!(error = %e, "reading wallets failed");
         error(
@@ -228,7 +217,7 @@ pub async fn voucher(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let policy = linking_on(&state)?;
-    let now = now_secs();
+    let now = super::session::unix_now();
     let player = signed_in(&state, &headers, now)?.player_id;
     let claim: i64 = claim.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
         error(

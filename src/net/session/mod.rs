@@ -111,7 +111,8 @@ fn token_expiry(limits: &crate::config::Limits, now: u64, started: u64) -> u64 {
     (now + limits.session_ttl_secs).min(started.saturating_add(limits.session_max_lifetime_secs))
 }
 
-fn unix_now() -> u64 {
+/// Now, unix seconds.
+pub(super) fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
