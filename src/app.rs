@@ -219,7 +219,10 @@ impl App {
         let server = self.start(config).await?;
         tracing::info!(data_dir = %data_dir.display(), ledger = backend, "ledger ready");
         tracing::info!("serving on http://{}/", server.addr());
-        let signal = crate::lifecycle::signal().await;
+        let signal = tokio::select! {
+            signal = crate::lifecycle::signal() => signal,
+            () = server.drain_requested() => "drain requested (POST /admin/drain)",
+        };
         tracing::info!(
             signal,
             bound = ?server.stop_bound(),

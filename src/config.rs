@@ -64,6 +64,27 @@ pub struct ServeArgs {
     /// A token `GET /metrics` asks for (`Authorization: Bearer TOKEN`) [default: none, open]
     #[arg(long, env = "PARLOR_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<Secret>,
+    /// Join a cluster of nodes sharing this Redis: redis://HOST:PORT[/DB] [default: none, a single node]
+    #[arg(long, env = "PARLOR_REDIS", hide_env_values = true, value_name = "URL")]
+    pub redis: Option<Secret>,
+    /// The websocket URL clients reach this node at, sent in `redirect`s [default: ws://BIND/ws]
+    #[arg(long, env = "PARLOR_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// This node's id in the cluster [default: random]
+    #[arg(long, env = "PARLOR_NODE_ID", value_name = "ID")]
+    pub node_id: Option<String>,
+    /// The prefix of the cluster's Redis keys: clusters sharing one Redis need their own [default: parlor]
+    #[arg(long, env = "PARLOR_REDIS_PREFIX", value_name = "PREFIX")]
+    pub redis_prefix: Option<String>,
+    /// A file holding the 32-byte key session tokens are signed with; every node of a cluster needs the same [default: session.key in the data directory, made if missing]
+    #[arg(long, env = "PARLOR_SESSION_KEY", value_name = "FILE")]
+    pub session_key: Option<PathBuf>,
+    /// The token the operator page `/admin` asks for [default: none, /admin refused]
+    #[arg(long, env = "PARLOR_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<Secret>,
+    /// Report to Agones' SDK sidecar: Ready, Health, Counters rooms and players, Shutdown after a drain
+    #[arg(long, env = "PARLOR_AGONES")]
+    pub agones: bool,
 }
 
 /// A secret string (the bot token) whose `Debug` never shows it, so it
@@ -542,6 +563,89 @@ struct FileConfig {
     proxy: ProxyConfig,
     metrics: FileMetrics,
     ton: TonConfig,
+    cluster: ClusterConfig,
+    session_key: Option<PathBuf>,
+    admin_token: Option<Secret>,
+    agones: Option<bool>,
+}
+
+/// The `[cluster]` table: nodes that share a directory of nodes and rooms
+/// in Redis (docs/operations.md, "Several nodes").
+///
+/// ```toml
+/// [cluster]
+/// redis = "redis://10.0.0.5:6379"
+/// public_url = "wss://node-a.games.example.com/ws"
+/// heartbeat_ms = 2000
+/// ttl_ms = 10000
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// The Redis the nodes share; `None`: a single node.
+    pub redis: Option<Secret>,
+    /// The websocket URL clients reach this node at; `None`:
+    /// `ws://BIND/ws`.
+    pub public_url: Option<String>,
+    /// This node's id; `None`: a random one.
+    pub node_id: Option<String>,
+    /// The prefix of every key the cluster writes.
+    pub prefix: String,
+    /// How often the node renews its registration.
+    pub heartbeat_ms: u64,
+    /// How long a registration lives without renewal: a node that died
+    /// leaves the directory within this time.
+    pub ttl_ms: u64,
+    /// How long a seat reserved by a quick match on another node waits for
+    /// its player to connect there and join.
+    pub reservation_secs: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            redis: None,
+            public_url: None,
+            node_id: None,
+            prefix: "parlor".into(),
+            heartbeat_ms: 2_000,
+            ttl_ms: 10_000,
+            reservation_secs: 15,
+        }
+    }
+}
+
+impl ClusterConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.heartbeat_ms < 50 || self.ttl_ms < 2 * self.heartbeat_ms {
+            return Err(ConfigError::Invalid(
+                "cluster.heartbeat_ms must be at least 50, and cluster.ttl_ms at least twice it".into(),
+            ));
+        }
+        if self.reservation_secs == 0 {
+            return Err(ConfigError::Invalid("cluster.reservation_secs must be positive".into()));
+        }
+        if self.prefix.is_empty() || self.prefix.chars().any(|c| c.is_whitespace() || c == ':') {
+            return Err(ConfigError::Invalid(
+                "cluster.prefix must be a non-empty word without spaces or colons".into(),
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "cluster.public_url must be a websocket URL (ws:// or wss://), not {url:?}"
+                )));
+            }
+        }
+        if let Some(id) = &self.node_id {
+            if id.is_empty() || id.len() > 64 || id.chars().any(|c| c.is_whitespace() || c == ':') {
+                return Err(ConfigError::Invalid(
+                    "cluster.node_id must be 1 to 64 characters without spaces or colons".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The `[metrics]` table of a config file.
@@ -616,6 +720,15 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// Linking TON wallets.
     pub ton: TonConfig,
+    /// Nodes sharing Redis; `redis: None` is a single node.
+    pub cluster: ClusterConfig,
+    /// The file of the key session tokens are signed with; `None`:
+    /// `session.key` in `data_dir`, made if missing.
+    pub session_key: Option<PathBuf>,
+    /// The token `/admin` asks for; `None` refuses `/admin` to everyone.
+    pub admin_token: Option<Secret>,
+    /// Report to Agones' SDK sidecar.
+    pub agones: bool,
 }
 
 impl Default for Config {
@@ -635,6 +748,10 @@ impl Default for Config {
             proxy: ProxyConfig::default(),
             metrics_token: None,
             ton: TonConfig::default(),
+            cluster: ClusterConfig::default(),
+            session_key: None,
+            admin_token: None,
+            agones: false,
         }
     }
 }
@@ -710,6 +827,24 @@ impl Config {
                 .or(file.metrics.token)
                 .filter(|s| !s.expose().is_empty()),
             ton: file.ton,
+            cluster: ClusterConfig {
+                redis: args
+                    .redis
+                    .clone()
+                    .or(file.cluster.redis)
+                    .filter(|s| !s.expose().is_empty()),
+                public_url: args.public_url.clone().or(file.cluster.public_url),
+                node_id: args.node_id.clone().or(file.cluster.node_id),
+                prefix: args.redis_prefix.clone().unwrap_or(file.cluster.prefix),
+                ..file.cluster
+            },
+            session_key: args.session_key.clone().or(file.session_key),
+            admin_token: args
+                .admin_token
+                .clone()
+                .or(file.admin_token)
+                .filter(|s| !s.expose().is_empty()),
+            agones: args.agones || file.agones.unwrap_or(false),
         };
         config.check()?;
         Ok(config)
@@ -717,6 +852,12 @@ impl Config {
 
     fn check(&self) -> Result<(), ConfigError> {
         self.ton.check()?;
+        self.cluster.check()?;
+        if self.agones && !cfg!(feature = "agones") {
+            return Err(ConfigError::Invalid(
+                "--agones: this binary was built without Agones support (cargo feature `agones`)".into(),
+            ));
+        }
         let l = &self.limits;
         if l.max_frame_bytes < 64 {
             return Err(ConfigError::Invalid(

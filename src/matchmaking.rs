@@ -152,7 +152,28 @@ impl Drop for Reservation {
 }
 
 /// A game and a Telegram `chat_instance`.
-type ChatKey = (String, String);
+pub type ChatKey = (String, String);
+
+/// A room as a cluster names it before it runs: what
+/// [`LocalMatchmaker::open_named`] opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedRoom {
+    pub code: Arc<str>,
+    pub game: String,
+    pub private: bool,
+    /// A private room's invite (`CODE-SECRET`).
+    pub invite: Option<Arc<str>>,
+    /// The (game, chat) of a chat's room.
+    pub chat: Option<ChatKey>,
+}
+
+/// What a room's entry says of it now: what a cluster publishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomReport {
+    pub room: NamedRoom,
+    pub players: u32,
+    pub max_players: u32,
+}
 
 /// The room directory of one process: what rooms report, and what
 /// matchmaking reads.
@@ -183,8 +204,20 @@ impl LocalMatchmaker {
     /// rooms; `context` makes the rooms' context around the directory
     /// they report to.
     pub fn new(catalog: Catalog, max_rooms: usize, context: impl FnOnce(Arc<dyn Directory>) -> RoomContext) -> Self {
+        LocalMatchmaker::reporting_through(catalog, max_rooms, |directory| directory, context)
+    }
+
+    /// As [`LocalMatchmaker::new`], with rooms reporting to what `report`
+    /// makes around the local directory (the cluster's directory, which
+    /// passes every report on to it and publishes the room).
+    pub fn reporting_through(
+        catalog: Catalog,
+        max_rooms: usize,
+        report: impl FnOnce(Arc<LocalDirectory>) -> Arc<dyn Directory>,
+        context: impl FnOnce(Arc<dyn Directory>) -> RoomContext,
+    ) -> Self {
         let directory = Arc::new(LocalDirectory::default());
-        let context = context(directory.clone());
+        let context = context(report(directory.clone()));
         LocalMatchmaker {
             catalog,
             directory,
@@ -196,6 +229,71 @@ impl LocalMatchmaker {
     fn open_room(&self, game: &str, private: bool) -> Result<RoomHandle, ErrorCode> {
         let mut open = self.directory.open.lock().expect("matchmaking index lock");
         self.open_room_for(&mut open, game, private, None)
+    }
+
+    /// The room with this exact code on this process, if it is open.
+    pub fn local_room(&self, code: &str) -> Option<RoomHandle> {
+        let entry = self.directory.rooms.get(code)?;
+        (!entry.handle.is_closed()).then(|| entry.handle.clone())
+    }
+
+    /// The room `room` as the cluster registered it (its code, whether it
+    /// is private, its invite, the chat it is for), opened here unless it
+    /// already is: a room placed on this node by another node's quick
+    /// match opens when its first player arrives.
+    pub fn open_named(&self, room: &NamedRoom) -> Result<RoomHandle, ErrorCode> {
+        let game = self.catalog.get(&room.game).ok_or(ErrorCode::NoSuchGame)?.clone();
+        let mut open = self.directory.open.lock().expect("matchmaking index lock");
+        if let Some(entry) = self.directory.rooms.get(&*room.code) {
+            return Ok(entry.handle.clone());
+        }
+        if self.directory.rooms.len() >= self.max_rooms || self.context.lifecycle.is_stopping() {
+            if !self.context.lifecycle.is_stopping() {
+                self.context.metrics.refused(crate::metrics::Limit::Rooms);
+            }
+            return Err(ErrorCode::ServerFull);
+        }
+        let chat = room.chat.clone();
+        let chat_instance = chat.as_ref().map(|(_, chat)| Arc::from(chat.as_str()));
+        let handle = spawn_room(
+            self.context.clone(),
+            game,
+            room.code.clone(),
+            room.private,
+            room.invite.clone(),
+            chat_instance,
+        );
+        let entry = Entry {
+            handle: handle.clone(),
+            players: 0,
+            reserved: 0,
+            chat: chat.clone(),
+        };
+        let key = entry.open_key();
+        self.directory.rooms.insert(room.code.clone(), entry);
+        if let Some(key) = key {
+            open.entry(handle.game.manifest().name.clone()).or_default().insert(key);
+        }
+        drop(open);
+        if let Some(chat) = chat {
+            self.directory.chats.insert(chat, room.code.clone());
+        }
+        Ok(handle)
+    }
+
+    /// The directory rooms report to.
+    pub fn directory(&self) -> &Arc<LocalDirectory> {
+        &self.directory
+    }
+
+    /// The games this matchmaker opens rooms of.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Whether the server stops taking rooms (it is stopping).
+    pub fn is_stopping(&self) -> bool {
+        self.context.lifecycle.is_stopping()
     }
 
     /// Opens a room; `open` is the index, locked by the caller (the index
@@ -241,6 +339,39 @@ impl LocalMatchmaker {
 }
 
 impl LocalDirectory {
+    /// What room `code`'s entry says now; `None` once it has closed.
+    pub fn report(&self, code: &str) -> Option<RoomReport> {
+        let entry = self.rooms.get(code)?;
+        let manifest = entry.handle.game.manifest();
+        Some(RoomReport {
+            room: NamedRoom {
+                code: entry.handle.code.clone(),
+                game: manifest.name.clone(),
+                private: entry.handle.private,
+                invite: entry.handle.invite.clone(),
+                chat: entry.chat.clone(),
+            },
+            players: entry.players,
+            max_players: manifest.max_players,
+        })
+    }
+
+    /// The codes of the open rooms.
+    pub fn codes(&self) -> Vec<Arc<str>> {
+        self.rooms.iter().map(|e| e.key().clone()).collect()
+    }
+
+    /// Every seat held after a dropped connection: (player, room code).
+    pub fn held_seats(&self) -> Vec<(Arc<str>, Arc<str>)> {
+        self.held.iter().map(|e| (e.key().clone(), e.value().clone())).collect()
+    }
+
+    /// Rooms open and players seated, summed over the rooms.
+    pub fn load(&self) -> (usize, u64) {
+        let players = self.rooms.iter().map(|e| u64::from(e.players)).sum();
+        (self.rooms.len(), players)
+    }
+
     /// Changes a room's entry and keeps the index in step. The index lock
     /// is taken first and held throughout, so a pick never sees a count
     /// between two changes.
@@ -388,7 +519,7 @@ impl Matchmaker for LocalMatchmaker {
 }
 
 impl Directory for LocalDirectory {
-    fn seats_changed(&self, code: &str, players: u32) {
+    fn seats_changed(&self, code: &str, players: u32, _joined: Option<&str>) {
         self.update(code, |entry| entry.players = players);
     }
 

@@ -339,6 +339,13 @@ pub struct Metrics {
     ledger_failures: Counter,
     /// By [`CLOSE_CODES`], then `other`.
     closes: [Counter; CLOSE_CODES.len() + 1],
+    /// 1 while the cluster directory (Redis) answers, 0 while this node
+    /// matches players on its own; absent meaning: a single node.
+    cluster_up: Gauge,
+    /// Seat requests answered with `redirect`.
+    redirects: Counter,
+    /// Seat requests matched on this node alone because Redis did not answer.
+    cluster_fallbacks: Counter,
     /// Set from /proc at each scrape.
     #[cfg(target_os = "linux")]
     resident: Gauge,
@@ -483,6 +490,28 @@ impl Metrics {
             family.get_or_create(&CodeLabel { code }).clone()
         });
 
+        let cluster_up = registered(
+            r,
+            "cluster_redis_up",
+            "1 while the cluster directory in Redis answers, 0 while this node matches players alone (0 on a single node)",
+            None,
+            Gauge::default(),
+        );
+        let redirects = registered(
+            r,
+            "cluster_redirects",
+            "Seat requests and resumes answered with redirect to another node",
+            None,
+            Counter::default(),
+        );
+        let cluster_fallbacks = registered(
+            r,
+            "cluster_fallbacks",
+            "Seat requests matched on this node alone because Redis did not answer",
+            None,
+            Counter::default(),
+        );
+
         #[cfg(target_os = "linux")]
         let resident = registered(
             r,
@@ -509,9 +538,27 @@ impl Metrics {
             ledger_writes,
             ledger_failures,
             closes,
+            cluster_up,
+            redirects,
+            cluster_fallbacks,
             #[cfg(target_os = "linux")]
             resident,
         }
+    }
+
+    /// Whether the cluster directory answers.
+    pub fn cluster_up(&self, up: bool) {
+        self.cluster_up.set(i64::from(up));
+    }
+
+    /// A seat request or resume was sent elsewhere.
+    pub fn redirected(&self) {
+        self.redirects.inc();
+    }
+
+    /// A seat request was matched on this node alone.
+    pub fn cluster_fallback(&self) {
+        self.cluster_fallbacks.inc();
     }
 
     /// Everything, in the Prometheus text format ([`CONTENT_TYPE`]).

@@ -31,12 +31,13 @@ const LAYERS: &[(&str, u32)] = &[
     ("catalog", 4),
     ("room", 4),
     ("matchmaking", 5),
-    ("net", 6),
+    ("cluster", 6),
+    ("net", 7),
     ("testing", 6),
-    ("prelude", 7),
-    ("app", 7),
+    ("prelude", 8),
+    ("app", 8),
     // Compiled for the unit tests only: small games on the prelude.
-    ("test_games", 8),
+    ("test_games", 9),
 ];
 
 /// The module a source file belongs to: its first path component under

@@ -228,7 +228,7 @@ async fn twenty_players_play_a_match_that_the_leaderboard_shows() {
         seats.push(seat);
     }
     // Even seats always answer right, odd seats always wrong.
-    let right = |i: usize| i % 2 == 0;
+    let right = |i: usize| i.is_multiple_of(2);
     let mut totals: HashMap<u64, i64> = HashMap::new();
     for round in 1..=rounds as u64 {
         let mut correct = None;

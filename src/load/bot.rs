@@ -152,7 +152,7 @@ async fn play(
     let game = config.game.clone();
     match groups.per_room {
         None => send(socket, &Request::Quick { game, rid: None }).await?,
-        Some(n) if i % n == 0 => {
+        Some(n) if i.is_multiple_of(n) => {
             let create = Request::Create {
                 game,
                 private: true,
@@ -172,7 +172,7 @@ async fn play(
     }
     let room = expect(socket, "joined", stop).await?;
     if let (Some(n), Some(room)) = (groups.per_room, room) {
-        if i % n == 0 {
+        if i.is_multiple_of(n) {
             groups.codes[i / n].send_replace(Some(room));
         }
     }

@@ -43,8 +43,24 @@ fn unreadable(e: &crate::ledger::LedgerError, log: &str, message: &str) -> Respo
     error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message.into())
 }
 
-pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "rooms": state.matchmaker.room_count() }))
+/// 503 with `"status": "draining"` once the node stops taking players, so a
+/// load balancer's readiness check sends new clients elsewhere.
+pub async fn health(State(state): State<AppState>) -> Response {
+    let draining = state.lifecycle.is_stopping() || state.cluster.as_ref().is_some_and(|c| c.is_draining());
+    let mut body = json!({
+        "status": if draining { "draining" } else { "ok" },
+        "rooms": state.matchmaker.room_count(),
+    });
+    if let Some(cluster) = &state.cluster {
+        body["node"] = json!(cluster.node_id());
+        body["cluster"] = json!(if cluster.is_up() { "up" } else { "alone" });
+    }
+    let status = if draining {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(body)).into_response()
 }
 
 /// `GET /metrics`: the server's metrics in the Prometheus text format. With

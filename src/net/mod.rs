@@ -30,6 +30,7 @@ pub use listener::TcpSlot;
 
 use crate::auth::{SessionKey, TelegramAuth};
 use crate::catalog::Catalog;
+use crate::cluster::{Cluster, ReportingDirectory};
 use crate::config::Config;
 use crate::ledger::{Ledger, LedgerError, ResultKey};
 use crate::lifecycle::Lifecycle;
@@ -64,6 +65,12 @@ pub struct Shared {
     pub live_sessions: Arc<session::live::LiveSessions>,
     /// What `GET /metrics` shows.
     pub metrics: Arc<Metrics>,
+    /// This node's membership of a cluster (`[cluster] redis`); `None` on a
+    /// single node.
+    pub cluster: Option<Arc<Cluster>>,
+    /// Cancelled when an operator asks this node to drain
+    /// (`POST /admin/drain`); the binary then stops the server.
+    pub drain_requested: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {
@@ -184,6 +191,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot read or create the session key in {dir}: {source}")]
     SessionKey { dir: String, source: std::io::Error },
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// A running server.
@@ -192,6 +201,9 @@ pub struct Server {
     state: AppState,
     /// The accept loop, which stops at the stop signal.
     task: JoinHandle<()>,
+    /// The cluster's heartbeat and publisher, and what stops it (after the
+    /// rooms, so their closing is published).
+    publisher: Option<(JoinHandle<()>, tokio_util::sync::CancellationToken)>,
 }
 
 /// How a stop went.
@@ -242,8 +254,17 @@ impl Server {
         catalog: Catalog,
         ledger: Arc<dyn Ledger>,
     ) -> Result<Server, StartError> {
-        let sessions = SessionKey::load_or_create(&config.data_dir).map_err(|source| StartError::SessionKey {
-            dir: config.data_dir.display().to_string(),
+        let sessions = match &config.session_key {
+            Some(file) => crate::keyfile::read(file, "session key").map(SessionKey::from_bytes),
+            None => SessionKey::load_or_create(&config.data_dir),
+        }
+        .map_err(|source| StartError::SessionKey {
+            dir: config
+                .session_key
+                .as_ref()
+                .unwrap_or(&config.data_dir)
+                .display()
+                .to_string(),
             source,
         })?;
         let t = &config.telegram;
@@ -256,9 +277,20 @@ impl Server {
         let connections = Arc::new(ConnectionLimiter::new(config.limits.connections_per_ip));
         let lifecycle = Lifecycle::new();
         let metrics = Arc::new(Metrics::new(catalog.iter().map(|g| g.manifest().name.as_str())));
-        let matchmaker = Arc::new(LocalMatchmaker::new(
+        let clustered = config.cluster.redis.is_some();
+        let mut reporting = None;
+        let matchmaker = Arc::new(LocalMatchmaker::reporting_through(
             catalog.clone(),
             config.limits.max_rooms,
+            |local| {
+                if clustered {
+                    let directory = Arc::new(ReportingDirectory::new(local));
+                    reporting = Some(directory.clone());
+                    directory
+                } else {
+                    local
+                }
+            },
             |directory| RoomContext {
                 ledger: ledger.clone(),
                 directory,
@@ -280,6 +312,17 @@ impl Server {
             addr: config.bind,
             source,
         })?;
+        let cluster = match reporting {
+            Some(directory) => Some(Cluster::join(
+                &config.cluster,
+                format!("ws://{addr}/ws"),
+                matchmaker.clone(),
+                directory,
+                config.limits.max_rooms,
+                metrics.clone(),
+            )?),
+            None => None,
+        };
         let config_misses_per_ip = config.limits.join_misses_per_minute_per_ip;
         let config_rooms_per_ip = config.limits.rooms_per_minute_per_ip;
         let state = AppState(Arc::new(Shared {
@@ -296,12 +339,26 @@ impl Server {
             lifecycle: lifecycle.clone(),
             live_sessions: Arc::default(),
             metrics,
+            cluster: cluster.clone(),
+            drain_requested: tokio_util::sync::CancellationToken::new(),
         }));
         if let Some(period) = state.config.memory.trim_period() {
             tokio::spawn(crate::memory::trim_periodically(period, lifecycle.stopping()));
         }
+        if let Some(cluster) = &cluster {
+            cluster.register().await;
+        }
+        let publisher = cluster.map(|cluster| {
+            let stop = tokio_util::sync::CancellationToken::new();
+            (tokio::spawn(cluster.run(stop.clone())), stop)
+        });
         let task = tokio::spawn(listener::serve(listener, router(state.clone()), state.clone()));
-        Ok(Server { addr, state, task })
+        Ok(Server {
+            addr,
+            state,
+            task,
+            publisher,
+        })
     }
 
     /// The address the server listens on.
@@ -312,6 +369,13 @@ impl Server {
     /// The server's shared state.
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// Resolves when an operator asked this node to drain
+    /// (`POST /admin/drain`): the binary then calls [`Server::shutdown`], as
+    /// on SIGTERM.
+    pub async fn drain_requested(&self) {
+        self.state.drain_requested.cancelled().await
     }
 
     /// The longest a stop waits: the running matches' grace, a stuck
@@ -331,12 +395,22 @@ impl Server {
     pub async fn shutdown(self) -> Stopped {
         let bound = self.stop_bound();
         let lifecycle = self.state.lifecycle.clone();
+        // The cluster stops sending players here before the node stops
+        // taking them.
+        if let Some(cluster) = &self.state.cluster {
+            cluster.drain().await;
+        }
         lifecycle.stop();
         let finished = async {
             let _ = self.task.await;
             lifecycle.finished().await;
         };
-        match tokio::time::timeout(bound, finished).await {
+        let stopped = tokio::time::timeout(bound, finished).await;
+        if let Some((publisher, stop)) = self.publisher {
+            stop.cancel();
+            let _ = tokio::time::timeout(Duration::from_secs(5), publisher).await;
+        }
+        match stopped {
             Ok(()) => Stopped::Clean,
             Err(_) => {
                 tracing::warn!(bound = ?bound, "the stop bound ran out with sessions, rooms or ledger writes still going");

@@ -85,6 +85,16 @@ pub fn error(code: ErrorCode, message: &str, rid: Option<Rid>) -> Bytes {
     })
 }
 
+/// `redirect`: the room lives on the node at `url`; the client connects
+/// there and joins `room`.
+pub fn redirect(url: &str, room: &str, rid: Option<Rid>) -> Bytes {
+    plain(&ServerMessage::Redirect {
+        url: url.to_owned(),
+        room: room.to_owned(),
+        rid,
+    })
+}
+
 /// `left`.
 pub fn left(reason: LeftReason, rid: Option<Rid>) -> Bytes {
     plain(&ServerMessage::Left { reason, rid })

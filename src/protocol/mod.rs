@@ -443,8 +443,14 @@ pub enum ServerMessage<V = Value> {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<Rid>,
     },
-    /// The room lives on another node (never sent by this server yet).
-    Redirect { url: String, room: String },
+    /// The room lives on another node: connect to `url` and `join` `room`
+    /// (or, for a held seat, sign in there with the session token).
+    Redirect {
+        url: String,
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
     /// A request was refused, or something went wrong.
     Error {
         code: ErrorCode,

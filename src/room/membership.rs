@@ -91,7 +91,10 @@ impl Room {
             self.match_started_at = super::outcome::unix_millis();
         }
         self.dirty = true;
-        self.ctx.directory.seats_changed(&self.code, self.members.len() as u32);
+        let seated = self.members.len() as u32;
+        self.ctx
+            .directory
+            .seats_changed(&self.code, seated, Some(&self.members[seated as usize - 1].info.id));
         let frame = self.joined_frame(entity, rid);
         self.send_or_kick(self.members.len() - 1, frame)
     }
@@ -169,7 +172,9 @@ impl Room {
         if self.members.is_empty() {
             self.closed = true;
         } else {
-            self.ctx.directory.seats_changed(&self.code, self.members.len() as u32);
+            self.ctx
+                .directory
+                .seats_changed(&self.code, self.members.len() as u32, None);
         }
     }
 

@@ -20,8 +20,10 @@ use crate::simulation::{GameType, Simulation};
 /// What rooms tell the room directory (the matchmaker). Only the room (its
 /// task and its handle) writes its entries.
 pub trait Directory: Send + Sync + 'static {
-    /// The room now has `players` seated.
-    fn seats_changed(&self, code: &str, players: u32);
+    /// The room now has `players` seated; `joined` names the player whose
+    /// join made the change, if one did (a cluster directory drops that
+    /// player's seat reservation in the same write as the new count).
+    fn seats_changed(&self, code: &str, players: u32, joined: Option<&str>);
     /// The room has closed; forget it.
     fn closed(&self, code: &str);
     /// `player`'s connection dropped and room `code` holds (or, until it

@@ -29,6 +29,7 @@ use tokio::time::{sleep, timeout};
 use super::budgets::Bucket;
 use super::{AppState, ConnectionSlot};
 use crate::auth::{new_session_id, SessionClaims};
+use crate::cluster::Placement;
 use crate::lifecycle::ConnectionSignal;
 use crate::matchmaking::{seat, Matchmaker, SeatRequest};
 use crate::metrics::{Kick, Limit, SignIn};
@@ -549,7 +550,16 @@ impl Session {
         };
         // A seat held since a dropped connection is given back at once.
         let held = self.state.matchmaker.held_seat(&info.id);
+        // One held on another node: the client signs in there (with the
+        // token of this welcome) and finds it.
+        let held_elsewhere = match (&held, &self.state.cluster) {
+            (None, Some(cluster)) => cluster.held_elsewhere(&info.id).await,
+            _ => None,
+        };
         self.send(frames::welcome(&player, &token, held.as_ref().map(|r| &*r.code), rid));
+        if let Some((url, room)) = held_elsewhere {
+            self.send(frames::redirect(&url, &room, None));
+        }
         self.player = Some(info.clone());
         self.chat_instance = signed_in.chat_instance;
         if let Some(room) = held {
@@ -616,7 +626,21 @@ impl Session {
         }
         self.leave_room();
         let client = self.next_stay();
-        match seat(&*self.state.matchmaker, &request, &player, &client, rid).await {
+        let placed = match &self.state.cluster {
+            Some(cluster) => cluster.seat(&request, &player, &client, rid).await,
+            None => seat(&*self.state.matchmaker, &request, &player, &client, rid)
+                .await
+                .map(Placement::Seated),
+        };
+        let placed = match placed {
+            Ok(Placement::Elsewhere { url, room }) => {
+                self.send(frames::redirect(&url, &room, rid));
+                return Next::Continue;
+            }
+            Ok(Placement::Seated(room)) => Ok(room),
+            Err(refused) => Err(refused),
+        };
+        match placed {
             Ok(room) => {
                 if creates {
                     self.spend_room();
