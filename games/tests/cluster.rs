@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use common::postgres::Schema;
 use common::telegram::{launch, sign, BOT_TOKEN};
 use common::{get_json, Client, PATIENCE};
@@ -23,6 +24,8 @@ use tokio::process::{Child, Command};
 /// `TTL_MS`.
 const HEARTBEAT_MS: u64 = 200;
 const TTL_MS: u64 = 1500;
+/// What `/admin` asks for on these nodes.
+const ADMIN_TOKEN: &str = "operator-secret-7";
 
 fn redis_url() -> String {
     std::env::var("PARLOR_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -66,7 +69,10 @@ impl Cluster {
         std::fs::write(dir.path().join("session.key"), rand_key()).unwrap();
         std::fs::write(
             dir.path().join("cluster.toml"),
-            format!("[cluster]\nheartbeat_ms = {HEARTBEAT_MS}\nttl_ms = {TTL_MS}\nreservation_secs = 10\n"),
+            format!(
+                "admin_token = \"{ADMIN_TOKEN}\"\n[shutdown]\ngrace_secs = 30\n\
+                 [cluster]\nheartbeat_ms = {HEARTBEAT_MS}\nttl_ms = {TTL_MS}\nreservation_secs = 10\n"
+            ),
         )
         .unwrap();
         let mut cluster = Cluster {
@@ -535,4 +541,116 @@ async fn nodes_outlive_their_redis_and_register_again_when_it_returns() {
         "a quick match fills an open room rather than opening a third"
     );
     drop((before, alone, after));
+}
+
+/// `/admin` on `node` with `auth` (a whole Authorization header, or none).
+async fn admin(node: &Node, method: &str, path: &str, auth: Option<&str>) -> (u16, String, Value) {
+    let header = auth.map(|a| format!("Authorization: {a}"));
+    let headers: Vec<&str> = header.iter().map(String::as_str).collect();
+    let (status, head, body) = common::http_request(method, &format!("{}{path}", node.http), &headers, "").await;
+    (status, head, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+fn bearer() -> String {
+    format!("Bearer {ADMIN_TOKEN}")
+}
+
+#[tokio::test]
+async fn the_admin_page_refuses_without_its_token_shows_the_cluster_closes_a_room_and_drains_a_node() {
+    let mut cluster = Cluster::start(3, &redis_url(), None).await;
+    let node = &cluster.nodes[0];
+    for auth in [None, Some("Bearer wrong"), Some("Basic b3BlcmF0b3I6d3Jvbmc=")] {
+        for path in ["/admin", "/admin/api/overview"] {
+            let (status, head, _) = admin(node, "GET", path, auth).await;
+            assert_eq!(status, 401, "{path} with {auth:?}");
+            assert!(head.contains("www-authenticate: basic"), "{head}");
+        }
+        let (status, _, _) = admin(node, "POST", "/admin/drain", auth).await;
+        assert_eq!(status, 401, "drain with {auth:?} is refused");
+    }
+    // HTTP Basic, as a browser sends it: any user, the token as password.
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("ops:{ADMIN_TOKEN}"))
+    );
+    let (status, _, _) = admin(node, "GET", "/admin", Some(&basic)).await;
+    assert_eq!(status, 200);
+
+    // A running arena match on node 0 (its one player starts it).
+    let mut ada = guest_quick(cluster.ws(0), "Ada", "arena").await;
+    let (status, _, overview) = admin(node, "GET", "/admin/api/overview", Some(&bearer())).await;
+    assert_eq!(status, 200, "{overview}");
+    let ids: Vec<&str> = overview["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["node0", "node1", "node2"]);
+    let rooms = overview["rooms"].as_array().unwrap();
+    let listed = rooms
+        .iter()
+        .find(|r| r["code"] == ada.room.as_str())
+        .expect("the room is listed");
+    assert_eq!(listed["game"], "arena");
+    assert_eq!(listed["players"], 1);
+    // Its replicated state, as a client sees it.
+    let (status, _, room) = admin(node, "GET", &format!("/admin/api/rooms/{}", ada.room), Some(&bearer())).await;
+    assert_eq!(status, 200, "{room}");
+    assert_eq!(room["inspection"]["players"][0][1], "Ada");
+    assert!(
+        room["inspection"]["state"]["e"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()),
+        "{room}"
+    );
+
+    // Closing it ends the match for its player.
+    let (status, _, _) = admin(
+        node,
+        "POST",
+        &format!("/admin/api/rooms/{}/close", ada.room),
+        Some(&bearer()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let left = ada.client.expect("left").await;
+    assert_eq!(left["reason"], "finished");
+    let (status, _, _) = admin(node, "POST", "/admin/api/rooms/ZZZZZZ/close", Some(&bearer())).await;
+    assert_eq!(status, 404);
+
+    // Drain node 2 while a match runs there: the directory shows it
+    // draining at once, quick matches go elsewhere, it exits 0 once the
+    // match is over.
+    let mut bob = guest_quick(cluster.ws(2), "Bob", "arena").await;
+    assert!(!bob.redirected);
+    let (status, _, drained) = admin(&cluster.nodes[2], "POST", "/admin/drain", Some(&bearer())).await;
+    assert_eq!((status, &drained["status"]), (202, &json!("draining")));
+    let (status, _, overview) = admin(&cluster.nodes[0], "GET", "/admin/api/overview", Some(&bearer())).await;
+    assert_eq!(status, 200);
+    let node2 = overview["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "node2")
+        .cloned();
+    assert_eq!(node2.expect("node2 is listed while it drains")["draining"], true);
+    // Bob's room is the fullest open one, but its node drains.
+    let cleo = guest_quick(cluster.ws(0), "Cleo", "arena").await;
+    assert_ne!(cleo.room, bob.room, "no quick match is placed on a draining node");
+    // Bob's match is cut at the end of the grace or when he leaves: he leaves.
+    bob.client.send(json!({"t": "leave"})).await;
+    bob.client.expect("left").await;
+    let mut drained_node = cluster.nodes.remove(2);
+    let status = tokio::time::timeout(PATIENCE, drained_node.child.wait())
+        .await
+        .expect("the drained node exits once its matches are over")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        cluster.live_nodes().await,
+        ["node0", "node1"],
+        "a drained node leaves the directory"
+    );
+    cluster.forget().await;
 }

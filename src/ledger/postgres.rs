@@ -47,6 +47,7 @@ impl PostgresLedger {
 
 /// The PostgreSQL dialect of the ledger's statements.
 const STATEMENTS: Statements = Statements {
+    begin_write: "BEGIN",
     insert_match:
         "INSERT INTO matches (id, game, room, chat, started_at, ended_at, aborted, record, signature, key_id) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

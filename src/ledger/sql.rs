@@ -7,6 +7,11 @@
 
 /// The SQL of each ledger operation, in one backend's dialect.
 pub(super) struct Statements {
+    /// Begins a transaction that writes: SQLite takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), so a transaction that reads before it
+    /// writes waits its turn (busy timeout) instead of failing with
+    /// "database is locked" when it upgrades.
+    pub begin_write: &'static str,
     /// matches: id, game, room, chat, started_at, ended_at, aborted,
     /// record, signature, key_id.
     pub insert_match: &'static str,
@@ -222,7 +227,7 @@ macro_rules! sql_ledger {
             ) -> $crate::ledger::BoxFuture<'a, Result<(), $crate::ledger::LedgerError>> {
                 Box::pin(async move {
                     let signed = self.key.sign(record);
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with($sql.begin_write).await?;
                     sqlx::query($sql.insert_match)
                         .bind(&record.id)
                         .bind(&record.game)
@@ -419,7 +424,7 @@ macro_rules! sql_ledger {
             ) -> $crate::ledger::BoxFuture<'a, Result<$crate::ledger::LinkOutcome, $crate::ledger::LedgerError>> {
                 Box::pin(async move {
                     use $crate::ledger::LinkOutcome;
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with($sql.begin_write).await?;
                     // Used payloads past their expiry go on the way: a
                     // proof over one is refused as expired before this.
                     sqlx::query($sql.delete_expired_payloads)
@@ -492,7 +497,7 @@ macro_rules! sql_ledger {
                 Box::pin(async move {
                     use sqlx::Row;
                     use $crate::ledger::VoucherOutcome;
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with($sql.begin_write).await?;
                     // Marked first: the claim's row is then held (PostgreSQL's
                     // row lock, SQLite's writer lock) until the end.
                     let marked = sqlx::query($sql.mark_vouchered)
@@ -568,7 +573,7 @@ macro_rules! sql_ledger {
             ) -> $crate::ledger::BoxFuture<'a, Result<$crate::ledger::BatchOutcome, $crate::ledger::LedgerError>> {
                 Box::pin(async move {
                     use $crate::ledger::{Batch, BatchOutcome};
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with($sql.begin_write).await?;
                     if let Some(row) = sqlx::query($sql.unsettled_batch).fetch_optional(&mut *tx).await? {
                         let mut batch = Self::batch_of(&row);
                         let members = sqlx::query($sql.batch_members).bind(batch.id).fetch_all(&mut *tx).await?;
@@ -643,7 +648,7 @@ macro_rules! sql_ledger {
                 Box::pin(async move {
                     use sqlx::Row;
                     use $crate::ledger::SettleOutcome;
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with($sql.begin_write).await?;
                     let (status, claims_to) = if paid { ("paid", "paid") } else { ("failed", "open") };
                     let settled = sqlx::query($sql.settle_batch).bind(id).bind(status).execute(&mut *tx).await?;
                     let Some(row) = sqlx::query($sql.batch_by_id).bind(id).fetch_optional(&mut *tx).await? else {

@@ -74,6 +74,7 @@ const CACHE_KIB_PER_CONNECTION: u32 = 512;
 
 /// The SQLite dialect of the ledger's statements.
 const STATEMENTS: Statements = Statements {
+    begin_write: "BEGIN IMMEDIATE",
     insert_match:
         "INSERT INTO matches (id, game, room, chat, started_at, ended_at, aborted, record, signature, key_id) \
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -46,7 +46,7 @@ fn unreadable(e: &crate::ledger::LedgerError, log: &str, message: &str) -> Respo
 /// 503 with `"status": "draining"` once the node stops taking players, so a
 /// load balancer's readiness check sends new clients elsewhere.
 pub async fn health(State(state): State<AppState>) -> Response {
-    let draining = state.lifecycle.is_stopping() || state.cluster.as_ref().is_some_and(|c| c.is_draining());
+    let draining = super::admin::draining(&state);
     let mut body = json!({
         "status": if draining { "draining" } else { "ok" },
         "rooms": state.matchmaker.room_count(),

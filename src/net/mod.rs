@@ -2,6 +2,7 @@
 //! and the pages and SDK compiled into the binary, over one shared
 //! [`AppState`].
 
+mod admin;
 mod api;
 mod assets;
 pub mod budgets;
@@ -114,8 +115,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/rewards/{claim}/voucher", post(ton::voucher))
         .route("/tonconnect-manifest.json", get(ton::manifest))
         .route("/ws", get(websocket))
+        .merge(admin_routes(state.clone()))
         .fallback(assets::fallback)
         .with_state(state)
+}
+
+/// `/admin` and its calls, each behind the admin token.
+fn admin_routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(admin::page))
+        .route("/admin/api/overview", get(admin::overview))
+        .route("/admin/api/rooms/{code}", get(admin::room))
+        .route("/admin/api/rooms/{code}/close", post(admin::close_room))
+        .route("/admin/drain", post(admin::drain))
+        .layer(axum::middleware::from_fn_with_state(state, admin::require_token))
 }
 
 /// `/sdk/{file}`, with CORS headers for any origin: the SDK is public, and

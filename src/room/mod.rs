@@ -163,6 +163,44 @@ pub enum RoomCommand {
         seq: u32,
         data: AnyInput,
     },
+    /// What the room holds now, for the operator page.
+    Inspect(oneshot::Sender<RoomInspection>),
+    /// An operator closes the room: a running match is recorded as
+    /// aborted, everyone gets `left` (`finished`).
+    Close,
+}
+
+/// A room as the operator page shows it: its seats and its replicated
+/// state, as a client in it would see them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RoomInspection {
+    pub tick: u64,
+    /// Whether a match is being played.
+    pub running: bool,
+    /// (id, name, online) of each seated player.
+    pub players: Vec<(String, String, bool)>,
+    /// The schema and state of a `joined`, as JSON.
+    pub schema: serde_json::Value,
+    pub state: serde_json::Value,
+}
+
+/// Figures a room keeps current for the operator page; reading them never
+/// waits on the room.
+#[derive(Debug)]
+pub struct RoomStats {
+    /// When the room opened.
+    pub opened: std::time::Instant,
+    /// How long its last tick took, in microseconds.
+    pub last_tick_micros: std::sync::atomic::AtomicU64,
+}
+
+impl Default for RoomStats {
+    fn default() -> Self {
+        RoomStats {
+            opened: std::time::Instant::now(),
+            last_tick_micros: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
 }
 
 /// A request for a seat.
@@ -188,6 +226,8 @@ pub struct RoomHandle {
     tx: mpsc::Sender<RoomCommand>,
     /// Where the room records held seats; see [`RoomHandle::disconnect`].
     directory: Arc<dyn Directory>,
+    /// Its age and last tick time.
+    pub stats: Arc<RoomStats>,
 }
 
 impl RoomHandle {
@@ -271,6 +311,18 @@ impl RoomHandle {
                 mpsc::error::TrySendError::Full(_) => ErrorCode::RateLimited,
                 mpsc::error::TrySendError::Closed(_) => ErrorCode::NotInRoom,
             })
+    }
+
+    /// What the room holds now; `None` if it has closed.
+    pub async fn inspect(&self) -> Option<RoomInspection> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(RoomCommand::Inspect(reply)).await.ok()?;
+        answer.await.ok()
+    }
+
+    /// Closes the room (an operator's decision); false if it had closed.
+    pub async fn close(&self) -> bool {
+        self.tx.send(RoomCommand::Close).await.is_ok()
     }
 
     /// Whether the room's task has ended.

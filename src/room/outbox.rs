@@ -29,6 +29,29 @@ impl Room {
         })
     }
 
+    /// The room's seats and replicated state, for the operator page.
+    pub(super) fn inspect(&mut self) -> super::RoomInspection {
+        let state = self.sim.replication.snapshot(&mut self.sim.world).encode_state();
+        let json = |bytes: &[u8]| rmp_serde::from_slice(bytes).unwrap_or(serde_json::Value::Null);
+        super::RoomInspection {
+            tick: self.sim.world.resource::<Clock>().tick,
+            running: self.match_running(),
+            players: self
+                .members
+                .iter()
+                .map(|m| {
+                    (
+                        m.info.id.to_string(),
+                        m.info.name.to_string(),
+                        m.offline_until.is_none(),
+                    )
+                })
+                .collect(),
+            schema: json(self.game.schema()),
+            state: json(&state),
+        }
+    }
+
     /// Queues a frame that must arrive; a client too far behind for it is
     /// disconnected.
     pub(super) fn send_or_kick(&self, i: usize, frame: Bytes) -> Result<(), crate::protocol::ErrorCode> {

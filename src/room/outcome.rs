@@ -71,6 +71,24 @@ impl Room {
         self.record(ranking, true, Some(LeftReason::Shutdown));
     }
 
+    /// An operator closes the room: a running match is recorded as
+    /// aborted (everyone level), then everyone gets `left` (`finished`).
+    pub(super) fn close_by_operator(&mut self) {
+        if self.closed {
+            return;
+        }
+        tracing::info!(room = %self.code, "closed by an operator");
+        if self.match_running() {
+            let ranking = rank(&Outcome::default(), &self.roster)
+                .into_iter()
+                .map(|line| RankLine { rank: 1, ..line })
+                .collect();
+            self.record(ranking, true, Some(LeftReason::Finished));
+        } else {
+            self.dismiss_all(LeftReason::Finished);
+        }
+    }
+
     /// The server is stopping and no match is running: close now.
     pub(super) fn close_for_stop(&mut self) {
         self.dismiss_all(LeftReason::Shutdown);

@@ -69,16 +69,18 @@ pub fn spawn_room(
     chat: Option<Arc<str>>,
 ) -> RoomHandle {
     let (tx, rx) = mpsc::channel(ctx.inbox);
+    let lifecycle = ctx.lifecycle.clone();
+    let directory = ctx.directory.clone();
+    let mut room = Room::new(ctx, game.clone(), code.clone());
     let handle = RoomHandle {
-        code: code.clone(),
-        game: game.clone(),
+        code,
+        game,
         private,
         invite: invite.clone(),
         tx,
-        directory: ctx.directory.clone(),
+        directory,
+        stats: room.stats.clone(),
     };
-    let lifecycle = ctx.lifecycle.clone();
-    let mut room = Room::new(ctx, game, code);
     room.invite = invite;
     room.chat = chat;
     lifecycle.spawn(room.run(rx));
@@ -114,6 +116,8 @@ pub struct Room {
     pub(super) stop_deadline: Option<Instant>,
     /// This room's series; it counts as open until they are dropped with it.
     pub(super) metrics: RoomMetrics,
+    /// What the operator page reads without asking the room.
+    pub(super) stats: Arc<super::RoomStats>,
 }
 
 impl Room {
@@ -139,6 +143,7 @@ impl Room {
             closed: false,
             stop_deadline: None,
             metrics,
+            stats: Arc::default(),
         }
     }
 
@@ -357,6 +362,10 @@ impl Room {
                 self.metrics.input_queued();
                 self.dirty = true;
             }
+            RoomCommand::Inspect(reply) => {
+                let _ = reply.send(self.inspect());
+            }
+            RoomCommand::Close => self.close_by_operator(),
         }
     }
 
@@ -405,6 +414,10 @@ impl Room {
         if let Some(outcome) = self.sim.world.remove_resource::<Outcome>() {
             self.finish_match(outcome);
         }
-        self.metrics.tick(started.elapsed());
+        let took = started.elapsed();
+        self.metrics.tick(took);
+        self.stats
+            .last_tick_micros
+            .store(took.as_micros() as u64, std::sync::atomic::Ordering::Relaxed);
     }
 }
