@@ -6,13 +6,17 @@
 //! at 10 Hz) for 10 s; `-- --clients N --seconds S` changes that;
 //! `-- --smoke` runs 300 clients for a few seconds and exits non-zero on any
 //! error or a delivered patch rate below 90% (what .ci/run uses).
+//! `-- --nodes 3` runs the scenario twice in one run: on one server, then
+//! on a cluster of three servers sharing Redis (`PARLOR_TEST_REDIS_URL`,
+//! a key prefix of its own), with the bots spread over the nodes and
+//! following redirects; it prints both and the ratio of server CPU.
 
 mod support;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use parlor::config::Config;
+use parlor::config::{ClusterConfig, Config, Secret};
 use parlor::load::{Grouping, LoadConfig};
 use parlor::net::Server;
 
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
     let smoke = args.iter().any(|a| a == "--smoke");
     let clients: usize = value("--clients").map_or(if smoke { 300 } else { 1000 }, |s| s.parse().expect("--clients N"));
     let seconds: f64 = value("--seconds").map_or(if smoke { 4.0 } else { 10.0 }, |s| s.parse().expect("--seconds S"));
+    let nodes: usize = value("--nodes").map_or(1, |s| s.parse().expect("--nodes N"));
     let _ = rlimit::increase_nofile_limit(u64::MAX);
 
     let server_rt = tokio::runtime::Builder::new_multi_thread()
@@ -53,17 +58,95 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .unwrap();
+    let run = |nodes: usize| scenario(&server_rt, &load_rt, nodes, clients, seconds);
+    let single = run(1);
+    println!("load: {clients} arena clients, 8 per room, inputs at 10 Hz, {seconds} s measured (2 cores, server and bots in one process)");
+    single.print();
+    let mut failed = smoke && !single.passes();
+    if nodes > 1 {
+        let cluster = run(nodes);
+        println!("\nthe same on {nodes} nodes sharing Redis (bots spread over the nodes, following redirects; all nodes on the same 2 server threads)");
+        cluster.print();
+        println!(
+            "{:>18}  {:.2} ({nodes} nodes / 1 node, server CPU per client-second)",
+            "ratio",
+            cluster.server_us / single.server_us
+        );
+        failed |= smoke && !cluster.passes();
+    }
+    if failed {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// One run's figures.
+struct Outcome {
+    summary: parlor::load::Summary,
+    server_us: f64,
+    load_us: f64,
+}
+
+impl Outcome {
+    fn print(&self) {
+        print!("{}", self.summary.table());
+        println!("{:>18}  {:.0} us per client-second", "server CPU", self.server_us);
+        println!("{:>18}  {:.0} us per client-second", "load bots CPU", self.load_us);
+    }
+
+    fn passes(&self) -> bool {
+        let ok = self.summary.errors == 0 && self.summary.delivered >= 0.9;
+        if !ok {
+            eprintln!(
+                "load smoke FAILED: {} errors, {:.1}% of expected patches delivered; {:?}",
+                self.summary.errors,
+                100.0 * self.summary.delivered,
+                self.summary.error_samples
+            );
+        }
+        ok
+    }
+}
+
+/// The scenario against `nodes` servers (a cluster on Redis when more
+/// than one).
+fn scenario(
+    server_rt: &tokio::runtime::Runtime,
+    load_rt: &tokio::runtime::Runtime,
+    nodes: usize,
+    clients: usize,
+    seconds: f64,
+) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
-    let server = server_rt.block_on(async {
-        let config = Config {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_path_buf(),
-            ..Config::default()
-        };
-        Server::start(config, support::bundled()).await.unwrap()
+    let key = dir.path().join("session.key");
+    std::fs::write(&key, rand::random::<[u8; 32]>()).unwrap();
+    let prefix = format!("parlorload{}x{}", std::process::id(), rand::random::<u32>());
+    let redis = std::env::var("PARLOR_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let servers: Vec<Server> = server_rt.block_on(async {
+        let mut servers = Vec::new();
+        for i in 0..nodes {
+            let mut config = Config {
+                bind: "127.0.0.1:0".parse().unwrap(),
+                data_dir: dir.path().join(format!("node{i}")),
+                ..Config::default()
+            };
+            if nodes > 1 {
+                config.session_key = Some(key.clone());
+                config.cluster = ClusterConfig {
+                    redis: Some(Secret::from(redis.as_str())),
+                    node_id: Some(format!("node{i}")),
+                    prefix: prefix.clone(),
+                    ..ClusterConfig::default()
+                };
+            }
+            servers.push(Server::start(config, support::bundled()).await.unwrap());
+        }
+        servers
     });
+    let urls: Vec<String> = servers.iter().map(|s| format!("ws://{}/ws", s.addr())).collect();
     let config = LoadConfig {
-        url: format!("ws://{}/ws", server.addr()),
+        url: urls[0].clone(),
+        node_urls: urls[1..].to_vec(),
         clients,
         ramp: Duration::from_secs_f64((clients as f64 / 500.0).clamp(1.0, 10.0)),
         duration: Duration::from_secs_f64(seconds),
@@ -85,27 +168,14 @@ fn main() -> ExitCode {
         .map(|i| i.connected as f64)
         .sum::<f64>()
         .max(1.0);
-
-    println!("load: {clients} arena clients, 8 per room, inputs at 10 Hz, {seconds} s measured (2 cores, server and bots in one process)");
-    print!("{}", summary.table());
-    println!(
-        "{:>18}  {:.0} us per client-second",
-        "server CPU",
-        1e6 * server_cpu / client_seconds
-    );
-    println!(
-        "{:>18}  {:.0} us per client-second",
-        "load bots CPU",
-        1e6 * load_cpu / client_seconds
-    );
-    server_rt.block_on(server.shutdown());
-    if smoke && (summary.errors > 0 || summary.delivered < 0.9) {
-        eprintln!(
-            "load smoke FAILED: {} errors, {:.1}% of expected patches delivered",
-            summary.errors,
-            100.0 * summary.delivered
-        );
-        return ExitCode::FAILURE;
+    server_rt.block_on(async {
+        for server in servers {
+            server.shutdown().await;
+        }
+    });
+    Outcome {
+        summary,
+        server_us: 1e6 * server_cpu / client_seconds,
+        load_us: 1e6 * load_cpu / client_seconds,
     }
-    ExitCode::SUCCESS
 }

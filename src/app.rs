@@ -392,6 +392,9 @@ struct LoadArgs {
     /// The server's websocket URL
     #[arg(long, default_value = "ws://127.0.0.1:8080/ws")]
     url: String,
+    /// Another node of the cluster to spread bots over (repeat the flag); bots follow redirects
+    #[arg(long = "node-url", value_name = "URL")]
+    node_url: Vec<String>,
     /// Bot clients
     #[arg(long, default_value_t = 100)]
     clients: usize,
@@ -449,6 +452,7 @@ async fn load(args: LoadArgs) -> Result<ExitCode, AppError> {
     }
     let config = LoadConfig {
         url: args.url,
+        node_urls: args.node_url,
         clients: args.clients,
         ramp: std::time::Duration::from_secs_f64(args.ramp),
         duration: std::time::Duration::from_secs_f64(args.duration),

@@ -62,6 +62,20 @@ pub(super) struct Peek<'a> {
     pub message: Option<String>,
     #[serde(default)]
     pub reason: Option<String>,
+    /// The session token in `welcome`.
+    #[serde(default)]
+    session: Option<String>,
+    /// Where a `redirect` sends the client.
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// What a seat request was answered with.
+enum Answer {
+    /// `joined`: what joins the room (its invite, else its code).
+    Joined(Option<String>),
+    /// `redirect`: the node's URL and the room.
+    Redirect(String, String),
 }
 
 /// The arena's steering input, as the bots send it.
@@ -79,7 +93,8 @@ pub async fn run(i: usize, shared: Arc<Shared>, groups: Groups, mut stop: watch:
     let mut sample = BotSample::default();
     // A small read buffer: tungstenite zero-fills all of it on every read.
     let config = WebSocketConfig::default().read_buffer_size(4096);
-    let mut socket = match Client::connect_with(shared.config.url.as_str(), config).await {
+    let url = shared.config.node_url(i);
+    let mut socket = match Client::connect_with(url, config).await {
         Ok(socket) => socket,
         Err(ClientError::Socket(tungstenite::Error::Http(response))) if response.status() == 429 => {
             sample.errors.push(
@@ -108,26 +123,55 @@ async fn send<D: Serialize>(socket: &mut Client, message: &ClientMessage<D>) -> 
     socket.send(message).await.map_err(|e| format!("send: {e}"))
 }
 
-/// Reads until a frame of type `t`; an `error` frame fails. Returns what
-/// joins the room the frame names: its invite, else its code.
-async fn expect(socket: &mut Client, t: &str, stop: &mut watch::Receiver<bool>) -> Result<Option<String>, String> {
+/// Reads `welcome`; returns its session token.
+async fn welcome(socket: &mut Client, stop: &mut watch::Receiver<bool>) -> Result<String, String> {
     loop {
-        let frame = tokio::select! {
-            frame = socket.recv_frame() => frame.map_err(|e| format!("while waiting for {t}: {e}"))?,
-            _ = stop.changed() => return Err(format!("stopped while waiting for {t}")),
-        };
+        let frame = next_frame(socket, "welcome", stop).await?;
         let peek: Peek = rmp_serde::from_slice(&frame).map_err(|e| format!("undecodable frame: {e}"))?;
-        if peek.t == t {
-            return Ok(peek.invite.or(peek.room));
-        }
-        if peek.t == "error" {
-            return Err(format!(
-                "error {} while waiting for {t}: {}",
-                peek.code.unwrap_or_default(),
-                peek.message.unwrap_or_default()
-            ));
+        match peek.t {
+            "welcome" => return Ok(peek.session.unwrap_or_default()),
+            "error" => return Err(refused(peek, "welcome")),
+            _ => {}
         }
     }
+}
+
+/// Reads until the seat request's answer: `joined` or `redirect`.
+async fn seated(socket: &mut Client, stop: &mut watch::Receiver<bool>) -> Result<Answer, String> {
+    loop {
+        let frame = next_frame(socket, "joined", stop).await?;
+        let peek: Peek = rmp_serde::from_slice(&frame).map_err(|e| format!("undecodable frame: {e}"))?;
+        match peek.t {
+            "joined" => return Ok(Answer::Joined(peek.invite.or(peek.room))),
+            "redirect" => {
+                return Ok(Answer::Redirect(
+                    peek.url.unwrap_or_default(),
+                    peek.room.unwrap_or_default(),
+                ))
+            }
+            "error" => return Err(refused(peek, "joined")),
+            _ => {}
+        }
+    }
+}
+
+async fn next_frame(
+    socket: &mut Client,
+    t: &str,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<bytes::Bytes, String> {
+    tokio::select! {
+        frame = socket.recv_frame() => frame.map_err(|e| format!("while waiting for {t}: {e}")),
+        _ = stop.changed() => Err(format!("stopped while waiting for {t}")),
+    }
+}
+
+fn refused(peek: Peek, t: &str) -> String {
+    format!(
+        "error {} while waiting for {t}: {}",
+        peek.code.unwrap_or_default(),
+        peek.message.unwrap_or_default()
+    )
 }
 
 async fn play(
@@ -148,7 +192,7 @@ async fn play(
         rid: None,
     };
     send(socket, &hello).await?;
-    expect(socket, "welcome", stop).await?;
+    let mut session = welcome(socket, stop).await?;
     let game = config.game.clone();
     match groups.per_room {
         None => send(socket, &Request::Quick { game, rid: None }).await?,
@@ -170,7 +214,36 @@ async fn play(
             send(socket, &Request::Join { room, rid: None }).await?;
         }
     }
-    let room = expect(socket, "joined", stop).await?;
+    // A room on another node: sign in there as the same player (the
+    // session token) and join, as the SDK does; a few times at most.
+    let mut room = None;
+    for redirects in 0.. {
+        match seated(socket, stop).await? {
+            Answer::Joined(joined) => {
+                room = joined;
+                break;
+            }
+            Answer::Redirect(_, _) if redirects >= 3 => return Err("redirected more than 3 times".into()),
+            Answer::Redirect(url, code) => {
+                let there = Client::connect_with(&url, WebSocketConfig::default().read_buffer_size(4096))
+                    .await
+                    .map_err(|e| format!("connect to {url} after redirect: {e}"))?;
+                socket.close().await;
+                *socket = there;
+                let hello = Request::Hello {
+                    v: crate::protocol::VERSION,
+                    init_data: None,
+                    guest: None,
+                    session: Some(session.clone()),
+                    compact: shared.config.compact,
+                    rid: None,
+                };
+                send(socket, &hello).await?;
+                session = welcome(socket, stop).await?;
+                send(socket, &Request::Join { room: code, rid: None }).await?;
+            }
+        }
+    }
     if let (Some(n), Some(room)) = (groups.per_room, room) {
         if i.is_multiple_of(n) {
             groups.codes[i / n].send_replace(Some(room));

@@ -48,6 +48,9 @@ pub enum Grouping {
 pub struct LoadConfig {
     /// The server's websocket URL.
     pub url: String,
+    /// Further nodes of a cluster: bot `i` connects to the `i`-th of `url`
+    /// and these, round robin, and follows `redirect`s as the SDK does.
+    pub node_urls: Vec<String>,
     pub clients: usize,
     /// Time over which clients connect.
     pub ramp: Duration,
@@ -65,10 +68,21 @@ pub struct LoadConfig {
     pub progress: bool,
 }
 
+impl LoadConfig {
+    /// The node bot `i` connects to: `url` and `node_urls`, round robin.
+    pub fn node_url(&self, i: usize) -> &str {
+        match i % (1 + self.node_urls.len()) {
+            0 => &self.url,
+            n => &self.node_urls[n - 1],
+        }
+    }
+}
+
 impl Default for LoadConfig {
     fn default() -> Self {
         LoadConfig {
             url: "ws://127.0.0.1:8080/ws".into(),
+            node_urls: Vec::new(),
             clients: 100,
             ramp: Duration::from_secs(5),
             duration: Duration::from_secs(10),
