@@ -20,6 +20,8 @@ pub use bevy_ecs;
 /// derive makes it work without a dependency of the game crate's own.
 pub use rust_embed;
 
+#[cfg(feature = "agones")]
+pub mod agones;
 pub mod app;
 pub mod auth;
 pub mod catalog;

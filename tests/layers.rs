@@ -17,6 +17,9 @@ const LAYERS: &[(&str, u32)] = &[
     ("lifecycle", 0),
     ("memory", 0),
     ("keyfile", 0),
+    // Reports to Agones' SDK sidecar (feature "agones"); imports nothing
+    // of the crate.
+    ("agones", 0),
     ("scaffold", 0),
     ("ton", 0),
     ("auth", 1),
