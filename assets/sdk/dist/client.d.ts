@@ -71,7 +71,11 @@ export interface ClientEvents {
     };
     /** The server put this client in a room it did not ask for just now (a late answer, a resumed seat elsewhere). */
     room: Room<any, any>;
-    /** The server asked to connect elsewhere (`redirect`); the SDK does not follow it. */
+    /**
+     * The server said the room lives on another node (`redirect`): the client
+     * follows it (connects to `url` and signs in there as the same player,
+     * docs/sdk.md "Clusters"). Informational; emitted before following.
+     */
     redirect: {
         url: string;
         room: string;
@@ -86,8 +90,12 @@ export declare function resolveUrl(url?: string): string;
  * reason `switched`).
  */
 export declare class Client extends Emitter<ClientEvents> {
-    /** The server's websocket address. */
-    readonly url: string;
+    /**
+     * The websocket address of the node the client is connected to: the one
+     * given to `connect`, until a `redirect` moves the client to another node
+     * of a cluster (reconnections then go there).
+     */
+    url: string;
     /** The signed-in player (a guest who signs in afresh after a reconnection gets a new id). */
     player: Player;
     /** The resume token from the last `welcome` ("" when the server offers none). */
@@ -130,6 +138,10 @@ export declare class Client extends Emitter<ClientEvents> {
     /** Leaves waiting, by request id. */
     private leaves;
     private restoring;
+    /** A redirect being followed (the socket to the room's node is opening), or null. */
+    private following;
+    /** Redirects followed since the last `joined`. */
+    private redirects;
     /** A restoring `join` whose room the app left meanwhile: its `joined` is answered with `leave`. */
     private abandoned;
     private fatal;
@@ -164,6 +176,8 @@ export declare class Client extends Emitter<ClientEvents> {
     /** Closes the connection for good; the room, if any, emits `left` with reason `closed`. */
     close(): void;
     private request;
+    /** Sends `message` with a fresh request id as `entry`'s request, waiting `requestTimeout` for its answer. */
+    private sendRequest;
     /** The next request id: every request the client sends carries a fresh one. */
     private nextRid;
     /** The oldest room request waiting, taken out: the answer by order, from a server that does not echo request ids. */
@@ -201,6 +215,17 @@ export declare class Client extends Emitter<ClientEvents> {
     private leftBy;
     private adopt;
     private onError;
+    /**
+     * A `redirect`: the room lives on another node of a cluster. As the answer
+     * to a room request (its `rid`), or to the `join` restoring a room, or
+     * right after `welcome` (a session whose held seat is on another node).
+     * The client moves there: closes this socket, connects to `url`, signs in
+     * with the latest session token, then sends `join` for the request (the
+     * held seat comes back by itself).
+     */
+    private onRedirect;
+    /** Leaves this node for the one at `url` (see `onRedirect`). */
+    private move;
     /** An error about `room`: to the room's listeners, else to the client's. */
     private roomError;
     private onSocketGone;

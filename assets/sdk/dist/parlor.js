@@ -1955,6 +1955,7 @@ function guestName() {
 var OPEN = 1;
 var MAX_PENDING = 8;
 var MAX_PINGS = 16;
+var MAX_REDIRECTS = 3;
 var codes = (...list2) => new Set(list2);
 var REQUEST_ERRORS = codes(
   "no_such_game",
@@ -2009,6 +2010,10 @@ var Client = class extends Emitter {
     /** Leaves waiting, by request id. */
     this.leaves = /* @__PURE__ */ new Map();
     this.restoring = null;
+    /** A redirect being followed (the socket to the room's node is opening), or null. */
+    this.following = null;
+    /** Redirects followed since the last `joined`. */
+    this.redirects = 0;
     /** A restoring `join` whose room the app left meanwhile: its `joined` is answered with `leave`. */
     this.abandoned = null;
     this.fatal = null;
@@ -2128,19 +2133,27 @@ var Client = class extends Emitter {
     if (this.pending.size >= MAX_PENDING) {
       return Promise.reject(new ParlorError("busy", "too many room requests waiting"));
     }
-    const rid = this.nextRid();
+    this.redirects = 0;
     return new Promise((resolve, reject) => {
       const entry = {
+        message,
         resolve,
         reject,
-        timer: setTimeout(() => {
-          if (this.pending.get(rid) === entry) this.pending.delete(rid);
-          reject(new ParlorError("timeout", `no answer to ${message.t} in time`));
-        }, this.requestTimeout)
+        timer: void 0
       };
-      this.pending.set(rid, entry);
-      this.write(encodeFrame({ ...message, rid }), true);
+      this.sendRequest(entry, message);
     });
+  }
+  /** Sends `message` with a fresh request id as `entry`'s request, waiting `requestTimeout` for its answer. */
+  sendRequest(entry, message) {
+    const rid = this.nextRid();
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      if (this.pending.get(rid) === entry) this.pending.delete(rid);
+      entry.reject(new ParlorError("timeout", `no answer to ${entry.message.t} in time`));
+    }, this.requestTimeout);
+    this.pending.set(rid, entry);
+    this.write(encodeFrame({ ...message, rid }), true);
   }
   /** The next request id: every request the client sends carries a fresh one. */
   nextRid() {
@@ -2325,7 +2338,7 @@ var Client = class extends Emitter {
         break;
       }
       case "redirect":
-        this.emit("redirect", { url: String(message.url), room: String(message.room) });
+        this.onRedirect(message, rid);
         break;
       default:
     }
@@ -2338,7 +2351,9 @@ var Client = class extends Emitter {
       this.session = typeof message.session === "string" ? message.session : "";
       this.welcomed = true;
       this.echoes = ridOf(message) === this.helloRid;
-      const reconnecting = this.status === "reconnecting";
+      const following = this.following;
+      this.following = null;
+      const reconnecting = this.status === "reconnecting" || following?.reconnecting === true;
       this.status = "open";
       this.attempt = 0;
       if (this.opening !== void 0) {
@@ -2350,6 +2365,10 @@ var Client = class extends Emitter {
         }
       } else if (reconnecting) {
         this.resume(message.room);
+      }
+      if (following !== null) {
+        if (following.request !== null) this.sendRequest(following.request, { t: "join", room: following.room });
+        for (const entry of following.carried) this.sendRequest(entry, entry.message);
       }
       return;
     }
@@ -2385,6 +2404,7 @@ var Client = class extends Emitter {
       throw new ParlorError("bad_frame", "malformed frame: joined without room, game or you");
     }
     const code = joined.room;
+    this.redirects = 0;
     if (rid !== void 0) {
       const answer = this.pending.get(rid);
       if (answer !== void 0) {
@@ -2537,6 +2557,115 @@ var Client = class extends Emitter {
       this.emit("error", error);
     }
   }
+  /**
+   * A `redirect`: the room lives on another node of a cluster. As the answer
+   * to a room request (its `rid`), or to the `join` restoring a room, or
+   * right after `welcome` (a session whose held seat is on another node).
+   * The client moves there: closes this socket, connects to `url`, signs in
+   * with the latest session token, then sends `join` for the request (the
+   * held seat comes back by itself).
+   */
+  onRedirect(message, rid) {
+    const url = typeof message.url === "string" ? message.url : "";
+    const code = typeof message.room === "string" ? message.room : "";
+    this.emit("redirect", { url, room: code });
+    let request = null;
+    let restoring = false;
+    if (rid !== void 0) {
+      const answer = this.pending.get(rid);
+      if (answer !== void 0) {
+        this.pending.delete(rid);
+        request = answer;
+      } else if (this.restoring !== null && this.restoring.rid === rid) {
+        restoring = true;
+      } else {
+        if (this.abandoned !== null && this.abandoned.rid === rid) this.abandoned = null;
+        return;
+      }
+    } else if (this.inOrder(rid) && this.pending.size > 0) {
+      request = this.takeOldest() ?? null;
+    }
+    const fail = (error) => {
+      this.redirects = 0;
+      if (request !== null) {
+        clearTimeout(request.timer);
+        request.reject(error);
+      } else if (restoring) {
+        this.expire();
+      } else {
+        this.emit("error", error);
+      }
+    };
+    let target;
+    try {
+      if (url === "" || code === "") throw new TypeError("a redirect without url or room");
+      target = resolveUrl(url);
+    } catch (error) {
+      fail(new ParlorError("bad_frame", `malformed frame: ${String(error)}`));
+      return;
+    }
+    if (this.redirects >= MAX_REDIRECTS) {
+      fail(
+        new ParlorError("redirect_loop", `redirected more than ${MAX_REDIRECTS} times in a row without a room: not followed`)
+      );
+      return;
+    }
+    this.redirects += 1;
+    this.move(target, code, request, restoring || this.restoring !== null);
+  }
+  /** Leaves this node for the one at `url` (see `onRedirect`). */
+  move(url, code, request, reconnecting) {
+    const carried = [...this.pending.values()];
+    this.pending.clear();
+    const following = { room: code, request, carried, reconnecting };
+    for (const entry of request === null ? carried : [request, ...carried]) {
+      clearTimeout(entry.timer);
+      entry.timer = setTimeout(() => {
+        if (this.following !== following) return;
+        if (following.request === entry) following.request = null;
+        following.carried = following.carried.filter((other) => other !== entry);
+        entry.reject(new ParlorError("timeout", `no answer to ${entry.message.t} in time (following a redirect)`));
+      }, this.requestTimeout);
+    }
+    const pings = [...this.pings.values()];
+    this.pings.clear();
+    for (const ping of pings) {
+      clearTimeout(ping.timer);
+      ping.reject(new ParlorError("disconnected", "the client moved to another node"));
+    }
+    const leaves = [...this.leaves.values()];
+    this.leaves.clear();
+    for (const leave of leaves) {
+      clearTimeout(leave.timer);
+      this.leftBy(leave.room, "leave");
+    }
+    this.abandoned = null;
+    if (this.restoring !== null) {
+      clearTimeout(this.restoring.timer);
+      this.restoring = null;
+    }
+    const room = this.room;
+    if (!reconnecting && room !== null) {
+      this.room = null;
+      room._left("switched");
+    }
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.heldTimer);
+    this.held = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.welcomed = false;
+    if (socket !== null) {
+      detach(socket);
+      try {
+        socket.close(1e3, "redirect");
+      } catch {
+      }
+    }
+    this.url = url;
+    this.following = following;
+    this.openSocket();
+  }
   /** An error about `room`: to the room's listeners, else to the client's. */
   roomError(room, error) {
     if (room.listenerCount("error") > 0) room.emit("error", error);
@@ -2634,6 +2763,12 @@ var Client = class extends Emitter {
   rejectWaiting(error) {
     const pending = [...this.pending.values()];
     this.pending.clear();
+    const following = this.following;
+    this.following = null;
+    if (following !== null) {
+      if (following.request !== null) pending.push(following.request);
+      pending.push(...following.carried);
+    }
     for (const entry of pending) {
       clearTimeout(entry.timer);
       entry.reject(error);

@@ -73,7 +73,11 @@ export interface ClientEvents {
   close: { code: number; reason: string };
   /** The server put this client in a room it did not ask for just now (a late answer, a resumed seat elsewhere). */
   room: Room<any, any>;
-  /** The server asked to connect elsewhere (`redirect`); the SDK does not follow it. */
+  /**
+   * The server said the room lives on another node (`redirect`): the client
+   * follows it (connects to `url` and signs in there as the same player,
+   * docs/sdk.md "Clusters"). Informational; emitted before following.
+   */
   redirect: { url: string; room: string };
 }
 
@@ -91,6 +95,8 @@ interface SocketLike {
 
 /** A room request (quick, create, join, chat) waiting for its `joined` or `error`. */
 interface Pending {
+  /** The request as sent, without its `rid` (sent again on another node after a redirect). */
+  message: Message;
   resolve: (room: Room<any, any>) => void;
   reject: (error: ParlorError) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -108,6 +114,18 @@ interface PendingPing {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** A `redirect` being followed: the socket to the room's node is opening. */
+interface Following {
+  /** What to `join` there. */
+  room: string;
+  /** The request the redirect answered (it is answered by the `join` there), or null. */
+  request: Pending | null;
+  /** Other requests that were waiting on the old socket: sent again there. */
+  carried: Pending[];
+  /** A room was being restored after a reconnection: the new node's `welcome` resumes it. */
+  reconnecting: boolean;
+}
+
 interface Restoring {
   room: Room<any, any>;
   via: "session" | "join";
@@ -121,6 +139,8 @@ const OPEN = 1;
 const MAX_PENDING = 8;
 /** Pings waiting for a pong at once; more are refused with `busy`. */
 const MAX_PINGS = 16;
+/** Redirects followed in a row without a `joined` in between; one more fails with `redirect_loop`. */
+const MAX_REDIRECTS = 3;
 /** A set of the server's error codes (each checked against `ERROR_CODES` by the compiler). */
 const codes = (...list: ErrorCode[]): ReadonlySet<string> => new Set<string>(list);
 /**
@@ -167,8 +187,12 @@ export function resolveUrl(url?: string): string {
  * reason `switched`).
  */
 export class Client extends Emitter<ClientEvents> {
-  /** The server's websocket address. */
-  readonly url: string;
+  /**
+   * The websocket address of the node the client is connected to: the one
+   * given to `connect`, until a `redirect` moves the client to another node
+   * of a cluster (reconnections then go there).
+   */
+  url: string;
   /** The signed-in player (a guest who signs in afresh after a reconnection gets a new id). */
   player: Player = { id: "", name: "" };
   /** The resume token from the last `welcome` ("" when the server offers none). */
@@ -212,6 +236,10 @@ export class Client extends Emitter<ClientEvents> {
   /** Leaves waiting, by request id. */
   private leaves = new Map<number, PendingLeave>();
   private restoring: Restoring | null = null;
+  /** A redirect being followed (the socket to the room's node is opening), or null. */
+  private following: Following | null = null;
+  /** Redirects followed since the last `joined`. */
+  private redirects = 0;
   /** A restoring `join` whose room the app left meanwhile: its `joined` is answered with `leave`. */
   private abandoned: { code: string; rid: number } | null = null;
   private fatal: ParlorError | null = null;
@@ -362,19 +390,28 @@ export class Client extends Emitter<ClientEvents> {
     if (this.pending.size >= MAX_PENDING) {
       return Promise.reject(new ParlorError("busy", "too many room requests waiting"));
     }
-    const rid = this.nextRid();
+    this.redirects = 0;
     return new Promise<Room<C, R>>((resolve, reject) => {
       const entry: Pending = {
+        message,
         resolve: resolve as (room: Room<any, any>) => void,
         reject,
-        timer: setTimeout(() => {
-          if (this.pending.get(rid) === entry) this.pending.delete(rid);
-          reject(new ParlorError("timeout", `no answer to ${message.t} in time`));
-        }, this.requestTimeout),
+        timer: undefined as unknown as ReturnType<typeof setTimeout>,
       };
-      this.pending.set(rid, entry);
-      this.write(encodeFrame({ ...message, rid }), true);
+      this.sendRequest(entry, message);
     });
+  }
+
+  /** Sends `message` with a fresh request id as `entry`'s request, waiting `requestTimeout` for its answer. */
+  private sendRequest(entry: Pending, message: Message): void {
+    const rid = this.nextRid();
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      if (this.pending.get(rid) === entry) this.pending.delete(rid);
+      entry.reject(new ParlorError("timeout", `no answer to ${entry.message.t} in time`));
+    }, this.requestTimeout);
+    this.pending.set(rid, entry);
+    this.write(encodeFrame({ ...message, rid }), true);
   }
 
   /** The next request id: every request the client sends carries a fresh one. */
@@ -583,7 +620,7 @@ export class Client extends Emitter<ClientEvents> {
         break;
       }
       case "redirect":
-        this.emit("redirect", { url: String(message.url), room: String(message.room) });
+        this.onRedirect(message, rid);
         break;
       default:
       // A message a newer server sends: ignored.
@@ -600,7 +637,10 @@ export class Client extends Emitter<ClientEvents> {
       // A server that echoes the hello's request id echoes every request's
       // (protocol 1.1): replies are matched by id on this socket, else in order.
       this.echoes = ridOf(message) === this.helloRid;
-      const reconnecting = this.status === "reconnecting";
+      // On the node a redirect led to: what was being done goes on here.
+      const following = this.following;
+      this.following = null;
+      const reconnecting = this.status === "reconnecting" || following?.reconnecting === true;
       this.status = "open";
       this.attempt = 0;
       if (this.opening !== undefined) {
@@ -614,6 +654,10 @@ export class Client extends Emitter<ClientEvents> {
         }
       } else if (reconnecting) {
         this.resume(message.room);
+      }
+      if (following !== null) {
+        if (following.request !== null) this.sendRequest(following.request, { t: "join", room: following.room });
+        for (const entry of following.carried) this.sendRequest(entry, entry.message);
       }
       return;
     }
@@ -656,6 +700,7 @@ export class Client extends Emitter<ClientEvents> {
       throw new ParlorError("bad_frame", "malformed frame: joined without room, game or you");
     }
     const code = joined.room;
+    this.redirects = 0;
     if (rid !== undefined) {
       // The answer to the request with this id, if one waits.
       const answer = this.pending.get(rid);
@@ -826,6 +871,123 @@ export class Client extends Emitter<ClientEvents> {
     }
   }
 
+  /**
+   * A `redirect`: the room lives on another node of a cluster. As the answer
+   * to a room request (its `rid`), or to the `join` restoring a room, or
+   * right after `welcome` (a session whose held seat is on another node).
+   * The client moves there: closes this socket, connects to `url`, signs in
+   * with the latest session token, then sends `join` for the request (the
+   * held seat comes back by itself).
+   */
+  private onRedirect(message: Message, rid: number | undefined): void {
+    const url = typeof message.url === "string" ? message.url : "";
+    const code = typeof message.room === "string" ? message.room : "";
+    this.emit("redirect", { url, room: code });
+    let request: Pending | null = null;
+    let restoring = false;
+    if (rid !== undefined) {
+      const answer = this.pending.get(rid);
+      if (answer !== undefined) {
+        this.pending.delete(rid);
+        request = answer;
+      } else if (this.restoring !== null && this.restoring.rid === rid) {
+        restoring = true;
+      } else {
+        if (this.abandoned !== null && this.abandoned.rid === rid) this.abandoned = null;
+        // A late answer (its request timed out), or a room the app left meanwhile: not followed.
+        return;
+      }
+    } else if (this.inOrder(rid) && this.pending.size > 0) {
+      // A server that does not echo request ids: the oldest request's answer.
+      request = this.takeOldest() ?? null;
+    }
+    const fail = (error: ParlorError): void => {
+      this.redirects = 0;
+      if (request !== null) {
+        clearTimeout(request.timer);
+        request.reject(error);
+      } else if (restoring) {
+        this.expire();
+      } else {
+        this.emit("error", error);
+      }
+    };
+    let target: string;
+    try {
+      if (url === "" || code === "") throw new TypeError("a redirect without url or room");
+      target = resolveUrl(url);
+    } catch (error) {
+      fail(new ParlorError("bad_frame", `malformed frame: ${String(error)}`));
+      return;
+    }
+    if (this.redirects >= MAX_REDIRECTS) {
+      fail(
+        new ParlorError("redirect_loop", `redirected more than ${MAX_REDIRECTS} times in a row without a room: not followed`),
+      );
+      return;
+    }
+    this.redirects += 1;
+    this.move(target, code, request, restoring || this.restoring !== null);
+  }
+
+  /** Leaves this node for the one at `url` (see `onRedirect`). */
+  private move(url: string, code: string, request: Pending | null, reconnecting: boolean): void {
+    // Requests still waiting on this socket are sent again there.
+    const carried = [...this.pending.values()];
+    this.pending.clear();
+    const following: Following = { room: code, request, carried, reconnecting };
+    for (const entry of request === null ? carried : [request, ...carried]) {
+      clearTimeout(entry.timer);
+      entry.timer = setTimeout(() => {
+        if (this.following !== following) return;
+        if (following.request === entry) following.request = null;
+        following.carried = following.carried.filter((other) => other !== entry);
+        entry.reject(new ParlorError("timeout", `no answer to ${entry.message.t} in time (following a redirect)`));
+      }, this.requestTimeout);
+    }
+    const pings = [...this.pings.values()];
+    this.pings.clear();
+    for (const ping of pings) {
+      clearTimeout(ping.timer);
+      ping.reject(new ParlorError("disconnected", "the client moved to another node"));
+    }
+    const leaves = [...this.leaves.values()];
+    this.leaves.clear();
+    for (const leave of leaves) {
+      clearTimeout(leave.timer);
+      this.leftBy(leave.room, "leave");
+    }
+    this.abandoned = null;
+    if (this.restoring !== null) {
+      // The room is restored on the new node (its welcome resumes it).
+      clearTimeout(this.restoring.timer);
+      this.restoring = null;
+    }
+    const room = this.room;
+    if (!reconnecting && room !== null) {
+      // The server left it before redirecting (entering a room elsewhere).
+      this.room = null;
+      room._left("switched");
+    }
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.heldTimer);
+    this.held = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.welcomed = false;
+    if (socket !== null) {
+      detach(socket);
+      try {
+        socket.close(1000, "redirect");
+      } catch {
+        // Already closing.
+      }
+    }
+    this.url = url;
+    this.following = following;
+    this.openSocket();
+  }
+
   /** An error about `room`: to the room's listeners, else to the client's. */
   private roomError(room: Room<any, any>, error: ParlorError): void {
     if (room.listenerCount("error") > 0) room.emit("error", error);
@@ -837,6 +999,9 @@ export class Client extends Emitter<ClientEvents> {
   private onSocketGone(code: number, reason: string): void {
     clearTimeout(this.handshakeTimer);
     this.welcomed = false;
+    // Requests waiting, also those following a redirect to a node that could
+    // not be reached or signed in on, reject; a room being restored is tried
+    // again by the reconnection (which goes to the node redirected to).
     this.rejectWaiting(new ParlorError("disconnected", `the connection closed (${code})`));
     if (this.status === "closed") return;
     if (this.opening !== undefined) {
@@ -936,6 +1101,12 @@ export class Client extends Emitter<ClientEvents> {
   private rejectWaiting(error: ParlorError): void {
     const pending = [...this.pending.values()];
     this.pending.clear();
+    const following = this.following;
+    this.following = null;
+    if (following !== null) {
+      if (following.request !== null) pending.push(following.request);
+      pending.push(...following.carried);
+    }
     for (const entry of pending) {
       clearTimeout(entry.timer);
       entry.reject(error);

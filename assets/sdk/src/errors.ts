@@ -18,7 +18,9 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  * time), `busy` (too many requests or pings waiting), `too_big` (an input
  * over the server's frame limit), `bad_frame` (a frame that does not
  * decode), `unsafe_id` (an entity id above 2^53, see docs/sdk.md),
- * `replaced` (a newer connection took over the session: close code 4001).
+ * `replaced` (a newer connection took over the session: close code 4001),
+ * `redirect_loop` (more than 3 `redirect`s in a row without a room, see
+ * docs/sdk.md "Clusters").
  */
 export class ParlorError extends Error {
   /** The server's error code (see `ErrorCode`), or one of the SDK's own. */
