@@ -216,9 +216,17 @@ impl App {
             Some(_) => "postgres",
             None => "sqlite in the data directory",
         };
+        let agones = config.agones;
         let server = self.start(config).await?;
         tracing::info!(data_dir = %data_dir.display(), ledger = backend, "ledger ready");
         tracing::info!("serving on http://{}/", server.addr());
+        if let Some(cluster) = &server.state().cluster {
+            tracing::info!(node = cluster.node_id(), url = cluster.url(), "in the cluster");
+        }
+        let agones = match agones {
+            true => Some(agones_link::start(&server).await?),
+            false => None,
+        };
         let signal = tokio::select! {
             signal = crate::lifecycle::signal() => signal,
             () = server.drain_requested() => "drain requested (POST /admin/drain)",
@@ -231,6 +239,9 @@ impl App {
         match server.shutdown().await {
             Stopped::Clean => tracing::info!("stopped: every session, room and ledger write finished"),
             Stopped::TimedOut => tracing::warn!("stopped at the bound with work still going"),
+        }
+        if let Some(agones) = agones {
+            agones_link::shutdown(agones).await;
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -530,5 +541,83 @@ mod tests {
             .iter()
             .next()
             .is_none());
+    }
+}
+
+/// `serve --agones`: the node's link to Agones' SDK sidecar.
+mod agones_link {
+    #[cfg(feature = "agones")]
+    pub use with_agones::*;
+    #[cfg(not(feature = "agones"))]
+    pub use without::*;
+
+    #[cfg(feature = "agones")]
+    mod with_agones {
+        use std::sync::Arc;
+
+        use crate::agones::{AgonesLink, AgonesLoad, AgonesOptions};
+        use crate::matchmaking::LocalMatchmaker;
+        use crate::net::Server;
+
+        /// The link, and the task reporting over it until the stop.
+        pub struct Running {
+            link: AgonesLink,
+            stop: tokio_util::sync::CancellationToken,
+            task: tokio::task::JoinHandle<()>,
+        }
+
+        /// The node's load, read from its room directory.
+        struct NodeLoad(Arc<LocalMatchmaker>);
+
+        impl AgonesLoad for NodeLoad {
+            fn rooms(&self) -> u64 {
+                self.0.directory().load().0 as u64
+            }
+            fn players(&self) -> u64 {
+                self.0.directory().load().1
+            }
+        }
+
+        /// Connects to the sidecar and reports: `Ready` now that the node
+        /// serves, then Health and the Counters.
+        pub async fn start(server: &Server) -> Result<Running, super::super::AppError> {
+            let link = AgonesLink::connect(AgonesOptions::default())
+                .await
+                .map_err(|e| super::super::AppError::from(e.to_string()))?;
+            let stop = tokio_util::sync::CancellationToken::new();
+            let load = Arc::new(NodeLoad(server.state().matchmaker.clone()));
+            let task = tokio::spawn({
+                let (link, stop) = (link.clone(), stop.clone());
+                async move { link.run(load, stop).await }
+            });
+            tracing::info!("reporting to Agones: Ready");
+            Ok(Running { link, stop, task })
+        }
+
+        /// After the drain: the last counters, then `Shutdown`.
+        pub async fn shutdown(running: Running) {
+            running.stop.cancel();
+            let _ = running.task.await;
+            if let Err(e) = running.link.shutdown().await {
+                tracing::warn!(error = %e, "could not tell Agones the server shut down");
+            }
+        }
+    }
+
+    #[cfg(not(feature = "agones"))]
+    mod without {
+        /// Never made: `Config::resolve` refuses `--agones` in a build
+        /// without the feature.
+        pub enum Running {}
+
+        pub async fn start(_server: &crate::net::Server) -> Result<Running, super::super::AppError> {
+            Err(super::super::AppError::from(
+                "--agones: this binary was built without the cargo feature `agones`".to_owned(),
+            ))
+        }
+
+        pub async fn shutdown(running: Running) {
+            match running {}
+        }
     }
 }

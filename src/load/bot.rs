@@ -155,11 +155,7 @@ async fn seated(socket: &mut Client, stop: &mut watch::Receiver<bool>) -> Result
     }
 }
 
-async fn next_frame(
-    socket: &mut Client,
-    t: &str,
-    stop: &mut watch::Receiver<bool>,
-) -> Result<bytes::Bytes, String> {
+async fn next_frame(socket: &mut Client, t: &str, stop: &mut watch::Receiver<bool>) -> Result<bytes::Bytes, String> {
     tokio::select! {
         frame = socket.recv_frame() => frame.map_err(|e| format!("while waiting for {t}: {e}")),
         _ = stop.changed() => Err(format!("stopped while waiting for {t}")),
