@@ -222,6 +222,13 @@ impl App {
         tracing::info!("serving on http://{}/", server.addr());
         if let Some(cluster) = &server.state().cluster {
             tracing::info!(node = cluster.node_id(), url = cluster.url(), "in the cluster");
+            if !matches!(backend, "postgres" | "the app's own") {
+                tracing::warn!(
+                    "this cluster node keeps its own ledger: results, leaderboards and session resumes are not shared \
+                     with the other nodes (a session resumed on one node is refused on another); give every node \
+                     the same --database postgres://..."
+                );
+            }
         }
         let agones = match agones {
             true => Some(agones_link::start(&server).await?),

@@ -286,6 +286,55 @@ async fn quick_matches_on_different_nodes_meet_and_a_join_on_the_wrong_node_is_r
 }
 
 #[tokio::test]
+async fn a_resume_on_another_node_is_redirected_to_the_held_seat() {
+    // Sessions are single use across the nodes through the shared ledger.
+    let schema = Schema::new().await;
+    let cluster = Cluster::start(2, &redis_url(), Some(&schema.url)).await;
+    let (mut ada, welcome) = Client::guest(cluster.ws(0), "Ada").await;
+    let player = welcome["player"]["id"].as_str().unwrap().to_owned();
+    let session = welcome["session"].as_str().unwrap().to_owned();
+    ada.send(json!({"t": "quick", "game": "arena"})).await;
+    let room = ada.expect("joined").await["room"].as_str().unwrap().to_owned();
+    // The connection drops without `leave`: node 0 holds the seat, and the
+    // directory knows where.
+    drop(ada);
+    let held = format!("{}:held:{player}", cluster.prefix);
+    let redis = cluster.redis().await;
+    eventually("the held seat published", || {
+        let (mut redis, held) = (redis.clone(), held.clone());
+        async move {
+            redis::cmd("GET")
+                .arg(held)
+                .query_async::<Option<String>>(&mut redis)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    })
+    .await;
+
+    // The page comes back through the load balancer, on node 1.
+    let mut back = Client::hello(cluster.ws(1), json!({"session": session})).await;
+    let welcome = back.expect("welcome").await;
+    assert_eq!(welcome["room"], Value::Null, "node 1 holds no seat for Ada");
+    let redirect = back.expect("redirect").await;
+    assert_eq!(redirect["url"], cluster.ws(0));
+    assert_eq!(redirect["room"], room.as_str());
+    let session = welcome["session"].as_str().unwrap().to_owned();
+
+    // On node 0 the seat is given back.
+    let mut there = Client::hello(cluster.ws(0), json!({"session": session})).await;
+    let welcome = there.expect("welcome").await;
+    assert_eq!(welcome["room"], room.as_str());
+    assert_eq!(welcome["player"]["id"], player.as_str());
+    let joined = there.expect("joined").await;
+    assert_eq!(joined["room"], room.as_str());
+    cluster.forget().await;
+    drop(cluster);
+    schema.drop().await;
+}
+
+#[tokio::test]
 async fn two_hundred_racing_quick_matches_over_three_nodes_never_overfill_a_room() {
     let cluster = Cluster::start(3, &redis_url(), None).await;
     let players = 200;
