@@ -247,12 +247,7 @@ impl LocalMatchmaker {
         if let Some(entry) = self.directory.rooms.get(&*room.code) {
             return Ok(entry.handle.clone());
         }
-        if self.directory.rooms.len() >= self.max_rooms || self.context.lifecycle.is_stopping() {
-            if !self.context.lifecycle.is_stopping() {
-                self.context.metrics.refused(crate::metrics::Limit::Rooms);
-            }
-            return Err(ErrorCode::ServerFull);
-        }
+        self.may_open_room()?;
         let chat = room.chat.clone();
         let chat_instance = chat.as_ref().map(|(_, chat)| Arc::from(chat.as_str()));
         let handle = spawn_room(
@@ -296,6 +291,19 @@ impl LocalMatchmaker {
         self.context.lifecycle.is_stopping()
     }
 
+    /// `server_full` when this process holds `max_rooms` rooms (counted as
+    /// a refusal by that limit) or is stopping.
+    fn may_open_room(&self) -> Result<(), ErrorCode> {
+        if self.context.lifecycle.is_stopping() {
+            return Err(ErrorCode::ServerFull);
+        }
+        if self.directory.rooms.len() >= self.max_rooms {
+            self.context.metrics.refused(crate::metrics::Limit::Rooms);
+            return Err(ErrorCode::ServerFull);
+        }
+        Ok(())
+    }
+
     /// Opens a room; `open` is the index, locked by the caller (the index
     /// lock is always taken before a room's entry).
     fn open_room_for(
@@ -306,12 +314,7 @@ impl LocalMatchmaker {
         chat: Option<ChatKey>,
     ) -> Result<RoomHandle, ErrorCode> {
         let game = self.catalog.get(game).ok_or(ErrorCode::NoSuchGame)?.clone();
-        if self.directory.rooms.len() >= self.max_rooms || self.context.lifecycle.is_stopping() {
-            if !self.context.lifecycle.is_stopping() {
-                self.context.metrics.refused(crate::metrics::Limit::Rooms);
-            }
-            return Err(ErrorCode::ServerFull);
-        }
+        self.may_open_room()?;
         loop {
             let code: Arc<str> = new_room_code().into();
             let dashmap::Entry::Vacant(slot) = self.directory.rooms.entry(code.clone()) else {
@@ -605,33 +608,49 @@ pub async fn seat<M: Matchmaker + ?Sized>(
             SeatRequest::Chat { game, chat } => matchmaker.chat(game, chat),
         };
         outcome = match room {
-            Ok(room) => match room.join(player.clone(), client.clone(), rid).await {
-                Ok(()) => Ok(room),
-                Err(ErrorCode::NoSuchRoom) => {
-                    matchmaker.evict(&room);
-                    Err(ErrorCode::NoSuchRoom)
-                }
-                Err(code) => Err(code),
-            },
+            Ok(room) => join(matchmaker, room, player, client, rid).await,
             Err(code) => Err(code),
         };
         if !(retries && matches!(outcome, Err(ErrorCode::RoomFull | ErrorCode::NoSuchRoom))) {
             break;
         }
     }
-    outcome.map_err(|code| {
-        let message = match (request, code) {
-            (
-                SeatRequest::Quick { game } | SeatRequest::Create { game, .. } | SeatRequest::Chat { game, .. },
-                ErrorCode::NoSuchGame,
-            ) => format!("no game named {game:?}"),
-            (SeatRequest::Join { code }, ErrorCode::NoSuchRoom) => format!("no room with code {code:?}"),
-            (_, ErrorCode::RoomFull) => "the room is full".to_owned(),
-            (_, ErrorCode::ServerFull) => "this server holds as many rooms as it may, or is stopping".to_owned(),
-            _ => "could not join the room".to_owned(),
-        };
-        (code, message)
-    })
+    outcome.map_err(|code| refusal(request, code))
+}
+
+/// Seats `player` in `room`; a room that refuses because it has closed is
+/// evicted, so the next pick does not return it.
+pub async fn join<M: Matchmaker + ?Sized>(
+    matchmaker: &M,
+    room: RoomHandle,
+    player: &PlayerInfo,
+    client: &ClientHandle,
+    rid: Option<Rid>,
+) -> Result<RoomHandle, ErrorCode> {
+    match room.join(player.clone(), client.clone(), rid).await {
+        Ok(()) => Ok(room),
+        Err(ErrorCode::NoSuchRoom) => {
+            matchmaker.evict(&room);
+            Err(ErrorCode::NoSuchRoom)
+        }
+        Err(code) => Err(code),
+    }
+}
+
+/// The error a refused seat request gets: its code and the message for
+/// the client.
+pub fn refusal(request: &SeatRequest, code: ErrorCode) -> (ErrorCode, String) {
+    let message = match (request, code) {
+        (
+            SeatRequest::Quick { game } | SeatRequest::Create { game, .. } | SeatRequest::Chat { game, .. },
+            ErrorCode::NoSuchGame,
+        ) => format!("no game named {game:?}"),
+        (SeatRequest::Join { code }, ErrorCode::NoSuchRoom) => format!("no room with code {code:?}"),
+        (_, ErrorCode::RoomFull) => "the room is full".to_owned(),
+        (_, ErrorCode::ServerFull) => "this server holds as many rooms as it may, or is stopping".to_owned(),
+        _ => "could not join the room".to_owned(),
+    };
+    (code, message)
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ impl Cluster {
     /// node keeps its own SQLite file).
     async fn start(n: usize, redis: &str, database: Option<&str>) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("session.key"), rand_key()).unwrap();
+        std::fs::write(dir.path().join("session.key"), rand::random::<[u8; 32]>()).unwrap();
         std::fs::write(
             dir.path().join("cluster.toml"),
             format!(
@@ -165,18 +165,6 @@ impl Cluster {
             let _: Result<(), _> = redis::cmd("DEL").arg(keys).query_async(&mut redis).await;
         }
     }
-}
-
-fn rand_key() -> Vec<u8> {
-    use std::hash::{BuildHasher, Hasher};
-    // 32 bytes from the standard library's random hasher seeds.
-    (0..4)
-        .flat_map(|i| {
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u64(i);
-            h.finish().to_le_bytes()
-        })
-        .collect()
 }
 
 /// Waits until `check` holds, or panics after [`PATIENCE`] with `what`.

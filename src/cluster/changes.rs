@@ -116,6 +116,18 @@ impl ReportingDirectory {
     }
 }
 
+impl ReportingDirectory {
+    /// Notes that `player`'s seat in room `code` is held now, or no more.
+    fn held_changed(&self, code: &str, player: &str, held: bool) {
+        self.changes
+            .lock()
+            .expect("cluster changes lock")
+            .held
+            .insert(Arc::from(player), (Arc::from(code), held));
+        self.wake.notify_one();
+    }
+}
+
 impl Directory for ReportingDirectory {
     fn seats_changed(&self, code: &str, players: u32, joined: Option<&str>) {
         self.local.seats_changed(code, players, joined);
@@ -129,21 +141,11 @@ impl Directory for ReportingDirectory {
 
     fn seat_held(&self, code: &str, player: &str) {
         self.local.seat_held(code, player);
-        self.changes
-            .lock()
-            .expect("cluster changes lock")
-            .held
-            .insert(Arc::from(player), (Arc::from(code), true));
-        self.wake.notify_one();
+        self.held_changed(code, player, true);
     }
 
     fn seat_released(&self, code: &str, player: &str) {
         self.local.seat_released(code, player);
-        self.changes
-            .lock()
-            .expect("cluster changes lock")
-            .held
-            .insert(Arc::from(player), (Arc::from(code), false));
-        self.wake.notify_one();
+        self.held_changed(code, player, false);
     }
 }

@@ -298,11 +298,10 @@ impl Cluster {
     ) -> Result<Result<Placement, (ErrorCode, String)>, redis::RedisError> {
         let catalog = self.rooms.catalog();
         let max_of = |game: &str| catalog.get(game).map(|g| g.manifest().max_players);
-        let no_game = |game: &str| (ErrorCode::NoSuchGame, format!("no game named {game:?}"));
         match request {
             SeatRequest::Quick { game } => {
                 let Some(max) = max_of(game) else {
-                    return Ok(Err(no_game(game)));
+                    return Ok(Err(refusal(request, ErrorCode::NoSuchGame)));
                 };
                 let mut outcome = Err(ErrorCode::RoomFull);
                 for _ in 0..ATTEMPTS {
@@ -346,7 +345,7 @@ impl Cluster {
             }
             SeatRequest::Create { game, private } => {
                 let Some(max) = max_of(game) else {
-                    return Ok(Err(no_game(game)));
+                    return Ok(Err(refusal(request, ErrorCode::NoSuchGame)));
                 };
                 if self.rooms.is_stopping() || self.is_draining() {
                     return Ok(Err(refusal(request, ErrorCode::ServerFull)));
@@ -425,7 +424,7 @@ impl Cluster {
             }
             SeatRequest::Chat { game, chat } => {
                 let Some(max) = max_of(game) else {
-                    return Ok(Err(no_game(game)));
+                    return Ok(Err(refusal(request, ErrorCode::NoSuchGame)));
                 };
                 let key = self.chat_key(game, chat);
                 let mut outcome = Err(ErrorCode::NoSuchRoom);
@@ -495,14 +494,7 @@ impl Cluster {
         client: &ClientHandle,
         rid: Option<Rid>,
     ) -> Result<RoomHandle, ErrorCode> {
-        match room.join(player.clone(), client.clone(), rid).await {
-            Ok(()) => Ok(room.clone()),
-            Err(ErrorCode::NoSuchRoom) => {
-                crate::matchmaking::Matchmaker::evict(&*self.rooms, room);
-                Err(ErrorCode::NoSuchRoom)
-            }
-            Err(code) => Err(code),
-        }
+        crate::matchmaking::join(&*self.rooms, room.clone(), player, client, rid).await
     }
 
     async fn unreserve(&self, code: &str, player: &str) {
@@ -520,15 +512,14 @@ impl Cluster {
     }
 }
 
-/// The message a refused seat request carries.
+/// The error a refused seat request gets: as on one node, but a full
+/// cluster is every node's doing.
 fn refusal(request: &SeatRequest, code: ErrorCode) -> (ErrorCode, String) {
-    let message = match (request, code) {
-        (SeatRequest::Join { code: room }, ErrorCode::NoSuchRoom) => format!("no room with code {room:?}"),
-        (_, ErrorCode::RoomFull) => "the room is full".to_owned(),
-        (_, ErrorCode::ServerFull) => {
-            "every node holds as many rooms as it may, or is draining; try again shortly".to_owned()
-        }
-        _ => "could not join the room".to_owned(),
-    };
-    (code, message)
+    match code {
+        ErrorCode::ServerFull => (
+            code,
+            "every node holds as many rooms as it may, or is draining; try again shortly".to_owned(),
+        ),
+        _ => crate::matchmaking::refusal(request, code),
+    }
 }
