@@ -2256,11 +2256,7 @@ var Client = class extends Emitter {
   }
   /** Closes `socket` and handles it as gone now, without waiting for its close event. */
   drop(socket, code, reason) {
-    detach(socket);
-    try {
-      socket.close(1e3, reason);
-    } catch {
-    }
+    shut(socket, reason);
     if (this.socket === socket) {
       this.socket = null;
       this.onSocketGone(code, reason);
@@ -2655,13 +2651,7 @@ var Client = class extends Emitter {
     const socket = this.socket;
     this.socket = null;
     this.welcomed = false;
-    if (socket !== null) {
-      detach(socket);
-      try {
-        socket.close(1e3, "redirect");
-      } catch {
-      }
-    }
+    if (socket !== null) shut(socket, "redirect");
     this.url = url;
     this.following = following;
     this.openSocket();
@@ -2794,13 +2784,7 @@ var Client = class extends Emitter {
     const socket = this.socket;
     this.socket = null;
     this.welcomed = false;
-    if (socket !== null) {
-      detach(socket);
-      try {
-        socket.close(1e3, "bye");
-      } catch {
-      }
-    }
+    if (socket !== null) shut(socket, "bye");
     this.rejectWaiting(new ParlorError(roomReason === "closed" ? "closed" : "disconnected", reason));
     const room = this.room;
     this.room = null;
@@ -2815,6 +2799,13 @@ var Client = class extends Emitter {
     this.emit("close", { code, reason });
   }
 };
+function shut(socket, reason) {
+  detach(socket);
+  try {
+    socket.close(1e3, reason);
+  } catch {
+  }
+}
 function detach(socket) {
   socket.onopen = null;
   socket.onmessage = null;

@@ -528,12 +528,7 @@ export class Client extends Emitter<ClientEvents> {
 
   /** Closes `socket` and handles it as gone now, without waiting for its close event. */
   private drop(socket: SocketLike, code: number, reason: string): void {
-    detach(socket);
-    try {
-      socket.close(1000, reason);
-    } catch {
-      // Already closing.
-    }
+    shut(socket, reason);
     if (this.socket === socket) {
       this.socket = null;
       this.onSocketGone(code, reason);
@@ -975,14 +970,7 @@ export class Client extends Emitter<ClientEvents> {
     const socket = this.socket;
     this.socket = null;
     this.welcomed = false;
-    if (socket !== null) {
-      detach(socket);
-      try {
-        socket.close(1000, "redirect");
-      } catch {
-        // Already closing.
-      }
-    }
+    if (socket !== null) shut(socket, "redirect");
     this.url = url;
     this.following = following;
     this.openSocket();
@@ -1133,14 +1121,7 @@ export class Client extends Emitter<ClientEvents> {
     const socket = this.socket;
     this.socket = null;
     this.welcomed = false;
-    if (socket !== null) {
-      detach(socket);
-      try {
-        socket.close(1000, "bye");
-      } catch {
-        // Already closing.
-      }
-    }
+    if (socket !== null) shut(socket, "bye");
     this.rejectWaiting(new ParlorError(roomReason === "closed" ? "closed" : "disconnected", reason));
     const room = this.room;
     this.room = null;
@@ -1153,6 +1134,16 @@ export class Client extends Emitter<ClientEvents> {
     }
     if (error !== undefined) this.emit("error", error);
     this.emit("close", { code, reason });
+  }
+}
+
+/** Detaches `socket`'s handlers and closes it normally (1000, `reason`). */
+function shut(socket: SocketLike, reason: string): void {
+  detach(socket);
+  try {
+    socket.close(1000, reason);
+  } catch {
+    // Already closing.
   }
 }
 
