@@ -57,7 +57,7 @@ fn simulations(n: usize) -> (f64, Vec<parlor::simulation::Simulation>) {
     let before = rss_bytes();
     let mut all = Vec::with_capacity(n);
     for _ in 0..n {
-        let mut sim = game.new_simulation();
+        let mut sim = game.new_simulation([0; 32]);
         sim.run_schedule();
         all.push(sim);
     }

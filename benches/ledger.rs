@@ -30,6 +30,7 @@ fn a_match(id: u64) -> MatchRecord {
             })
             .collect(),
         aborted: false,
+        seed: None,
         rewards: None,
     }
 }

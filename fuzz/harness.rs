@@ -151,6 +151,7 @@ fn kind<D>(message: &ClientMessage<D>) -> &'static str {
         ClientMessage::Create { .. } => "create",
         ClientMessage::Join { .. } => "join",
         ClientMessage::Chat { .. } => "chat",
+        ClientMessage::Watch { .. } => "watch",
         ClientMessage::Input { .. } => "input",
         ClientMessage::Leave { .. } => "leave",
         ClientMessage::Ping { .. } => "ping",

@@ -43,6 +43,8 @@
 use std::time::Duration;
 
 use bevy_ecs::prelude::*;
+use rand::rngs::ChaCha20Rng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 pub use bevy_ecs::system::ScheduleSystem;
@@ -59,6 +61,43 @@ pub struct Player {
     pub slot: u8,
     /// False while the player's connection is away.
     pub online: bool,
+}
+
+/// Who a private component belongs to, on an entity that is not the
+/// player's own: a card in a hand carries `Owner(player)`. A component
+/// registered with [`RoomBuilder::replicate_private`](crate::simulation::RoomBuilder::replicate_private)
+/// is sent to the player whose entity carries it, or else to the player
+/// its `Owner` names, and to nobody on an entity with neither (the deck).
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner(pub Entity);
+
+/// Limits who sees an entity at all: its replicated components, and that it
+/// exists, reach only the listed players (never spectators). Changing the
+/// list shows the entity whole to players added and removes it (`gone`)
+/// from players dropped; removing the component makes the entity public.
+/// For one owner's secret on an otherwise public entity, see [`Owner`].
+///
+/// ```
+/// use parlor::prelude::*;
+///
+/// let mut world = World::new();
+/// let (ann, bob) = (world.spawn_empty().id(), world.spawn_empty().id());
+/// // A note only Ann and Bob can read.
+/// world.spawn(VisibleTo::players([ann, bob]));
+/// ```
+#[derive(Component, Debug, Clone, PartialEq, Eq, Default)]
+pub struct VisibleTo(pub Vec<Entity>);
+
+impl VisibleTo {
+    /// Visible to these players only.
+    pub fn players(players: impl IntoIterator<Item = Entity>) -> Self {
+        VisibleTo(players.into_iter().collect())
+    }
+
+    /// Whether `player` is one of them.
+    pub fn contains(&self, player: Entity) -> bool {
+        self.0.contains(&player)
+    }
 }
 
 /// One player input queued for a tick.
@@ -288,5 +327,89 @@ impl<'de> serde::Deserialize<'de> for EntityId {
             .ok_or_else(|| serde::de::Error::custom(format!("{id} is not an entity id")))?;
         let generation = bevy_ecs::entity::EntityGeneration::from_bits((id >> 32) as u32);
         Ok(EntityId(Entity::from_index_and_generation(index, generation)))
+    }
+}
+
+/// The match's random source, for everything random in a game: shuffles,
+/// spawn points, which questions are asked.
+///
+/// It is ChaCha20 (rand's `ChaCha20Rng`, stream 0) seeded with 32 bytes
+/// the server draws from the operating system when the room opens, and
+/// again for each next match of a continuous room. Players get the SHA-256
+/// of the seed before the match is played (`joined.fair`, then `fair`) and
+/// the seed itself once it ends (`result.seed`, and the signed match
+/// record), so anyone can re-run the draws and see that the server did not
+/// choose them (docs/fairness.md). A replay reproduces a match only if the
+/// game draws from nothing else.
+///
+/// [`MatchRng::below`] and [`MatchRng::shuffle`] are specified to the bit
+/// so a check outside Rust is ten lines; rand's own methods (through
+/// `Deref` to the generator, with `rand::RngExt` in scope) are as
+/// deterministic, but a check of them must reimplement rand's algorithms.
+///
+/// ```
+/// use parlor::prelude::*;
+///
+/// let mut rng = MatchRng::from_seed([7; 32]);
+/// let mut deck: Vec<u8> = (0..36).collect();
+/// rng.shuffle(&mut deck);
+/// let mut again = MatchRng::from_seed([7; 32]);
+/// let mut same: Vec<u8> = (0..36).collect();
+/// again.shuffle(&mut same);
+/// assert_eq!(deck, same);
+/// assert!(rng.below(6) < 6);
+/// ```
+#[derive(Resource, Debug)]
+pub struct MatchRng(ChaCha20Rng);
+
+impl MatchRng {
+    /// The generator a match with this seed draws from.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        MatchRng(ChaCha20Rng::from_seed(seed))
+    }
+
+    /// The next 64 bits: the next 8 bytes of the ChaCha20 keystream (key
+    /// the seed, nonce and counter 0), little-endian.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    /// A uniform number in `0..n`: the next 64-bit draw `x`, redrawn while
+    /// `x >= 2^64 - (2^64 mod n)`, then `x mod n`.
+    ///
+    /// # Panics
+    /// When `n` is 0.
+    pub fn below(&mut self, n: u64) -> u64 {
+        assert!(n > 0, "MatchRng::below needs a non-empty range");
+        // 2^64 mod n, without 128-bit arithmetic.
+        let spare = (u64::MAX % n + 1) % n;
+        loop {
+            let x = self.next_u64();
+            if spare == 0 || x < spare.wrapping_neg() {
+                return x % n;
+            }
+        }
+    }
+
+    /// Shuffles `items` (Fisher-Yates from the end): for `i` from
+    /// `len - 1` down to 1, swap item `i` with item `below(i + 1)`.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+impl std::ops::Deref for MatchRng {
+    type Target = ChaCha20Rng;
+    fn deref(&self) -> &ChaCha20Rng {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for MatchRng {
+    fn deref_mut(&mut self) -> &mut ChaCha20Rng {
+        &mut self.0
     }
 }

@@ -58,6 +58,10 @@ pub struct Manifest {
     /// second's worth); inputs over it get `rate_limited` and are dropped.
     #[serde(default = "default_input_rate")]
     pub input_rate: u32,
+    /// Spectators (`watch`) a room takes besides its seats; 0 refuses
+    /// watching. Each costs the room a queue push per patch.
+    #[serde(default = "default_spectators")]
+    pub spectators: u32,
     /// Game-specific settings, read by the game.
     #[serde(default)]
     pub settings: toml::Table,
@@ -160,6 +164,12 @@ impl RewardRules {
 pub const MAX_RECONNECT_GRACE_SECS: u32 = 600;
 /// Highest `input_rate` a manifest may ask for.
 pub const MAX_INPUT_RATE: u32 = 1000;
+/// Most spectators a manifest may let a room take.
+pub const MAX_SPECTATORS: u32 = 10_000;
+
+fn default_spectators() -> u32 {
+    200
+}
 
 fn default_reconnect_grace() -> u32 {
     30
@@ -280,6 +290,12 @@ impl Manifest {
             return Err(format!(
                 "reconnect_grace_secs {} is over the limit of {MAX_RECONNECT_GRACE_SECS}",
                 self.reconnect_grace_secs
+            ));
+        }
+        if self.spectators > MAX_SPECTATORS {
+            return Err(format!(
+                "spectators {} is over the limit of {MAX_SPECTATORS}",
+                self.spectators
             ));
         }
         if self.input_rate == 0 || self.input_rate > MAX_INPUT_RATE {

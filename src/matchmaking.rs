@@ -95,6 +95,9 @@ pub trait Matchmaker: Send + Sync + 'static {
     /// The room of `game` for the Telegram chat `chat` (its `chat_instance`),
     /// opened as a private room on first use or when the last one closed.
     fn chat(&self, game: &str, chat: &str) -> Result<RoomHandle, ErrorCode>;
+    /// The open room of `game` for the chat `chat`, if there is one; unlike
+    /// [`Matchmaker::chat`] it opens none (for `watch`).
+    fn chat_room(&self, game: &str, chat: &str) -> Option<RoomHandle>;
     /// The room where `player` holds a seat since a dropped connection, if
     /// it is still open. Rooms record and release held seats themselves.
     fn held_seat(&self, player: &str) -> Option<RoomHandle>;
@@ -456,6 +459,17 @@ impl Matchmaker for LocalMatchmaker {
         } else {
             Err(ErrorCode::NoSuchRoom)
         }
+    }
+
+    fn chat_room(&self, game: &str, chat: &str) -> Option<RoomHandle> {
+        let code = self
+            .directory
+            .chats
+            .get(&(game.to_owned(), chat.to_owned()))?
+            .value()
+            .clone();
+        let entry = self.directory.rooms.get(&code)?;
+        (!entry.handle.is_closed()).then(|| entry.handle.clone())
     }
 
     fn chat(&self, game: &str, chat: &str) -> Result<RoomHandle, ErrorCode> {

@@ -16,6 +16,8 @@
 pub use bevy_ecs;
 pub use bevy_ecs::prelude::*;
 
-pub use crate::game::{entity_id, Clock, EntityId, GameEvents, Input, Inputs, Outcome, Placing, Player, Reject};
+pub use crate::game::{
+    entity_id, Clock, EntityId, GameEvents, Input, Inputs, MatchRng, Outcome, Owner, Placing, Player, Reject, VisibleTo,
+};
 pub use crate::manifest::Manifest;
 pub use crate::simulation::{Game, NoSettings, RoomBuilder, Tick};

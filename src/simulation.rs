@@ -49,7 +49,7 @@ use bytes::Bytes;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
 
-use crate::game::{Clock, Input, Inputs, Reject};
+use crate::game::{Clock, Input, Inputs, MatchRng, Reject};
 use crate::manifest::Manifest;
 use crate::protocol::{ClientMessage, FrameWriter, Rid};
 use crate::replication::{Changes, ReplicatedType, Replication};
@@ -212,7 +212,45 @@ impl<'a> RoomBuilder<'a> {
     where
         C: Component + Serialize + DeserializeOwned,
     {
-        self.replication.add_component::<C>();
+        self.replication.add_component::<C>(false);
+        self
+    }
+
+    /// Replicates component `C` to its owner only: the player whose entity
+    /// carries it, or the player an [`Owner`](crate::game::Owner) component
+    /// on the entity names; on an entity with neither it reaches nobody.
+    /// Other players and spectators never receive it, in `joined` or in
+    /// patches: the entity's other components still reach them, so they
+    /// know the entity exists but not this value.
+    ///
+    /// ```
+    /// use parlor::prelude::*;
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// /// A player's cards: only that player's client receives them.
+    /// #[derive(Component, Serialize, Deserialize, Default)]
+    /// pub struct Hand(pub Vec<u8>);
+    ///
+    /// /// How many cards each player holds, for everyone to see.
+    /// #[derive(Component, Serialize, Deserialize, Default)]
+    /// pub struct HandSize(pub u8);
+    ///
+    /// pub struct Cards;
+    ///
+    /// impl Game for Cards {
+    ///     type Input = ();
+    ///     type Settings = NoSettings;
+    ///     const NAME: &'static str = "cards";
+    ///     fn build(room: &mut RoomBuilder) {
+    ///         room.replicate_private::<Hand>().replicate::<HandSize>();
+    ///     }
+    /// }
+    /// ```
+    pub fn replicate_private<C>(&mut self) -> &mut Self
+    where
+        C: Component + Serialize + DeserializeOwned,
+    {
+        self.replication.add_component::<C>(true);
         self
     }
 
@@ -230,8 +268,9 @@ pub type AnyInput = Box<dyn Any + Send>;
 pub trait GameType: Send + Sync + 'static {
     /// The game's manifest.
     fn manifest(&self) -> &Manifest;
-    /// A fresh simulation for a new room.
-    fn new_simulation(&self) -> Simulation;
+    /// A fresh simulation for a new room whose first match draws from
+    /// `seed` ([`MatchRng`](crate::game::MatchRng)).
+    fn new_simulation(&self, seed: [u8; 32]) -> Simulation;
     /// Decodes a client frame, an `input`'s `d` as this game's input type,
     /// in one pass. An error says whether the frame was an `input` whose
     /// `d` does not fit (the envelope decodes without it) or undecodable.
@@ -261,7 +300,7 @@ impl<G: Game> Hosted<G> {
         };
         // Building one room at start-up checks the game sets itself up
         // without panicking and gives the schema shared by all its rooms.
-        let probe = hosted.new_simulation();
+        let probe = hosted.new_simulation([0; 32]);
         let mut w = FrameWriter::default();
         probe.replication.write_schema(&mut w);
         hosted.schema = w.finish();
@@ -274,7 +313,7 @@ impl<G: Game> GameType for Hosted<G> {
         &self.manifest
     }
 
-    fn new_simulation(&self) -> Simulation {
+    fn new_simulation(&self, seed: [u8; 32]) -> Simulation {
         let mut world = World::new();
         let mut schedule = Schedule::new(Tick);
         // Rooms run in parallel with each other; one room's systems run on
@@ -285,6 +324,8 @@ impl<G: Game> GameType for Hosted<G> {
         // arrives: a resource costs a room 2-3 KiB, and most rooms waiting
         // for players never get either.
         world.insert_resource(Clock::default());
+        // Before `build`, so a game's setup draws from it too.
+        world.insert_resource(MatchRng::from_seed(seed));
         // A settings type that carries nothing (NoSettings) is not worth a
         // resource's memory in every room.
         if std::mem::size_of::<G::Settings>() > 0 {

@@ -141,6 +141,7 @@ fn record(id: &str, ranking: Vec<RankLine>) -> MatchRecord {
         ended_at: 61_000,
         ranking,
         aborted: false,
+        seed: None,
         rewards: None,
     }
 }

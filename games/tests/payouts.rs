@@ -65,6 +65,7 @@ async fn ledger_with_claims(data: &Path) -> std::sync::Arc<dyn Ledger> {
             ended_at: 2_000 + i as i64,
             ranking: vec![line(player, 1), line("loser", 2)],
             aborted: false,
+            seed: None,
             rewards: rules((i as u64 + 1) * 1_000_000_000),
         };
         ledger.record(&record).await.unwrap();

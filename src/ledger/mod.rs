@@ -46,6 +46,11 @@ pub struct MatchRecord {
     /// The server stopped the match before it ended (docs/operations.md,
     /// `[shutdown]`); its ranking is everyone level. Leaderboards skip it.
     pub aborted: bool,
+    /// The match's seed, hex (docs/fairness.md): in the signed record, so
+    /// anyone can re-run its draws. `None` for matches recorded before
+    /// seeds were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<String>,
     /// The game's `[rewards]`, if it pays: the claims are written with the
     /// match.
     #[serde(skip)]

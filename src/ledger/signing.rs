@@ -86,7 +86,7 @@ impl ResultKey {
     /// let key = ResultKey::from_seed([7; 32]);
     /// let record = MatchRecord {
     ///     id: "m1".into(), game: "tictactoe".into(), room: "ROOM22".into(), chat: None,
-    ///     started_at: 1_000, ended_at: 2_000, ranking: vec![], aborted: false, rewards: None,
+    ///     started_at: 1_000, ended_at: 2_000, ranking: vec![], aborted: false, seed: None, rewards: None,
     /// };
     /// let signed = key.sign(&record);
     /// assert_eq!(signed.record, r#"{"v":1,"match":"m1","game":"tictactoe","room":"ROOM22","chat":null,"started_at":1000,"ended_at":2000,"aborted":false,"players":[]}"#);
@@ -103,6 +103,7 @@ impl ResultKey {
             started_at: record.started_at,
             ended_at: record.ended_at,
             aborted: record.aborted,
+            seed: record.seed.as_deref(),
             players: record
                 .ranking
                 .iter()
@@ -136,6 +137,9 @@ struct Canonical<'a> {
     started_at: i64,
     ended_at: i64,
     aborted: bool,
+    /// Absent from records made before matches had seeds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<&'a str>,
     players: Vec<CanonicalPlayer<'a>>,
 }
 

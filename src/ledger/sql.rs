@@ -737,6 +737,8 @@ macro_rules! sql_ledger {
                                 ended_at: row.get(4),
                                 aborted: row.get(5),
                                 ranking,
+                                // Not a column: the audit reads it nowhere.
+                                seed: None,
                                 rewards: None,
                             },
                             signed: record.zip(signature).zip(key).map(|((r, s), k)| (r, s, k)),

@@ -45,6 +45,11 @@ impl FrameWriter {
         self
     }
 
+    pub fn bool(&mut self, v: bool) -> &mut Self {
+        let _ = rmp::encode::write_bool(&mut self.buf, v);
+        self
+    }
+
     pub fn nil(&mut self) -> &mut Self {
         let _ = rmp::encode::write_nil(&mut self.buf);
         self
@@ -106,11 +111,19 @@ pub fn pong(n: u32, rid: Option<Rid>) -> Bytes {
 }
 
 /// `result` of a recorded match.
-pub fn result(match_id: &str, ranking: &[RankLine], aborted: bool) -> Bytes {
+pub fn result(match_id: &str, ranking: &[RankLine], aborted: bool, seed: Option<&str>) -> Bytes {
     plain(&ServerMessage::Result {
         match_id: match_id.to_owned(),
         ranking: ranking.to_vec(),
         aborted,
+        seed: seed.map(str::to_owned),
+    })
+}
+
+/// `fair`: the commitment to the seed of the match that begins.
+pub fn fair(commit: &str) -> Bytes {
+    plain(&ServerMessage::Fair {
+        commit: commit.to_owned(),
     })
 }
 
@@ -120,7 +133,11 @@ pub struct Joined<'a> {
     /// A private room's invite, for its members to pass on.
     pub invite: Option<&'a str>,
     pub game: &'a str,
-    pub you: u64,
+    /// This player's entity id; `None` for a spectator, who is sent
+    /// `you: nil` and `watching: true`.
+    pub you: Option<u64>,
+    /// SHA-256 of the running match's seed, hex (docs/fairness.md).
+    pub fair: Option<&'a str>,
     pub tick: u64,
     /// The encoded `schema` array, the same for every room of a game.
     pub schema: &'a [u8],
@@ -132,16 +149,24 @@ pub struct Joined<'a> {
 /// `joined` around an encoded schema and state.
 pub fn joined(j: &Joined) -> Bytes {
     let mut w = FrameWriter::with_capacity(64 + j.room.len() + j.game.len() + j.schema.len() + j.state.len());
-    let fields = 7 + u32::from(j.rid.is_some()) + u32::from(j.invite.is_some());
+    let fields = 7
+        + u32::from(j.rid.is_some())
+        + u32::from(j.invite.is_some())
+        + u32::from(j.you.is_none())
+        + u32::from(j.fair.is_some());
     w.map(fields).str("t").str("joined").str("room").str(j.room);
     if let Some(invite) = j.invite {
         w.str("invite").str(invite);
     }
-    w.str("game")
-        .str(j.game)
-        .str("you")
-        .uint(j.you)
-        .str("tick")
+    w.str("game").str(j.game).str("you");
+    match j.you {
+        Some(you) => w.uint(you),
+        None => w.nil().str("watching").bool(true),
+    };
+    if let Some(fair) = j.fair {
+        w.str("fair").str(fair);
+    }
+    w.str("tick")
         .uint(j.tick)
         .str("schema")
         .raw(j.schema)
@@ -253,12 +278,17 @@ mod tests {
         let schema = encoded(json!([["Player", ["id", "name", "slot", "online"]], ["Score", null]]));
         let state =
             rmp_serde::to_vec_named(&json!({"e": [[5, [[0, ["guest:a", "Ann", 0, true]]]]], "r": [[1, 3]]})).unwrap();
-        for (rid, invite) in [(None, None), (Some(Rid(9)), Some("ABCDEF-23456789ABCDEFGH"))] {
+        let cases = [
+            (None, None, Some(5), None),
+            (Some(Rid(9)), Some("ABCDEF-23456789ABCDEFGH"), None, Some("ab12")),
+        ];
+        for (rid, invite, you_sent, fair_sent) in cases {
             let frame = joined(&Joined {
                 room: "ABCDEF",
                 invite,
                 game: "clicker",
-                you: 5,
+                you: you_sent,
+                fair: fair_sent,
                 tick: 2,
                 schema: &schema,
                 state: &state,
@@ -268,6 +298,8 @@ mod tests {
                 room,
                 invite: sent,
                 you,
+                watching,
+                fair,
                 schema,
                 state,
                 rid: echoed,
@@ -276,7 +308,8 @@ mod tests {
             else {
                 panic!("not joined");
             };
-            assert_eq!((room.as_str(), you, echoed), ("ABCDEF", 5, rid));
+            assert_eq!((room.as_str(), you, echoed), ("ABCDEF", you_sent, rid));
+            assert_eq!((watching, fair.as_deref()), (you_sent.is_none(), fair_sent));
             assert_eq!(sent.as_deref(), invite);
             assert_eq!(schema[1], ("Score".to_owned(), None));
             assert_eq!(state.r, vec![(1, json!(3))]);
@@ -363,7 +396,7 @@ mod tests {
             score: 10,
         }];
         assert!(
-            matches!(decode(&result("m1", &ranking, false)), ServerMessage::Result { ranking: r, .. } if r == ranking)
+            matches!(decode(&result("m1", &ranking, false, Some("00"))), ServerMessage::Result { ranking: r, .. } if r == ranking)
         );
     }
 

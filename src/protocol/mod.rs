@@ -107,6 +107,17 @@ pub enum ClientMessage<D = IgnoredAny> {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<Rid>,
     },
+    /// Extension: watch a room without a seat, by its code (a private
+    /// room's invite) in `room`, or the room of `game` for the chat the
+    /// Mini App was opened from.
+    Watch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        game: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<Rid>,
+    },
     /// A player input for the next tick.
     Input {
         seq: u32,
@@ -140,6 +151,7 @@ impl<D> ClientMessage<D> {
             | ClientMessage::Create { rid, .. }
             | ClientMessage::Join { rid, .. }
             | ClientMessage::Chat { rid, .. }
+            | ClientMessage::Watch { rid, .. }
             | ClientMessage::Input { rid, .. }
             | ClientMessage::Leave { rid }
             | ClientMessage::Ping { rid, .. } => *rid,
@@ -171,6 +183,7 @@ impl<D> ClientMessage<D> {
             ClientMessage::Create { game, private, rid } => ClientMessage::Create { game, private, rid },
             ClientMessage::Join { room, rid } => ClientMessage::Join { room, rid },
             ClientMessage::Chat { game, rid } => ClientMessage::Chat { game, rid },
+            ClientMessage::Watch { room, game, rid } => ClientMessage::Watch { room, game, rid },
             ClientMessage::Leave { rid } => ClientMessage::Leave { rid },
             ClientMessage::Ping { n, rid } => ClientMessage::Ping { n, rid },
         }
@@ -255,11 +268,13 @@ pub enum ErrorCode {
     ServerFull,
     /// Extension: a message this server does not offer yet.
     Unsupported,
+    /// Extension: a spectator sent an input.
+    Spectator,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::BadMessage,
         ErrorCode::AuthFailed,
         ErrorCode::AuthExpired,
@@ -274,6 +289,7 @@ impl ErrorCode {
         ErrorCode::IllegalInput,
         ErrorCode::ServerFull,
         ErrorCode::Unsupported,
+        ErrorCode::Spectator,
     ];
 
     /// The code as it travels.
@@ -293,6 +309,7 @@ impl ErrorCode {
             ErrorCode::IllegalInput => "illegal_input",
             ErrorCode::ServerFull => "server_full",
             ErrorCode::Unsupported => "unsupported",
+            ErrorCode::Spectator => "spectator",
         }
     }
 }
@@ -394,7 +411,14 @@ pub enum ServerMessage<V = Value> {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         invite: Option<String>,
         game: String,
-        you: u64,
+        /// This player's entity; nil for a spectator.
+        you: Option<u64>,
+        /// Extension: the client watches (`watch`) and has no seat.
+        #[serde(default, skip_serializing_if = "is_false")]
+        watching: bool,
+        /// Extension: SHA-256 of the running match's seed, hex.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fair: Option<String>,
         tick: u64,
         schema: Vec<SchemaEntry>,
         state: RoomState<V>,
@@ -436,7 +460,14 @@ pub enum ServerMessage<V = Value> {
         /// (`[shutdown]` grace); everyone seated is ranked level.
         #[serde(default, skip_serializing_if = "is_false")]
         aborted: bool,
+        /// Extension: the match's seed, hex; its SHA-256 was sent before
+        /// the match (`joined.fair`, `fair`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seed: Option<String>,
     },
+    /// Extension: a new match begins in a continuous room; `commit` is the
+    /// SHA-256 of its seed, hex.
+    Fair { commit: String },
     /// The client is no longer in a room.
     Left {
         reason: LeftReason,
@@ -495,6 +526,7 @@ impl<V> ServerMessage<V> {
             ServerMessage::CompactPatch { .. } => "p",
             ServerMessage::Event { .. } => "event",
             ServerMessage::Result { .. } => "result",
+            ServerMessage::Fair { .. } => "fair",
             ServerMessage::Left { .. } => "left",
             ServerMessage::Redirect { .. } => "redirect",
             ServerMessage::Error { .. } => "error",

@@ -192,6 +192,7 @@ impl Room {
             }
         }
         self.members.clear();
+        self.dismiss_watchers(reason);
         self.closed = true;
     }
 }

@@ -13,8 +13,10 @@
 //! The room is split by job: `task.rs` schedules ticks and stops the room,
 //! `membership.rs` seats and releases players, `outbox.rs` queues frames to
 //! members, `outcome.rs` ranks and records a match, `time.rs` is the one
-//! clock a room reads; `tests.rs` drives a room in-process.
+//! clock a room reads, `watchers.rs` keeps its spectators, `fairness.rs`
+//! the seed of its match; `tests.rs` drives a room in-process.
 
+mod fairness;
 mod membership;
 mod outbox;
 mod outcome;
@@ -22,6 +24,7 @@ mod task;
 #[cfg(test)]
 mod tests;
 mod time;
+mod watchers;
 
 use std::sync::Arc;
 
@@ -31,6 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::lifecycle::ConnectionSignal;
 use crate::protocol::{frames, ErrorCode, LeftReason, Rid};
 use crate::simulation::{AnyInput, GameType};
+pub use fairness::MatchSeed;
 pub use task::{spawn_room, Directory, Room, RoomContext};
 pub use time::RoomTime;
 
@@ -163,6 +167,12 @@ pub enum RoomCommand {
         seq: u32,
         data: AnyInput,
     },
+    /// Watch without a seat (boxed, as joins are).
+    Watch(Box<Join>),
+    /// The spectator on connection `client` is gone (left, or dropped).
+    Unwatch {
+        client: mpsc::Sender<Outbound>,
+    },
     /// What the room holds now, for the operator page.
     Inspect(oneshot::Sender<RoomInspection>),
     /// An operator closes the room: a running match is recorded as
@@ -179,6 +189,8 @@ pub struct RoomInspection {
     pub running: bool,
     /// (id, name, online) of each seated player.
     pub players: Vec<(String, String, bool)>,
+    /// How many watch without a seat.
+    pub spectators: usize,
     /// The schema and state of a `joined`, as JSON.
     pub schema: serde_json::Value,
     pub state: serde_json::Value,
@@ -203,7 +215,7 @@ impl Default for RoomStats {
     }
 }
 
-/// A request for a seat.
+/// A request for a seat (or, as [`RoomCommand::Watch`], to watch).
 pub struct Join {
     pub player: PlayerInfo,
     pub client: ClientHandle,
@@ -282,6 +294,37 @@ impl RoomHandle {
         self.directory.seat_held(&self.code, &player);
         let command = RoomCommand::Disconnect {
             player,
+            client: client.tx.clone(),
+        };
+        if let Err(mpsc::error::TrySendError::Full(command)) = self.tx.try_send(command) {
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(command).await;
+            });
+        }
+    }
+
+    /// Watches the room without a seat; on success the room has queued
+    /// `joined` (with `watching: true`) for `client`.
+    pub async fn watch(&self, player: PlayerInfo, client: ClientHandle, rid: Option<Rid>) -> Result<(), ErrorCode> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(RoomCommand::Watch(Box::new(Join {
+                player,
+                client,
+                resume: false,
+                rid,
+                reply,
+            })))
+            .await
+            .map_err(|_| ErrorCode::NoSuchRoom)?;
+        answer.await.map_err(|_| ErrorCode::NoSuchRoom)?
+    }
+
+    /// The spectator on `client` stops watching (it left, or its connection
+    /// dropped).
+    pub fn unwatch(&self, client: &ClientHandle) {
+        let command = RoomCommand::Unwatch {
             client: client.tx.clone(),
         };
         if let Err(mpsc::error::TrySendError::Full(command)) = self.tx.try_send(command) {

@@ -9,19 +9,31 @@
 use bevy_ecs::prelude::*;
 use bytes::Bytes;
 
-use super::{Outbound, Room};
+use super::{ClientHandle, Outbound, Room};
 use crate::game::{entity_id, Clock, GameEvents};
 use crate::protocol::{frames, ErrorCode, Rid};
+use crate::replication::{Changes, Replication, View};
 
 impl Room {
-    /// A full `joined` frame for the member whose entity is `you`.
+    /// A full `joined` frame for the member whose entity is `you`: the
+    /// state as that player may see it.
     pub fn joined_frame(&mut self, you: Entity, rid: Option<Rid>) -> Bytes {
-        let state = self.sim.replication.snapshot(&mut self.sim.world).encode_state();
+        self.state_frame(View::Player(you), Some(entity_id(you)), rid)
+    }
+
+    /// A full `joined` frame for a spectator: the public view.
+    pub(super) fn watch_frame(&mut self, rid: Option<Rid>) -> Bytes {
+        self.state_frame(View::Public, None, rid)
+    }
+
+    fn state_frame(&mut self, view: View, you: Option<u64>, rid: Option<Rid>) -> Bytes {
+        let state = self.sim.replication.snapshot(&mut self.sim.world).encode_state(view);
         frames::joined(&frames::Joined {
             room: &self.code,
             invite: self.invite.as_deref(),
             game: &self.game.manifest().name,
-            you: entity_id(you),
+            you,
+            fair: Some(self.seed.commit()),
             tick: self.sim.world.resource::<Clock>().tick,
             schema: self.game.schema(),
             state: &state,
@@ -29,9 +41,14 @@ impl Room {
         })
     }
 
-    /// The room's seats and replicated state, for the operator page.
+    /// The room's seats and replicated state (hidden values included), for
+    /// the operator page.
     pub(super) fn inspect(&mut self) -> super::RoomInspection {
-        let state = self.sim.replication.snapshot(&mut self.sim.world).encode_state();
+        let state = self
+            .sim
+            .replication
+            .snapshot(&mut self.sim.world)
+            .encode_state(View::All);
         let json = |bytes: &[u8]| rmp_serde::from_slice(bytes).unwrap_or(serde_json::Value::Null);
         super::RoomInspection {
             tick: self.sim.world.resource::<Clock>().tick,
@@ -47,6 +64,7 @@ impl Room {
                     )
                 })
                 .collect(),
+            spectators: self.watchers.len(),
             schema: json(self.game.schema()),
             state: json(&state),
         }
@@ -86,32 +104,36 @@ impl Room {
                     let _ = self.send_or_kick(i, frame.clone());
                 }
             }
+            if to.is_none() {
+                for watcher in &self.watchers {
+                    if !watcher.client.send_frame(frame.clone()) {
+                        watcher.client.signal.kick();
+                    }
+                }
+            }
         }
     }
 
+    /// Collects the tick's changes and queues each member and spectator
+    /// its patch. A patch is encoded once per format and per distinct view:
+    /// with nothing hidden this tick, once for everyone; with private
+    /// values, once per group of clients that see the same ones.
     pub(super) fn send_patch(&mut self) {
         let tick = self.sim.world.resource::<Clock>().tick;
         let sim = &mut self.sim;
         sim.replication.collect(&mut sim.world, &mut sim.changes);
-        // Each format is encoded once per tick, and only if a member reads it.
-        let (plain, compact) = self.members.iter().fold((false, false), |(p, c), m| {
-            (p || !m.client.compact, c || m.client.compact)
-        });
-        let compact_prefix = compact.then(|| sim.changes.encode_compact_prefix(tick, &sim.world, &sim.replication));
-        let prefix = plain.then(|| sim.changes.encode_patch_prefix(tick, &sim.world));
-        sim.changes.clear();
-        // Collection compares change ticks with this point: from here on,
-        // every change belongs to the next patch.
-        sim.world.clear_trackers();
-
+        let mut views = Views {
+            hidden: sim.changes.has_hidden(),
+            tick,
+            encoded: Vec::new(),
+        };
         let reserve = self.ctx.outbound_reserve;
         for i in 0..self.members.len() {
             let member = &self.members[i];
             if member.offline_until.is_some() {
                 continue;
             }
-            let free = member.client.tx.capacity();
-            if free <= reserve {
+            if member.client.tx.capacity() <= reserve {
                 self.members[i].lagging = true;
                 continue;
             }
@@ -123,16 +145,87 @@ impl Room {
                 }
                 continue;
             }
-            let (compact, prefix) = match (member.client.compact, &compact_prefix, &prefix) {
-                (true, Some(p), _) | (false, _, Some(p)) => (member.client.compact, p.clone()),
-                _ => continue,
-            };
-            let _ = member.client.tx.try_send(Outbound::Patch {
-                stay: member.client.stay,
-                compact,
-                prefix,
-                ack: member.ack,
-            });
+            let view = View::Player(member.entity);
+            let prefix = views.prefix(
+                &mut self.sim.changes,
+                &self.sim.replication,
+                view,
+                member.client.compact,
+            );
+            let member = &self.members[i];
+            queue_patch(&member.client, prefix, member.ack);
         }
+        for i in 0..self.watchers.len() {
+            let watcher = &self.watchers[i];
+            if watcher.client.tx.capacity() <= reserve {
+                self.watchers[i].lagging = true;
+                continue;
+            }
+            if watcher.lagging {
+                let frame = self.watch_frame(None);
+                if self.watchers[i].client.send_frame(frame) {
+                    self.watchers[i].lagging = false;
+                    self.ctx.metrics.resync();
+                }
+                continue;
+            }
+            let prefix = views.prefix(
+                &mut self.sim.changes,
+                &self.sim.replication,
+                View::Public,
+                watcher.client.compact,
+            );
+            queue_patch(&self.watchers[i].client, prefix, 0);
+        }
+        self.sim.changes.clear();
+        // Collection compares change ticks with this point: from here on,
+        // every change belongs to the next patch.
+        self.sim.world.clear_trackers();
+    }
+}
+
+/// Queues a patch prefix; the connection appends `ack`.
+fn queue_patch(client: &ClientHandle, (compact, prefix): (bool, Bytes), ack: u32) {
+    let _ = client.tx.try_send(Outbound::Patch {
+        stay: client.stay,
+        compact,
+        prefix,
+        ack,
+    });
+}
+
+/// The patches of one tick, encoded once per format and per distinct view.
+struct Views {
+    /// Whether any change is hidden from someone (else one view for all).
+    hidden: bool,
+    tick: u64,
+    /// (which hidden changes the view sees, `patch` prefix, `p` prefix).
+    encoded: Vec<(Vec<u64>, Option<Bytes>, Option<Bytes>)>,
+}
+
+impl Views {
+    /// The prefix for `view` in the client's format, encoding it if no
+    /// client with the same view has had it yet.
+    fn prefix(&mut self, changes: &mut Changes, replication: &Replication, view: View, compact: bool) -> (bool, Bytes) {
+        let signature = if self.hidden {
+            changes.signature(view)
+        } else {
+            Vec::new()
+        };
+        let at = match self.encoded.iter().position(|(s, _, _)| *s == signature) {
+            Some(at) => at,
+            None => {
+                self.encoded.push((signature, None, None));
+                self.encoded.len() - 1
+            }
+        };
+        let (_, plain, packed) = &mut self.encoded[at];
+        let tick = self.tick;
+        let bytes = if compact {
+            packed.get_or_insert_with(|| changes.encode_compact_prefix(tick, view, replication))
+        } else {
+            plain.get_or_insert_with(|| changes.encode_patch_prefix(tick, view))
+        };
+        (compact, bytes.clone())
     }
 }

@@ -5,8 +5,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bevy_ecs::prelude::*;
 
+use super::fairness::MatchSeed;
 use super::{ClientHandle, PlayerInfo, Room};
-use crate::game::{Clock, Outcome};
+use crate::game::{Clock, MatchRng, Outcome};
 use crate::ledger::MatchRecord;
 use crate::protocol::{frames, ErrorCode, LeftReason, RankLine};
 
@@ -108,6 +109,7 @@ impl Room {
             ended_at,
             ranking,
             aborted,
+            seed: Some(self.seed.reveal()),
             rewards: self.game.manifest().rewards.clone(),
         };
         // A player away on a held seat sees the outcome in the fresh
@@ -117,15 +119,24 @@ impl Room {
             .iter()
             .filter(|m| m.offline_until.is_none())
             .map(|m| m.client.clone())
+            .chain(self.watchers.iter().map(|w| w.client.clone()))
             .collect();
-        match after {
+        // The next match of a continuous room draws from a new seed, whose
+        // commitment follows the result.
+        let next_commit = match after {
             None => {
                 self.roster = self.members.iter().map(|m| (m.entity, m.info.clone())).collect();
                 self.match_started_at = ended_at;
                 self.sim.world.resource_mut::<Clock>().match_number += 1;
+                self.seed = MatchSeed::draw();
+                self.sim.world.insert_resource(MatchRng::from_seed(self.seed.bytes()));
+                Some(frames::fair(self.seed.commit()))
             }
-            Some(_) => self.closed = true,
-        }
+            Some(_) => {
+                self.closed = true;
+                None
+            }
+        };
         let ledger = self.ctx.ledger.clone();
         let metrics = self.ctx.metrics.clone();
         let room = self.code.clone();
@@ -134,7 +145,7 @@ impl Room {
             let recorded = ledger.record(&record).await;
             metrics.ledger_write(started.elapsed(), recorded.is_ok());
             let frame = match &recorded {
-                Ok(()) => frames::result(&record.id, &record.ranking, record.aborted),
+                Ok(()) => frames::result(&record.id, &record.ranking, record.aborted, record.seed.as_deref()),
                 Err(e) => {
                     tracing::error!(room = %room, error = %e, "a match result could not be recorded");
                     frames::error(ErrorCode::Internal, "the match result could not be recorded", None)
@@ -146,7 +157,9 @@ impl Room {
                     (Some(_), Err(_)) => Some(LeftReason::Error),
                     (Some(reason), Ok(())) => Some(reason),
                 };
-                let sent = client.send_frame(frame.clone()) && left.is_none_or(|reason| client.send_left(reason));
+                let sent = client.send_frame(frame.clone())
+                    && left.is_none_or(|reason| client.send_left(reason))
+                    && next_commit.as_ref().is_none_or(|fair| client.send_frame(fair.clone()));
                 if !sent {
                     client.signal.kick();
                 }

@@ -8,8 +8,10 @@ use bevy_ecs::prelude::*;
 use tokio::sync::mpsc;
 use tokio::time::{interval, sleep_until, MissedTickBehavior};
 
+use super::fairness::MatchSeed;
 use super::membership::Member;
 use super::time::RoomTime;
+use super::watchers::Watcher;
 use super::{Join, RoomCommand, RoomHandle};
 use crate::game::{Clock, Outcome};
 use crate::ledger::Ledger;
@@ -102,6 +104,10 @@ pub struct Room {
     pub(super) chat: Option<Arc<str>>,
     pub(super) sim: Simulation,
     pub(super) members: Vec<Member>,
+    /// Spectators: no seat, the public view.
+    pub(super) watchers: Vec<Watcher>,
+    /// The seed the current match draws from, committed to in `joined`.
+    pub(super) seed: MatchSeed,
     /// Everyone seated during the current match, for its ranking.
     pub(super) roster: Vec<(Entity, super::PlayerInfo)>,
     pub(super) opened: Instant,
@@ -123,7 +129,8 @@ pub struct Room {
 impl Room {
     /// A room of `game` with no players yet.
     pub fn new(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>) -> Room {
-        let sim = game.new_simulation();
+        let seed = MatchSeed::draw();
+        let sim = game.new_simulation(seed.bytes());
         let tick_interval = game.manifest().tick_interval();
         let metrics = ctx.metrics.room(&game.manifest().name);
         Room {
@@ -134,6 +141,8 @@ impl Room {
             chat: None,
             sim,
             members: Vec::new(),
+            watchers: Vec::new(),
+            seed,
             roster: Vec::new(),
             opened: Instant::now(),
             time: RoomTime::system(),
@@ -167,6 +176,8 @@ impl Room {
         for member in self.members.iter().filter(|m| m.offline_until.is_some()) {
             self.ctx.directory.seat_released(&self.code, &member.info.id);
         }
+        // Spectators of a room whose last player left.
+        self.dismiss_watchers(crate::protocol::LeftReason::Finished);
         self.ctx.directory.closed(&self.code);
     }
 
@@ -350,6 +361,17 @@ impl Room {
                 } = *join;
                 let _ = reply.send(self.join(player, client, resume, rid));
             }
+            RoomCommand::Watch(watch) => {
+                let Join {
+                    player,
+                    client,
+                    rid,
+                    reply,
+                    ..
+                } = *watch;
+                let _ = reply.send(self.watch(player, client, rid));
+            }
+            RoomCommand::Unwatch { client } => self.unwatch(&client),
             RoomCommand::Leave { player } => self.leave(&player),
             RoomCommand::Disconnect { player, client } => self.disconnect(&player, &client),
             RoomCommand::Input { player, seq, data } => {

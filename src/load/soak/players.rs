@@ -374,7 +374,7 @@ fn slot(joined: &ServerMessage) -> Option<u64> {
     };
     let ty = schema.iter().position(|(name, _)| name == "Player")?;
     let field = schema[ty].1.as_ref()?.iter().position(|f| f == "slot")?;
-    let (_, components) = state.e.iter().find(|(id, _)| id == you)?;
+    let (_, components) = state.e.iter().find(|(id, _)| Some(*id) == *you)?;
     let (_, player) = components.iter().find(|(t, _)| usize::from(*t) == ty)?;
     player.get(field)?.as_u64()
 }

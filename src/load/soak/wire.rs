@@ -140,6 +140,7 @@ pub fn describe(m: &ServerMessage) -> String {
         ServerMessage::Patch { .. } | ServerMessage::CompactPatch { .. } => "patch".into(),
         ServerMessage::Event { name, .. } => format!("event {name}"),
         ServerMessage::Result { .. } => "result".into(),
+        ServerMessage::Fair { .. } => "fair".into(),
         ServerMessage::Redirect { .. } => "redirect".into(),
         ServerMessage::Pong { .. } => "pong".into(),
     }

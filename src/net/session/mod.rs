@@ -87,6 +87,8 @@ struct Session {
     /// The chat the Mini App was opened from, for `chat`.
     chat_instance: Option<String>,
     room: Option<RoomHandle>,
+    /// In `room` as a spectator (`watch`), not in a seat.
+    watching: bool,
     inputs: InputBudget,
     /// Websocket pings the client may send: a bucket of [`MAX_PINGS_PER_SEC`].
     pings: InputBudget,
@@ -141,6 +143,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
         player: None,
         chat_instance: None,
         room: None,
+        watching: false,
         inputs: InputBudget::new(1),
         pings: InputBudget::new(MAX_PINGS_PER_SEC),
         join_misses: Bucket::full(limits.join_misses_per_minute, Instant::now()),
@@ -444,6 +447,7 @@ impl Session {
                     rid,
                 ),
             },
+            ClientMessage::Watch { room, game, .. } => self.watch(player, room, game, rid).await,
             ClientMessage::Input { seq, d, .. } => self.input(player, seq, d, rid),
             ClientMessage::Leave { .. } => {
                 if self.room.is_none() {
@@ -461,6 +465,14 @@ impl Session {
     }
 
     fn input(&mut self, player: PlayerInfo, seq: u32, d: Option<AnyInput>, rid: Option<Rid>) -> Next {
+        if self.watching {
+            self.state.metrics.input_refused(ErrorCode::Spectator);
+            return self.error(
+                ErrorCode::Spectator,
+                "spectators send no inputs; join the room to play",
+                rid,
+            );
+        }
         let (Some(room), Some(d)) = (&self.room, d) else {
             self.state.metrics.input_refused(ErrorCode::NotInRoom);
             return self.error(ErrorCode::NotInRoom, "input outside a room", rid);
@@ -691,16 +703,90 @@ impl Session {
 
     fn leave_room(&mut self) {
         if let (Some(room), Some(player)) = (self.room.take(), &self.player) {
-            room.leave(player.id.clone());
+            if std::mem::take(&mut self.watching) {
+                room.unwatch(&self.client);
+            } else {
+                room.leave(player.id.clone());
+            }
         }
     }
 
     /// The socket is gone without a `leave`: the room decides whether it
     /// holds the seat for the game's grace (a `hello` with the session
-    /// takes it back) or releases it.
+    /// takes it back) or releases it. A spectator simply goes.
     fn disconnected(&mut self) {
         if let (Some(room), Some(player)) = (self.room.take(), &self.player) {
-            room.disconnect(player.id.clone(), &self.client);
+            if std::mem::take(&mut self.watching) {
+                room.unwatch(&self.client);
+            } else {
+                room.disconnect(player.id.clone(), &self.client);
+            }
+        }
+    }
+
+    /// `watch`: the room with code (or invite) `code`, or the room of
+    /// `game` for this Mini App's chat, without a seat. Watching opens no
+    /// room; in a cluster it finds rooms of this node only.
+    async fn watch(
+        &mut self,
+        player: PlayerInfo,
+        code: Option<String>,
+        game: Option<String>,
+        rid: Option<Rid>,
+    ) -> Next {
+        let room = match (code, game) {
+            (Some(code), None) => {
+                if !self.may_miss() {
+                    self.state.metrics.refused(Limit::JoinMisses);
+                    return self.error(
+                        ErrorCode::RateLimited,
+                        "too many joins of rooms that do not exist; wait a minute",
+                        rid,
+                    );
+                }
+                let found = self.state.matchmaker.find(&code);
+                if found.is_err() {
+                    self.spend_miss();
+                }
+                found.map_err(|_| format!("no room {code} to watch (a private room is watched by its invite)"))
+            }
+            (None, Some(game)) => match &self.chat_instance {
+                Some(chat) => self
+                    .state
+                    .matchmaker
+                    .chat_room(&game, chat)
+                    .ok_or_else(|| format!("this chat has no open room of {game} to watch")),
+                None => Err(
+                    "watch with game needs Telegram sign-in from a Mini App opened in a chat \
+                     (init_data with chat_instance)"
+                        .to_owned(),
+                ),
+            },
+            _ => return self.bad_message("watch needs exactly one of room or game", rid),
+        };
+        let room = match room {
+            Ok(room) => room,
+            Err(message) => return self.error(ErrorCode::NoSuchRoom, &message, rid),
+        };
+        self.leave_room();
+        let client = self.next_stay();
+        self.room = Some(room.clone());
+        match room.watch(player, client, rid).await {
+            Ok(()) => {
+                self.watching = true;
+                Next::Continue
+            }
+            Err(code) => {
+                self.room = None;
+                let message = match code {
+                    ErrorCode::RoomFull => format!(
+                        "the room has as many spectators as it takes ({})",
+                        room.game.manifest().spectators
+                    ),
+                    _ => "the room has closed".to_owned(),
+                };
+                self.error(code, &message, rid)
+            }
         }
     }
 }
