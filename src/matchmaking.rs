@@ -78,6 +78,9 @@ pub struct RoomSummary {
     pub game: String,
     pub players: u32,
     pub max_players: u32,
+    /// Its match has begun (its manifest's minimum seats were filled):
+    /// lobbies offer to watch it.
+    pub running: bool,
 }
 
 /// Finds and opens rooms.
@@ -524,6 +527,7 @@ impl Matchmaker for LocalMatchmaker {
                 game: e.handle.game.manifest().name.clone(),
                 players: e.players,
                 max_players: e.handle.game.manifest().max_players,
+                running: e.players >= e.handle.game.manifest().min_players,
             })
             .collect();
         rooms.sort_by(|a, b| b.players.cmp(&a.players).then_with(|| a.code.cmp(&b.code)));
