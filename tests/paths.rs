@@ -9,14 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::prometheus::metrics_of;
+use common::stall::{head, pipeline_bytes, small_buffered_guest, stall, within, Head};
 use common::{get_json, Client, Closed, Mirror, TestServer, PATIENCE};
 use parlor::matchmaking::Matchmaker;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::SqlitePool;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::MaybeTlsStream;
 
 // ---------------------------------------------------------------------------
 // A client that stops reading.
@@ -73,22 +71,6 @@ async fn firehose_server(match_seconds: u32) -> TestServer {
     .await
 }
 
-/// The fields of a server message these tests look at; decoding only these
-/// skips the bulk of 70 KB patches cheaply.
-#[derive(Deserialize, Debug)]
-struct Head {
-    t: String,
-    tick: Option<u64>,
-}
-
-/// Runs `f`, failing the test if it takes longer than PATIENCE: a guard for
-/// loops that read a room which never stops sending.
-async fn within<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(PATIENCE, f)
-        .await
-        .expect("the expected message did not come in time")
-}
-
 /// Reads patches until one acknowledges input `seq`.
 async fn until_ack(c: &mut Client, seq: u32) {
     within(async { while c.expect("patch").await["ack"] != seq {} }).await
@@ -104,87 +86,12 @@ async fn closed_unread(c: &mut Client) -> Closed {
     }
 }
 
-/// The next message's type and tick, its size, and its bytes.
-async fn head(c: &mut Client) -> (Head, usize, Vec<u8>) {
-    let bytes = c.frame().await.expect("the socket stays open");
-    let head: Head = rmp_serde::from_slice(&bytes).expect("server frames decode");
-    (head, bytes.len(), bytes)
-}
-
-/// A guest whose socket has a fixed 32 KiB receive buffer (doubled by Linux)
-/// and whose websocket reads 4 KiB at a time; returns the client and that
-/// receive buffer's size.
-async fn small_buffered_guest(server: &TestServer, name: &str) -> (Client, usize) {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(32 * 1024).unwrap();
-    let rcvbuf = socket.recv_buffer_size().unwrap() as usize;
-    let stream = socket.connect(server.server.addr()).await.unwrap();
-    let config = WebSocketConfig::default().read_buffer_size(4096);
-    let (ws, _) =
-        tokio_tungstenite::client_async_with_config(server.ws_url(), MaybeTlsStream::Plain(stream), Some(config))
-            .await
-            .unwrap();
-    let mut client = Client {
-        conn: parlor::client::Client::from_socket(ws),
-        seq: 0,
-    };
-    client.send(json!({"t": "hello", "v": 1, "guest": name})).await;
-    client.expect("welcome").await;
-    (client, rcvbuf)
-}
-
-/// Bytes that can sit between a client's outbound queue and a client that
-/// reads nothing, besides whole frames: the server's kernel send buffer (at
-/// most `tcp_wmem`'s maximum, plus one segment over it), the client's
-/// receive buffer, the server's 128 KiB websocket write buffer and the
-/// client's 4 KiB read buffer; 512 KiB covers all but the first two.
-fn pipeline_bytes(rcvbuf: usize) -> usize {
-    let send_max = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(2)?.parse().ok())
-        .unwrap_or(64 << 20);
-    send_max + rcvbuf + 512 * 1024
-}
-
-/// A watcher and a stalled client in one firehose room. The watcher reads
-/// until the patches after the stalled client's `joined` add up to more
-/// than the way to it holds, so the stalled client's queue reached the
-/// reserve and patches were skipped. Returns the watcher, the stalled
-/// client, and the stalled client's `joined`.
-async fn stall(server: &TestServer) -> (Client, Client, Value) {
-    let (mut watcher, _) = Client::guest(&server.ws_url(), "Watcher").await;
-    watcher
-        .send(json!({"t": "create", "game": "arena", "private": true}))
-        .await;
-    let code = watcher.expect("joined").await["invite"].clone();
-    let (mut slow, rcvbuf) = small_buffered_guest(server, "Slow").await;
-    slow.send(json!({"t": "join", "room": code})).await;
-    let joined = slow.expect("joined").await;
-    let since = joined["tick"].as_u64().unwrap();
-
-    // From here on `slow` reads nothing.
-    let pipeline = pipeline_bytes(rcvbuf);
-    let (mut sent, mut largest) = (0, 0);
-    // The queue's patches, the frame being written, and one past the write
-    // buffer are whole frames on top of the pipeline.
-    within(async {
-        while sent <= pipeline + (QUEUE + 2) * largest {
-            let (h, size, _) = head(&mut watcher).await;
-            if h.t == "patch" && h.tick.unwrap() > since {
-                sent += size;
-                largest = largest.max(size);
-            }
-        }
-    })
-    .await;
-    (watcher, slow, joined)
-}
-
 /// A client whose outbound queue filled gets a fresh `joined` of the same seat instead of the missed patches.
 #[tokio::test]
 async fn a_client_that_fell_behind_is_resynced_with_joined() {
     let server = firehose_server(600).await;
-    let (watcher, mut slow, first) = stall(&server).await;
+    let (watcher, mut slow, first) =
+        stall(&server, json!({"t": "create", "game": "arena", "private": true}), QUEUE).await;
     drop(watcher);
 
     // What was queued before the queue filled arrives in order, then a
@@ -225,7 +132,8 @@ async fn a_client_that_fell_behind_is_resynced_with_joined() {
 #[tokio::test]
 async fn a_client_that_cannot_take_reserved_messages_is_closed_with_1008() {
     let server = firehose_server(0).await;
-    let (mut watcher, mut slow, _) = stall(&server).await;
+    let (mut watcher, mut slow, _) =
+        stall(&server, json!({"t": "create", "game": "arena", "private": true}), QUEUE).await;
     // The stalled client's queue is at its reserve and its socket full: each
     // further `result` takes a reserved slot, and one more than the reserve
     // finds the queue full. One extra covers the result the room may still
@@ -293,7 +201,8 @@ async fn a_peer_that_never_reads_is_dropped_within_the_write_timeout() {
     let control_start = control.expect("joined").await["tick"].as_u64().unwrap();
     let control_tick = follow_ticks(control);
 
-    let (watcher, mut slow, joined) = stall(&server).await;
+    let (watcher, mut slow, joined) =
+        stall(&server, json!({"t": "create", "game": "arena", "private": true}), QUEUE).await;
     let stalled_start = joined["tick"].as_u64().unwrap();
     let control_at_stall = control_tick.load(Ordering::Relaxed).max(control_start);
     let stalled_tick = follow_ticks(watcher);

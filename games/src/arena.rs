@@ -3,8 +3,7 @@
 //! recorded match, then scores reset. Players may join a running round.
 
 use parlor::prelude::*;
-use rand::rngs::SmallRng;
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 /// Where a player or an orb is, in field units.
@@ -120,10 +119,6 @@ impl Rules {
     }
 }
 
-/// The room's random source.
-#[derive(Resource)]
-pub struct Dice(pub SmallRng);
-
 pub struct Arena;
 
 impl Game for Arena {
@@ -140,13 +135,15 @@ impl Game for Arena {
     fn build(room: &mut RoomBuilder) {
         let settings = room.settings::<ArenaSettings>().clone();
         let rules = Rules::new(&settings, room.manifest());
-        let mut dice = Dice(SmallRng::from_rng(&mut rand::rng()));
+        // Every spot comes from the match's seeded generator, so the orbs
+        // a match had can be re-drawn from its revealed seed.
         let world = room.world_mut();
-        for _ in 0..settings.orbs {
-            world.spawn((Orb, random_spot(&mut dice, &rules)));
-        }
+        let spots: Vec<Position> = {
+            let mut rng = world.resource_mut::<MatchRng>();
+            (0..settings.orbs).map(|_| random_spot(&mut rng, &rules)).collect()
+        };
+        world.spawn_batch(spots.into_iter().map(|spot| (Orb, spot)));
         room.insert_resource(rules)
-            .insert_resource(dice)
             .replicate::<Position>()
             .replicate::<Score>()
             .replicate::<Orb>()
@@ -155,14 +152,19 @@ impl Game for Arena {
     }
 }
 
-fn random_spot(dice: &mut Dice, rules: &Rules) -> Position {
+fn random_spot(rng: &mut MatchRng, rules: &Rules) -> Position {
     Position {
-        x: dice.0.random_range(0.0..rules.field),
-        y: dice.0.random_range(0.0..rules.field),
+        x: rng.random_range(0.0..rules.field),
+        y: rng.random_range(0.0..rules.field),
     }
 }
 
-fn seat_players(new: Query<Entity, Added<Player>>, rules: Res<Rules>, mut dice: ResMut<Dice>, mut commands: Commands) {
+fn seat_players(
+    new: Query<Entity, Added<Player>>,
+    rules: Res<Rules>,
+    mut dice: ResMut<MatchRng>,
+    mut commands: Commands,
+) {
     for entity in &new {
         commands
             .entity(entity)
@@ -215,7 +217,7 @@ fn collect(
     mut players: Query<(&Player, &Position, &mut Score)>,
     mut orbs: Query<&mut Position, (With<Orb>, Without<Player>)>,
     rules: Res<Rules>,
-    mut dice: ResMut<Dice>,
+    mut dice: ResMut<MatchRng>,
 ) {
     let reach2 = rules.reach * rules.reach;
     for (who, player, mut score) in &mut players {

@@ -336,13 +336,16 @@ impl Game for Trivia {
     }
 
     fn build(room: &mut RoomBuilder) {
-        let settings = room.settings::<TriviaSettings>();
-        let rules = Rules::new(settings, room.manifest());
-        let bank = settings.bank.questions();
-        let questions = rand::seq::index::sample(&mut rand::rng(), bank.len(), rules.rounds)
-            .into_iter()
-            .map(|i| bank[i].clone())
-            .collect();
+        let rules = Rules::new(room.settings::<TriviaSettings>(), room.manifest());
+        let banked = room.settings::<TriviaSettings>().bank.questions().len();
+        // Drawn from the match's seeded generator: the questions a match
+        // asked can be re-drawn from its revealed seed.
+        let picks = {
+            let mut rng = room.world_mut().resource_mut::<MatchRng>();
+            rand::seq::index::sample(&mut **rng, banked, rules.rounds)
+        };
+        let bank = room.settings::<TriviaSettings>().bank.questions();
+        let questions = picks.into_iter().map(|i| bank[i].clone()).collect();
         let quiz = Quiz {
             rounds: rules.rounds as u32,
             ..Quiz::default()

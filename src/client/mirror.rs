@@ -13,8 +13,11 @@ use serde_json::Value;
 pub struct Mirror {
     /// The tick of the last state applied.
     pub tick: u64,
-    /// This client's entity id (`joined.you`).
+    /// This client's entity id (`joined.you`); `u64::MAX`, which no
+    /// entity has, for a spectator.
     pub you: u64,
+    /// The client watches the room without a seat (`joined.watching`).
+    pub watching: bool,
     /// `joined.schema`: `[name, fields]` per replicated type.
     pub schema: Vec<Value>,
     /// Entity id -> type index -> value.
@@ -44,7 +47,8 @@ impl Mirror {
             Some("joined") => {
                 *self = Mirror::default();
                 self.tick = id(&m["tick"]);
-                self.you = id(&m["you"]);
+                self.you = m["you"].as_u64().unwrap_or(u64::MAX);
+                self.watching = m["watching"] == true;
                 self.schema = list(&m["schema"]);
                 for e in list(&m["state"]["e"]) {
                     let comps = self.entities.entry(id(&e[0])).or_default();

@@ -6,7 +6,7 @@ use bevy_ecs::prelude::*;
 use bytes::Bytes;
 use serde::Serialize;
 
-use super::visibility::{Audience, Gate, Lists, SightChanges, Sights, View};
+use super::visibility::{Audience, Gate, Lists, Lost, SightChanges, Sights, View};
 use super::Replication;
 use crate::game::entity_id;
 use crate::protocol::{frames, FrameWriter};
@@ -100,9 +100,12 @@ impl Changes {
             self.gone.push((entity_id(entity), audience));
             sights.forget(entity);
         }
-        for (entity, players) in changed.hidden {
-            let list = self.lists.push(players);
-            self.gone.push((entity_id(entity), Audience::Listed(list)));
+        for (entity, lost) in changed.hidden {
+            let audience = match lost {
+                Lost::Players(players) => Audience::Listed(self.lists.push(players)),
+                Lost::AllBut(players) => Audience::AllBut(self.lists.push(players)),
+            };
+            self.gone.push((entity_id(entity), audience));
         }
         for (entity, owner) in changed.disowned {
             let removed = &mut self.removed;

@@ -20,6 +20,9 @@ pub(crate) enum Audience {
     Player(Entity),
     /// One of the tick's lists of players (`Changes::lists`).
     Listed(u32),
+    /// Everyone but one of the tick's lists (spectators included): who
+    /// loses sight of an entity that was public.
+    AllBut(u32),
 }
 
 /// Whose view a frame is encoded for.
@@ -40,6 +43,8 @@ impl View {
             (View::All, _) | (_, Audience::Everyone) => true,
             (View::Player(me), Audience::Player(p)) => me == p,
             (View::Player(me), Audience::Listed(i)) => lists[i as usize].contains(&me),
+            (View::Player(me), Audience::AllBut(i)) => !lists[i as usize].contains(&me),
+            (View::Public, Audience::AllBut(_)) => true,
             _ => false,
         }
     }
@@ -127,11 +132,20 @@ struct Sight {
     owner: Option<Entity>,
 }
 
+/// Who stops seeing an entity.
+#[derive(Debug)]
+pub(crate) enum Lost {
+    /// These players (it was listed for them, and no longer is).
+    Players(Vec<Entity>),
+    /// Everyone but these players (it was public, and is listed now).
+    AllBut(Vec<Entity>),
+}
+
 /// What a sight change asks the collection to send besides the values.
 #[derive(Debug, Default)]
 pub(crate) struct SightChanges {
-    /// (entity, players who no longer see it): sent as `gone` to them.
-    pub(crate) hidden: Vec<(Entity, Vec<Entity>)>,
+    /// (entity, who no longer sees it): sent as `gone` to them.
+    pub(crate) hidden: Vec<(Entity, Lost)>,
     /// (entity, its former owner): the private components go from them.
     pub(crate) disowned: Vec<(Entity, Entity)>,
 }
@@ -177,15 +191,19 @@ impl Sights {
                 listed: now.get::<VisibleTo>().map(|v| v.0.clone()),
                 owner: now.get::<Owner>().map(|o| o.0),
             };
-            if let Some(before) = &old.listed {
-                let lost: Vec<Entity> = before
-                    .iter()
-                    .copied()
-                    .filter(|p| new.listed.as_ref().is_some_and(|l| !l.contains(p)))
-                    .collect();
-                if !lost.is_empty() {
-                    out.hidden.push((entity, lost));
+            // Spawned since the last collection: nobody has seen it yet.
+            let spawned = now
+                .spawn_tick()
+                .is_newer_than(world.last_change_tick(), world.read_change_tick());
+            match (&old.listed, &new.listed) {
+                (Some(before), Some(after)) => {
+                    let lost: Vec<Entity> = before.iter().copied().filter(|p| !after.contains(p)).collect();
+                    if !lost.is_empty() {
+                        out.hidden.push((entity, Lost::Players(lost)));
+                    }
                 }
+                (None, Some(after)) if !spawned => out.hidden.push((entity, Lost::AllBut(after.clone()))),
+                _ => {}
             }
             if let Some(before) = old.owner.filter(|o| new.owner != Some(*o)) {
                 out.disowned.push((entity, before));

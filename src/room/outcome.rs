@@ -114,12 +114,21 @@ impl Room {
         };
         // A player away on a held seat sees the outcome in the fresh
         // `joined` they get on return (or in the leaderboard).
+        // Spectators too; those of a room that closes hear `left` from the
+        // task, after the result, so the room forgets them now.
+        let watchers: Vec<ClientHandle> = match after {
+            Some(_) => std::mem::take(&mut self.watchers)
+                .into_iter()
+                .map(|w| w.client)
+                .collect(),
+            None => self.watchers.iter().map(|w| w.client.clone()).collect(),
+        };
         let recipients: Vec<ClientHandle> = self
             .members
             .iter()
             .filter(|m| m.offline_until.is_none())
             .map(|m| m.client.clone())
-            .chain(self.watchers.iter().map(|w| w.client.clone()))
+            .chain(watchers)
             .collect();
         // The next match of a continuous room draws from a new seed, whose
         // commitment follows the result.

@@ -4,6 +4,8 @@
 
 pub mod postgres;
 pub mod prometheus;
+pub mod secrets;
+pub mod stall;
 pub mod telegram;
 pub mod ton;
 
