@@ -214,31 +214,82 @@ export function roomLink(game, code) {
   return `${location.origin}/play/${encodeURIComponent(game)}?room=${encodeURIComponent(code)}`;
 }
 
-/** Enters the room this page's URL asks for: `?room=CODE` joins it,
- * `?private=1` opens a private room, anything else plays (Telegram's
- * start_param room, or a quick match). The URL then names the room, so a
- * reload comes back to it. Returns {room, how}, how being 'join',
- * 'private' or 'play'. */
+/** `enter()`, or, when the room is full, `watch()` instead: a full
+ * room's link still shows the match. Returns {room, how, full}: how is
+ * `how`, or 'watch' for the fallback. */
+async function orWatch(how, enter, watch) {
+  try {
+    return { room: await enter(), how, full: false };
+  } catch (error) {
+    if (error?.code !== 'room_full') throw error;
+    return { room: await watch(), how: 'watch', full: true };
+  }
+}
+
+/** Enters the room this page's URL asks for: `?watch=CODE` watches it
+ * without a seat, `?room=CODE` joins it, `?private=1` opens a private room,
+ * `?chat=1` enters the Telegram chat's room of the game, anything else
+ * plays (Telegram's start_param room, or a quick match). A room that is
+ * full (by code, by the start_param, or the chat's) is watched instead.
+ * The URL then names the room (`?room=`, or `?watch=` while watching), so
+ * a reload comes back to it. Returns {room, how, full}: how is 'watch',
+ * 'join', 'private', 'chat' or 'play'; full says a full room made it
+ * 'watch'. */
 export async function enterRoom(client, game) {
   const params = new URLSearchParams(location.search);
-  const code = params.get('room');
-  let room;
-  let how;
-  if (code) {
-    how = 'join';
-    room = await client.join(code.toUpperCase());
+  const code = params.get('room')?.toUpperCase();
+  const watch = params.get('watch');
+  let entered;
+  if (watch) {
+    entered = { room: await client.watch(watch.toUpperCase()), how: 'watch', full: false };
+  } else if (code) {
+    entered = await orWatch('join', () => client.join(code), () => client.watch(code));
   } else if (params.get('private')) {
-    how = 'private';
-    room = await client.create(game, { private: true });
+    entered = { room: await client.create(game, { private: true }), how: 'private', full: false };
+  } else if (params.get('chat')) {
+    entered = await orWatch('chat', () => client.chat(game), () => client.watchChat(game));
+  } else if (client.startRoom && !(client.room?.game === game && !client.room.watching)) {
+    // Opened from an invite link (start_param): that room, watched if it
+    // is full; a room that is gone falls back to a quick match, as in play.
+    const start = client.startRoom;
+    try {
+      entered = await orWatch('play', () => client.play(game, { fallback: false }), () => client.watch(start));
+    } catch (error) {
+      if (error?.code !== 'no_such_room') throw error;
+      entered = { room: await client.play(game), how: 'play', full: false };
+    }
   } else {
-    how = 'play';
-    room = await client.play(game);
+    entered = { room: await client.play(game), how: 'play', full: false };
   }
   const url = new URL(location.href);
-  url.searchParams.delete('private');
-  url.searchParams.set('room', roomRef(room));
+  for (const key of ['private', 'chat', 'room', 'watch']) url.searchParams.delete(key);
+  url.searchParams.set(entered.room.watching ? 'watch' : 'room', roomRef(entered.room));
   history.replaceState(null, '', url);
-  return { room, how };
+  return entered;
+}
+
+/** Marks the page as a spectator's: a "Watching" badge in the header and
+ * `data-watching` on <html>, which style.css uses to take the controls
+ * away (a spectator's inputs would be refused). */
+export function showWatching(room) {
+  const watching = !!room?.watching;
+  document.documentElement.toggleAttribute('data-watching', watching);
+  let badge = document.getElementById('watching');
+  if (!watching) {
+    badge?.remove();
+    return;
+  }
+  if (!badge) {
+    badge = document.createElement('span');
+    badge.id = 'watching';
+    badge.className = 'pill watching';
+    badge.textContent = 'Watching';
+    badge.title = 'You are watching this room without a seat';
+    const bar = document.querySelector('header.bar');
+    const pill = document.getElementById('conn');
+    if (pill?.parentElement === bar) bar.insertBefore(badge, pill);
+    else (bar ?? document.body).prepend(badge);
+  }
 }
 
 /** The game's entry in GET /api/games, or null. */
@@ -257,7 +308,10 @@ export async function gameInfo(game) {
 export async function start(game, showError) {
   try {
     const client = await connect();
-    return await enterRoom(client, game);
+    const entered = await enterRoom(client, game);
+    showWatching(entered.room);
+    if (entered.full) notice('That room is full, so you are watching it.');
+    return entered;
   } catch (e) {
     showError(describe(e));
     primaryAction('Back to games', () => { location.href = '/'; });
@@ -383,6 +437,7 @@ export function describe(error) {
     no_such_game: 'This server does not host that game.',
     server_full: 'The server is full right now; try again in a moment.',
     guest_disabled: 'This server only lets Telegram users play.',
+    spectator: 'You are watching this room; spectators cannot play.',
   };
   return known[code] ?? error?.message ?? String(error);
 }

@@ -1,5 +1,6 @@
-// The lobby: the server's games (GET /api/games), its open public rooms
-// (GET /api/rooms), a quick match or a private room for each game, and
+// The lobby: the server's games (GET /api/games), its public rooms
+// (GET /api/rooms: Join where a seat is free, Watch where the match is
+// running or the room is full), a quick match or a private room for each game, and
 // the leaderboards (GET /api/leaderboard/<game>): everyone or, inside
 // Telegram, this chat; all time, this week or today; and, where the server
 // links TON wallets, the player's wallet and rewards (wallet.js).
@@ -93,18 +94,25 @@ async function loadRooms() {
     return;
   }
   const titles = new Map(games.map((g) => [g.name, g]));
-  const open = rooms.filter((r) => r.players < r.max_players && titles.get(r.game)?.page);
-  if (open.length === 0) {
+  // A room with a free seat can be joined; one whose match is running, or
+  // that is full, can be watched (the game page opens as a spectator).
+  const listed = rooms
+    .filter((r) => titles.get(r.game)?.page)
+    .map((r) => ({ ...r, joinable: r.players < r.max_players, watchable: r.running === true || r.players >= r.max_players }))
+    .filter((r) => r.joinable || r.watchable);
+  if (listed.length === 0) {
     list.innerHTML = '<li class="hint">No open rooms right now: press Play to open one.</li>';
     return;
   }
-  list.innerHTML = open.map((r) => `
-    <li class="card row" data-room="${esc(r.code)}">
+  const page = (r, key) => `/play/${encodeURIComponent(r.game)}?${key}=${encodeURIComponent(r.code)}`;
+  list.innerHTML = listed.map((r) => `
+    <li class="card row" data-room="${esc(r.code)}" data-running="${r.running === true}">
       <div class="grow">
         <strong>${esc(titles.get(r.game).title)}</strong>
-        <div class="hint">Room ${esc(r.code)} · ${r.players} of ${r.max_players} seats taken</div>
+        <div class="hint">Room ${esc(r.code)} · ${r.players} of ${r.max_players} seats taken${r.running ? ' · playing' : ''}</div>
       </div>
-      <a class="button secondary" href="/play/${encodeURIComponent(r.game)}?room=${encodeURIComponent(r.code)}">Join</a>
+      ${r.joinable ? `<a class="button secondary join" href="${page(r, 'room')}">Join</a>` : ''}
+      ${r.watchable ? `<a class="button secondary watch" href="${page(r, 'watch')}">Watch</a>` : ''}
     </li>`).join('');
 }
 

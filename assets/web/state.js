@@ -41,7 +41,7 @@ function render() {
   const { entities, resources, tick } = room.state;
   stateEl.textContent = JSON.stringify(plain({ you: room.you, tick, resources, entities }), null, 2);
   stateEl.dataset.tick = String(tick ?? 0);
-  showInvite(GAME, room, !finished);
+  showInvite(GAME, room, !room.watching && !finished);
   if (!finished) setStatus('playing', `Room ${room.code ?? ''} · ${seated.length} seated`);
 }
 
@@ -72,6 +72,10 @@ async function main() {
       input = inputEl.value.trim() === '' ? null : JSON.parse(inputEl.value);
     } catch {
       notice('That is not JSON: write e.g. {"move": 1}, 3 or "left".', 'error');
+      return;
+    }
+    if (room.watching) {
+      notice('You are watching this room: spectators send no inputs.', 'error');
       return;
     }
     notice('');

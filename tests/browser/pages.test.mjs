@@ -236,8 +236,10 @@ test('the lobby lists the games and the open rooms', async () => {
   assert.equal(await visitor.page.inputValue('#name'), 'Lin');
   await visitor.page.screenshot({ path: join(SHOTS, 'lobby.png') });
 
+  // The arena's match runs with one player: the room offers Watch too.
+  assert.equal(await room.locator('a.watch').getAttribute('href'), `/play/arena?watch=${code}`);
   // "Join" takes the visitor into the host's room.
-  await room.locator('a').click();
+  await room.locator('a.join').click();
   await visitor.page.waitForURL(`**/play/arena?room=${code}`);
   const seated = (n) => visitor.page.waitForFunction((count) => Object.keys(JSON.parse(document.querySelector('canvas').dataset.drawn ?? '{}')).length === count, n);
   await seated(2);
@@ -299,6 +301,59 @@ test('two pages play tic-tac-toe to a win through clicks', async () => {
   await alice.page.selectOption('#board-period', 'day');
   await alice.page.locator('#leaders[data-period="day"] li[data-rank="1"]', { hasText: 'Alice' }).waitFor();
   await done(alice, bob);
+});
+
+test('a third page watches a tic-tac-toe match: it sees the moves and has no board to click', async () => {
+  const alice = await player('Alice W');
+  const bob = await player('Bob W');
+  await alice.page.goto(`${baseUrl}/play/tictactoe`);
+  await waitStatus(alice, 'waiting');
+  const code = new URL(alice.page.url()).searchParams.get('room');
+  await bob.page.goto(`${baseUrl}/play/tictactoe?room=${code}`);
+  await waitStatus(alice, 'your-turn');
+
+  // The lobby offers the full, running room to watch only.
+  const lobby = await player('Lou');
+  await lobby.page.goto(`${baseUrl}/`);
+  const listed = lobby.page.locator(`#rooms [data-room="${code}"]`);
+  await listed.waitFor();
+  assert.equal(await listed.locator('a.join').count(), 0);
+  await listed.locator('a.watch').click();
+  await lobby.page.waitForURL(`**/play/tictactoe?watch=${code}`);
+  const carol = lobby;
+  await carol.page.locator('#watching', { hasText: 'Watching' }).waitFor();
+  assert.equal(await carol.page.evaluate(() => document.documentElement.hasAttribute('data-watching')), true);
+  await waitStatus(carol, 'watching');
+  assert.match(await status(carol).textContent(), /X to move: Alice W/);
+
+  await moves(alice, bob, [4, 0]);
+  for (const cell of ['4', '0']) await carol.page.locator(`#board button[data-cell="${cell}"]:not([data-mark=""])`).waitFor();
+  // No clickable cell: every button disabled, the board never active.
+  assert.deepEqual(
+    await carol.page.$$eval('#board button', (cells) => cells.map((c) => c.disabled)),
+    Array(9).fill(true),
+  );
+  assert.equal(await carol.page.locator('#board').getAttribute('data-active'), null);
+  assert.equal(await carol.page.locator('#invite').isVisible(), false);
+
+  // A fourth page with the room's link finds it full and watches it instead.
+  const dan = await player('Dan');
+  await dan.page.goto(`${baseUrl}/play/tictactoe?room=${code}`);
+  await dan.page.locator('#watching').waitFor();
+  await dan.page.locator('#notice:not(.hidden)', { hasText: 'full' }).waitFor();
+  await dan.page.waitForURL(`**/play/tictactoe?watch=${code}`);
+  await dan.page.locator('#board button[data-cell="0"][data-mark="O"]').waitFor();
+
+  await moves(alice, bob, [2, 6, 3, 1, 5]); // Alice's 3-4-5: a row
+  for (const watcher of [carol, dan]) {
+    await waitStatus(watcher, 'over');
+    assert.equal(await status(watcher).textContent(), 'Alice W won.');
+    assert.deepEqual(
+      await watcher.page.$$eval('#board button[data-win]', (cells) => cells.map((c) => c.dataset.cell)),
+      ['3', '4', '5'],
+    );
+  }
+  await done(alice, bob, carol, dan);
 });
 
 test('an arena page draws the other player moving, interpolated between ticks', async () => {

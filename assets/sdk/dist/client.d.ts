@@ -162,10 +162,27 @@ export declare class Client extends Emitter<ClientEvents> {
     /** Joins the room of `game` for the Telegram chat the Mini App was opened from. */
     chat<C extends object = Record<string, any>, R extends object = Record<string, any>>(game: string): Promise<Room<C, R>>;
     /**
+     * Watches the room with this code, or a private room by its invite, without
+     * a seat: the room's `watching` is true and `you` null; it gets the public
+     * state, events and results, and sends no inputs. Rejects with
+     * `no_such_room` (no such room, or a private room's code without its
+     * secret) or `room_full` (as many spectators as the game takes). Watching
+     * opens no room, and like `join` it leaves the room the client was in.
+     */
+    watch<C extends object = Record<string, any>, R extends object = Record<string, any>>(code: string): Promise<Room<C, R>>;
+    /**
+     * Watches the room of `game` for the Telegram chat the Mini App was opened
+     * from, without a seat (see `watch`); for instance after `chat(game)`
+     * was refused with `room_full`. Rejects with `no_such_room` when the chat has no open room
+     * of `game` (watching opens none) or the client did not sign in from a
+     * chat.
+     */
+    watchChat<C extends object = Record<string, any>, R extends object = Record<string, any>>(game: string): Promise<Room<C, R>>;
+    /**
      * The default way in. If the client is already in a room of `game` (a seat
-     * the server kept for a reloaded page), that room. Else the first call
-     * joins `startRoom` when the page was opened with a room code (an invite
-     * link); otherwise, or when that room is gone or full (unless `fallback`
+     * the server kept for a reloaded page; not a room it watches), that room.
+     * Else the first call joins `startRoom` when the page was opened with a
+     * room code (an invite link); otherwise, or when that room is gone or full (unless `fallback`
      * is false), or is of another game, a quick match of `game`.
      */
     play<C extends object = Record<string, any>, R extends object = Record<string, any>>(game: string, options?: {

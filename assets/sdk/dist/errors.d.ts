@@ -7,7 +7,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  * Codes from the server (an `error` message): `no_such_game`, `no_such_room`,
  * `room_full`, `server_full`, `illegal_input`, `rate_limited`, `not_in_room`,
  * `bad_message`, `auth_failed`, `auth_expired`, `guest_disabled`,
- * `unsupported`, `version`, `internal`, and any code a newer server adds.
+ * `unsupported`, `version`, `internal`, `spectator` (an input from a client
+ * that watches), and any code a newer server adds.
  * `ERROR_CODES` lists them as this SDK was built (generated from the
  * server's definitions), and `ErrorCode` is their union type.
  *
@@ -18,7 +19,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  * decode), `unsafe_id` (an entity id above 2^53, see docs/sdk.md),
  * `replaced` (a newer connection took over the session: close code 4001),
  * `redirect_loop` (more than 3 `redirect`s in a row without a room, see
- * docs/sdk.md "Clusters").
+ * docs/sdk.md "Clusters"); and the server's `spectator`, thrown by
+ * `room.send` in a room the client watches, before anything is sent.
  */
 export declare class ParlorError extends Error {
     /** The server's error code (see `ErrorCode`), or one of the SDK's own. */

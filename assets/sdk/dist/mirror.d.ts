@@ -44,7 +44,12 @@ export interface JoinedMessage {
     /** A private room's invite (protocol 1.1). */
     invite?: string;
     game: string;
-    you: EntityId;
+    /** This player's entity; `null` for a spectator (`watch`). */
+    you: EntityId | null;
+    /** `true` when the client watches without a seat (`watch`). */
+    watching?: boolean;
+    /** SHA-256 of the running match's seed, hex. */
+    fair?: string;
     tick: number;
     schema: Array<[string, string[] | null]>;
     state: {

@@ -29,7 +29,7 @@ export type { ErrorCode } from "./errors.js";
 export { StateMirror } from "./mirror.js";
 export type { CompactPatchMessage, Components, EntityId, JoinedMessage, PatchMessage, SchemaEntry, StateChange, } from "./mirror.js";
 export { Room } from "./room.js";
-export type { GameEvent, LeftEvent, LeftReason, MatchResult, RankLine, RoomEvents } from "./room.js";
+export type { FairEvent, GameEvent, LeftEvent, LeftReason, MatchResult, RankLine, RoomEvents } from "./room.js";
 export { ROOM_CODE_ALPHABET, isRoomCode, telegramLaunch } from "./telegram.js";
 export type { TelegramLaunch } from "./telegram.js";
 /**
@@ -61,7 +61,7 @@ export declare const Parlor: {
     ParlorError: typeof ParlorError;
     ROOM_CODE_ALPHABET: string;
     PROTOCOL_VERSION: number;
-    ERROR_CODES: readonly ["bad_message", "auth_failed", "auth_expired", "guest_disabled", "no_such_game", "no_such_room", "room_full", "not_in_room", "rate_limited", "version", "internal", "illegal_input", "server_full", "unsupported"];
+    ERROR_CODES: readonly ["bad_message", "auth_failed", "auth_expired", "guest_disabled", "no_such_game", "no_such_room", "room_full", "not_in_room", "rate_limited", "version", "internal", "illegal_input", "server_full", "unsupported", "spectator"];
     LEFT_REASONS: readonly ["leave", "finished", "error", "replaced", "expired", "shutdown"];
 };
 export default Parlor;

@@ -1477,7 +1477,8 @@ var ERROR_CODES = [
   "internal",
   "illegal_input",
   "server_full",
-  "unsupported"
+  "unsupported",
+  "spectator"
 ];
 var LEFT_REASONS = ["leave", "finished", "error", "replaced", "expired", "shutdown"];
 var CLOSE_SESSION_REPLACED = 4001;
@@ -1806,7 +1807,8 @@ var StateMirror = class {
       this.flag(id);
       const entity = this.entities.get(id);
       if (entity === void 0) continue;
-      const names = entries.map((entry) => entry.name);
+      const names = entries.map((entry) => entry.name).filter((name) => name in entity);
+      if (names.length === 0) continue;
       for (const name of names) delete entity[name];
       change.removed.set(id, names);
       if (Object.keys(entity).length === 0) this.entities.delete(id);
@@ -1832,6 +1834,12 @@ var Room = class extends Emitter {
     super();
     /** The mirrored state. */
     this.state = new StateMirror();
+    /**
+     * The commitment to the current match's seed: its SHA-256, hex, from
+     * `joined` and each `fair` message; the `result` reveals the seed.
+     * `null` from a server that sends none.
+     */
+    this.fair = null;
     /** The highest input `seq` sent. */
     this.seq = 0;
     /** The highest input `seq` the room applied (from the last patch). */
@@ -1848,23 +1856,28 @@ var Room = class extends Emitter {
     this.invite = typeof joined.invite === "string" ? joined.invite : null;
     this.game = joined.game;
     this.you = joined.you;
+    this.watching = joined.you === null;
   }
-  /** This player's entity's components (`undefined` if it has none replicated). */
+  /** This player's entity's components (`undefined` if it has none replicated, or while watching). */
   get me() {
-    return this.state.entities.get(this.you);
+    return this.you === null ? void 0 : this.state.entities.get(this.you);
   }
-  /** Whether inputs can be sent now. */
+  /** Whether inputs can be sent now (never while watching). */
   get connected() {
-    return this.status === "active" && this.link.canSend(this);
+    return this.status === "active" && !this.watching && this.link.canSend(this);
   }
   /**
    * Sends an input with the next `seq`. Returns false, and sends nothing,
    * while the room is left or the connection is down (inputs are dropped,
    * never queued) or the socket's send buffer is full. Throws a
    * `ParlorError` with code `too_big` for an input over the server's frame
-   * limit.
+   * limit, and with code `spectator` while watching (nothing is sent: the
+   * server would refuse it with that code).
    */
   send(input) {
+    if (this.watching) {
+      throw new ParlorError("spectator", "a spectator sends no inputs; join the room to play");
+    }
     if (!this.connected) return false;
     const seq = this.seq + 1;
     const frame = encodeFrame({ t: "input", seq, d: input, rid: this.link.nextRid() });
@@ -1894,6 +1907,8 @@ var Room = class extends Emitter {
   /** @internal A `joined` for this room: the state is replaced. */
   _load(joined) {
     this.you = joined.you;
+    this.watching = joined.you === null;
+    this.fair = typeof joined.fair === "string" ? joined.fair : null;
     const change = this.state.applyJoined(joined);
     this.checkIds();
     this.emit("change", change);
@@ -1908,6 +1923,11 @@ var Room = class extends Emitter {
     if (change.ack !== void 0) this.ack = change.ack;
     this.checkIds();
     this.emit("change", change);
+  }
+  /** @internal A `fair` message: the next match's commitment. */
+  _fair(commit) {
+    this.fair = commit;
+    this.emit("fair", { commit });
   }
   /** @internal */
   _left(reason) {
@@ -1968,7 +1988,7 @@ var REQUEST_ERRORS = codes(
 );
 var SESSION_REFUSALS = codes("auth_expired", "auth_failed", "guest_disabled");
 var FATAL_HELLO = codes("auth_failed", "auth_expired", "guest_disabled", "version", "bad_message");
-var ROOM_ERRORS = codes("illegal_input", "rate_limited", "not_in_room", "bad_message");
+var ROOM_ERRORS = codes("illegal_input", "rate_limited", "not_in_room", "bad_message", "spectator");
 var now = typeof performance !== "undefined" && typeof performance.now === "function" ? () => performance.now() : () => Date.now();
 function resolveUrl(url) {
   const location = globalThis.location;
@@ -2078,15 +2098,36 @@ var Client = class extends Emitter {
     return this.request({ t: "chat", game: checkName(game) });
   }
   /**
+   * Watches the room with this code, or a private room by its invite, without
+   * a seat: the room's `watching` is true and `you` null; it gets the public
+   * state, events and results, and sends no inputs. Rejects with
+   * `no_such_room` (no such room, or a private room's code without its
+   * secret) or `room_full` (as many spectators as the game takes). Watching
+   * opens no room, and like `join` it leaves the room the client was in.
+   */
+  watch(code) {
+    return this.request({ t: "watch", room: checkName(code).toUpperCase() });
+  }
+  /**
+   * Watches the room of `game` for the Telegram chat the Mini App was opened
+   * from, without a seat (see `watch`); for instance after `chat(game)`
+   * was refused with `room_full`. Rejects with `no_such_room` when the chat has no open room
+   * of `game` (watching opens none) or the client did not sign in from a
+   * chat.
+   */
+  watchChat(game) {
+    return this.request({ t: "watch", game: checkName(game) });
+  }
+  /**
    * The default way in. If the client is already in a room of `game` (a seat
-   * the server kept for a reloaded page), that room. Else the first call
-   * joins `startRoom` when the page was opened with a room code (an invite
-   * link); otherwise, or when that room is gone or full (unless `fallback`
+   * the server kept for a reloaded page; not a room it watches), that room.
+   * Else the first call joins `startRoom` when the page was opened with a
+   * room code (an invite link); otherwise, or when that room is gone or full (unless `fallback`
    * is false), or is of another game, a quick match of `game`.
    */
   async play(game, options = {}) {
     const current = this.room;
-    if (current !== null && current.status === "active" && current.game === game) {
+    if (current !== null && current.status === "active" && current.game === game && !current.watching) {
       return current;
     }
     const code = this.startUsed ? null : this.startRoom;
@@ -2315,7 +2356,14 @@ var Client = class extends Emitter {
         room?.emit("event", { name: String(message.name), d: message.d });
         break;
       case "result":
-        room?.emit("result", { match: message.match, ranking: message.ranking });
+        room?.emit("result", {
+          match: message.match,
+          ranking: message.ranking,
+          seed: typeof message.seed === "string" ? message.seed : null
+        });
+        break;
+      case "fair":
+        if (typeof message.commit === "string") room?._fair(message.commit);
         break;
       case "left":
         this.onLeft(String(message.reason), room, rid);
@@ -2396,7 +2444,7 @@ var Client = class extends Emitter {
     this.finishOpening();
   }
   onJoined(joined, rid) {
-    if (typeof joined.room !== "string" || typeof joined.game !== "string" || typeof joined.you !== "number") {
+    if (typeof joined.room !== "string" || typeof joined.game !== "string" || typeof joined.you !== "number" && joined.you !== null) {
       throw new ParlorError("bad_frame", "malformed frame: joined without room, game or you");
     }
     const code = joined.room;
@@ -2738,7 +2786,8 @@ var Client = class extends Emitter {
     if (room === null) return;
     const rid = this.nextRid();
     this.restoring = { room, via: "join", rid, timer: setTimeout(() => this.expire(), this.requestTimeout) };
-    this.write(encodeFrame({ t: "join", room: room.invite ?? room.code, rid }), true);
+    const t = room.watching ? "watch" : "join";
+    this.write(encodeFrame({ t, room: room.invite ?? room.code, rid }), true);
   }
   /** The room being restored is not got back: it is left (`expired`, or `shutdown`). */
   expire(reason = "expired") {

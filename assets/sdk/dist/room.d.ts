@@ -20,6 +20,17 @@ export interface RankLine {
 export interface MatchResult {
     match: string;
     ranking: RankLine[];
+    /**
+     * The match's seed, hex, revealed now that it is over: its SHA-256 is the
+     * commitment `room.fair` held while it was played.
+     * `null` from a server that sends none.
+     */
+    seed: string | null;
+}
+/** A `fair` message: the commitment to the seed of the match that begins next. */
+export interface FairEvent {
+    /** SHA-256 of the next match's seed, hex (also `room.fair` from now on). */
+    commit: string;
 }
 /** A `left.reason` the server sends: one of `LEFT_REASONS`. */
 export type LeftReason = (typeof LEFT_REASONS)[number];
@@ -42,10 +53,13 @@ export interface RoomEvents {
     change: StateChange;
     event: GameEvent;
     result: MatchResult;
+    /** A continuous room's next match has a new seed commitment (`room.fair` is updated first). */
+    fair: FairEvent;
     left: LeftEvent;
     /**
-     * An error about this room's inputs (`illegal_input`, `rate_limited`, ...),
-     * or a patch for it that was malformed and not applied (`bad_frame`).
+     * An error about this room's inputs (`illegal_input`, `rate_limited`,
+     * `spectator`, ...), or a patch for it that was malformed and not applied
+     * (`bad_frame`).
      */
     error: ParlorError;
 }
@@ -66,8 +80,20 @@ export declare class Room<C extends object = Record<string, any>, R extends obje
     readonly game: string;
     /** The mirrored state. */
     readonly state: StateMirror<C, R>;
-    /** This player's entity id. */
-    you: EntityId;
+    /** This player's entity id; `null` while watching (a spectator has no entity). */
+    you: EntityId | null;
+    /**
+     * Whether the client watches this room without a seat (`client.watch`,
+     * `client.watchChat`): it sees the public state, events and results, and
+     * sends no inputs (`send` throws `spectator`).
+     */
+    watching: boolean;
+    /**
+     * The commitment to the current match's seed: its SHA-256, hex, from
+     * `joined` and each `fair` message; the `result` reveals the seed.
+     * `null` from a server that sends none.
+     */
+    fair: string | null;
     /** The highest input `seq` sent. */
     seq: number;
     /** The highest input `seq` the room applied (from the last patch). */
@@ -78,16 +104,17 @@ export declare class Room<C extends object = Record<string, any>, R extends obje
     leftReason: LeftEvent["reason"] | null;
     private readonly link;
     private warnedUnsafe;
-    /** This player's entity's components (`undefined` if it has none replicated). */
+    /** This player's entity's components (`undefined` if it has none replicated, or while watching). */
     get me(): Partial<C> | undefined;
-    /** Whether inputs can be sent now. */
+    /** Whether inputs can be sent now (never while watching). */
     get connected(): boolean;
     /**
      * Sends an input with the next `seq`. Returns false, and sends nothing,
      * while the room is left or the connection is down (inputs are dropped,
      * never queued) or the socket's send buffer is full. Throws a
      * `ParlorError` with code `too_big` for an input over the server's frame
-     * limit.
+     * limit, and with code `spectator` while watching (nothing is sent: the
+     * server would refuse it with that code).
      */
     send(input: unknown): boolean;
     /**

@@ -93,7 +93,7 @@ interface SocketLike {
   onerror: ((event: unknown) => void) | null;
 }
 
-/** A room request (quick, create, join, chat) waiting for its `joined` or `error`. */
+/** A room request (quick, create, join, chat, watch) waiting for its `joined` or `error`. */
 interface Pending {
   /** The request as sent, without its `rid` (sent again on another node after a redirect). */
   message: Message;
@@ -162,7 +162,7 @@ const SESSION_REFUSALS = codes("auth_expired", "auth_failed", "guest_disabled");
 /** Refusals of a fresh `hello` that another attempt cannot change. */
 const FATAL_HELLO = codes("auth_failed", "auth_expired", "guest_disabled", "version", "bad_message");
 /** Error codes about the current room's inputs. */
-const ROOM_ERRORS = codes("illegal_input", "rate_limited", "not_in_room", "bad_message");
+const ROOM_ERRORS = codes("illegal_input", "rate_limited", "not_in_room", "bad_message", "spectator");
 
 const now: () => number =
   typeof performance !== "undefined" && typeof performance.now === "function"
@@ -327,10 +327,37 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   /**
+   * Watches the room with this code, or a private room by its invite, without
+   * a seat: the room's `watching` is true and `you` null; it gets the public
+   * state, events and results, and sends no inputs. Rejects with
+   * `no_such_room` (no such room, or a private room's code without its
+   * secret) or `room_full` (as many spectators as the game takes). Watching
+   * opens no room, and like `join` it leaves the room the client was in.
+   */
+  watch<C extends object = Record<string, any>, R extends object = Record<string, any>>(
+    code: string,
+  ): Promise<Room<C, R>> {
+    return this.request({ t: "watch", room: checkName(code).toUpperCase() });
+  }
+
+  /**
+   * Watches the room of `game` for the Telegram chat the Mini App was opened
+   * from, without a seat (see `watch`); for instance after `chat(game)`
+   * was refused with `room_full`. Rejects with `no_such_room` when the chat has no open room
+   * of `game` (watching opens none) or the client did not sign in from a
+   * chat.
+   */
+  watchChat<C extends object = Record<string, any>, R extends object = Record<string, any>>(
+    game: string,
+  ): Promise<Room<C, R>> {
+    return this.request({ t: "watch", game: checkName(game) });
+  }
+
+  /**
    * The default way in. If the client is already in a room of `game` (a seat
-   * the server kept for a reloaded page), that room. Else the first call
-   * joins `startRoom` when the page was opened with a room code (an invite
-   * link); otherwise, or when that room is gone or full (unless `fallback`
+   * the server kept for a reloaded page; not a room it watches), that room.
+   * Else the first call joins `startRoom` when the page was opened with a
+   * room code (an invite link); otherwise, or when that room is gone or full (unless `fallback`
    * is false), or is of another game, a quick match of `game`.
    */
   async play<C extends object = Record<string, any>, R extends object = Record<string, any>>(
@@ -338,7 +365,8 @@ export class Client extends Emitter<ClientEvents> {
     options: { fallback?: boolean } = {},
   ): Promise<Room<C, R>> {
     const current = this.room;
-    if (current !== null && current.status === "active" && current.game === game) {
+    // A room the client only watches is no way in: play takes a seat.
+    if (current !== null && current.status === "active" && current.game === game && !current.watching) {
       return current as Room<C, R>;
     }
     const code = this.startUsed ? null : this.startRoom;
@@ -595,7 +623,14 @@ export class Client extends Emitter<ClientEvents> {
         room?.emit("event", { name: String(message.name), d: message.d });
         break;
       case "result":
-        room?.emit("result", { match: message.match, ranking: message.ranking } as MatchResult);
+        room?.emit("result", {
+          match: message.match,
+          ranking: message.ranking,
+          seed: typeof message.seed === "string" ? message.seed : null,
+        } as MatchResult);
+        break;
+      case "fair":
+        if (typeof message.commit === "string") room?._fair(message.commit);
         break;
       case "left":
         this.onLeft(String(message.reason), room, rid);
@@ -691,7 +726,12 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   private onJoined(joined: JoinedMessage, rid: number | undefined): void {
-    if (typeof joined.room !== "string" || typeof joined.game !== "string" || typeof joined.you !== "number") {
+    // `you` is nil for a spectator (`watching: true`).
+    if (
+      typeof joined.room !== "string" ||
+      typeof joined.game !== "string" ||
+      (typeof joined.you !== "number" && joined.you !== null)
+    ) {
       throw new ParlorError("bad_frame", "malformed frame: joined without room, game or you");
     }
     const code = joined.room;
@@ -727,7 +767,8 @@ export class Client extends Emitter<ClientEvents> {
     }
     const current = this.room;
     if (current !== null && current.status === "active" && code === current.code && joined.you === current.you) {
-      // A resync: the same seat in the same room.
+      // A resync: the same seat in the same room (or, both null, a
+      // spectator's resync after it fell behind).
       current._load(joined);
       return;
     }
@@ -1072,7 +1113,10 @@ export class Client extends Emitter<ClientEvents> {
     if (room === null) return;
     const rid = this.nextRid();
     this.restoring = { room, via: "join", rid, timer: setTimeout(() => this.expire(), this.requestTimeout) };
-    this.write(encodeFrame({ t: "join", room: room.invite ?? room.code, rid }), true);
+    // A spectator holds no seat to resume: it watches the room again, by
+    // code (a chat's room too) or invite, and never takes a seat by it.
+    const t = room.watching ? "watch" : "join";
+    this.write(encodeFrame({ t, room: room.invite ?? room.code, rid }), true);
   }
 
   /** The room being restored is not got back: it is left (`expired`, or `shutdown`). */

@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   "illegal_input",
   "server_full",
   "unsupported",
+  "spectator",
 ] as const;
 /** Every `left.reason` the server sends. */
 export const LEFT_REASONS = ["leave", "finished", "error", "replaced", "expired", "shutdown"] as const;

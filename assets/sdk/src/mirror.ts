@@ -50,7 +50,12 @@ export interface JoinedMessage {
   /** A private room's invite (protocol 1.1). */
   invite?: string;
   game: string;
-  you: EntityId;
+  /** This player's entity; `null` for a spectator (`watch`). */
+  you: EntityId | null;
+  /** `true` when the client watches without a seat (`watch`). */
+  watching?: boolean;
+  /** SHA-256 of the running match's seed, hex. */
+  fair?: string;
   tick: number;
   schema: Array<[string, string[] | null]>;
   state: { e: WireEntities; r: WireValues };
@@ -430,9 +435,13 @@ export class StateMirror<
 
     for (const [id, entries] of delta.rm) {
       this.flag(id);
+      // A removal of an entity or a component this client never had (a
+      // value private to another player) is no change here: nothing is
+      // reported for it.
       const entity = this.entities.get(id) as Components | undefined;
       if (entity === undefined) continue;
-      const names = entries.map((entry) => entry.name);
+      const names = entries.map((entry) => entry.name).filter((name) => name in entity);
+      if (names.length === 0) continue;
       for (const name of names) delete entity[name];
       change.removed.set(id, names);
       if (Object.keys(entity).length === 0) this.entities.delete(id);
@@ -440,6 +449,7 @@ export class StateMirror<
 
     for (const id of delta.gone) {
       this.flag(id);
+      // An entity this client never saw (all private to others) is not reported gone.
       if (this.entities.delete(id)) change.gone.push(id);
     }
 

@@ -38,7 +38,7 @@ export type {
   StateChange,
 } from "./mirror.js";
 export { Room } from "./room.js";
-export type { GameEvent, LeftEvent, LeftReason, MatchResult, RankLine, RoomEvents } from "./room.js";
+export type { FairEvent, GameEvent, LeftEvent, LeftReason, MatchResult, RankLine, RoomEvents } from "./room.js";
 export { ROOM_CODE_ALPHABET, isRoomCode, telegramLaunch } from "./telegram.js";
 export type { TelegramLaunch } from "./telegram.js";
 

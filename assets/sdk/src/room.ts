@@ -24,6 +24,18 @@ export interface RankLine {
 export interface MatchResult {
   match: string;
   ranking: RankLine[];
+  /**
+   * The match's seed, hex, revealed now that it is over: its SHA-256 is the
+   * commitment `room.fair` held while it was played.
+   * `null` from a server that sends none.
+   */
+  seed: string | null;
+}
+
+/** A `fair` message: the commitment to the seed of the match that begins next. */
+export interface FairEvent {
+  /** SHA-256 of the next match's seed, hex (also `room.fair` from now on). */
+  commit: string;
 }
 
 /** A `left.reason` the server sends: one of `LEFT_REASONS`. */
@@ -49,10 +61,13 @@ export interface RoomEvents {
   change: StateChange;
   event: GameEvent;
   result: MatchResult;
+  /** A continuous room's next match has a new seed commitment (`room.fair` is updated first). */
+  fair: FairEvent;
   left: LeftEvent;
   /**
-   * An error about this room's inputs (`illegal_input`, `rate_limited`, ...),
-   * or a patch for it that was malformed and not applied (`bad_frame`).
+   * An error about this room's inputs (`illegal_input`, `rate_limited`,
+   * `spectator`, ...), or a patch for it that was malformed and not applied
+   * (`bad_frame`).
    */
   error: ParlorError;
 }
@@ -90,8 +105,20 @@ export class Room<
   readonly game: string;
   /** The mirrored state. */
   readonly state = new StateMirror<C, R>();
-  /** This player's entity id. */
-  you: EntityId;
+  /** This player's entity id; `null` while watching (a spectator has no entity). */
+  you: EntityId | null;
+  /**
+   * Whether the client watches this room without a seat (`client.watch`,
+   * `client.watchChat`): it sees the public state, events and results, and
+   * sends no inputs (`send` throws `spectator`).
+   */
+  watching: boolean;
+  /**
+   * The commitment to the current match's seed: its SHA-256, hex, from
+   * `joined` and each `fair` message; the `result` reveals the seed.
+   * `null` from a server that sends none.
+   */
+  fair: string | null = null;
   /** The highest input `seq` sent. */
   seq = 0;
   /** The highest input `seq` the room applied (from the last patch). */
@@ -113,16 +140,17 @@ export class Room<
     this.invite = typeof joined.invite === "string" ? joined.invite : null;
     this.game = joined.game;
     this.you = joined.you;
+    this.watching = joined.you === null;
   }
 
-  /** This player's entity's components (`undefined` if it has none replicated). */
+  /** This player's entity's components (`undefined` if it has none replicated, or while watching). */
   get me(): Partial<C> | undefined {
-    return this.state.entities.get(this.you);
+    return this.you === null ? undefined : this.state.entities.get(this.you);
   }
 
-  /** Whether inputs can be sent now. */
+  /** Whether inputs can be sent now (never while watching). */
   get connected(): boolean {
-    return this.status === "active" && this.link.canSend(this);
+    return this.status === "active" && !this.watching && this.link.canSend(this);
   }
 
   /**
@@ -130,9 +158,13 @@ export class Room<
    * while the room is left or the connection is down (inputs are dropped,
    * never queued) or the socket's send buffer is full. Throws a
    * `ParlorError` with code `too_big` for an input over the server's frame
-   * limit.
+   * limit, and with code `spectator` while watching (nothing is sent: the
+   * server would refuse it with that code).
    */
   send(input: unknown): boolean {
+    if (this.watching) {
+      throw new ParlorError("spectator", "a spectator sends no inputs; join the room to play");
+    }
     if (!this.connected) return false;
     const seq = this.seq + 1;
     const frame = encodeFrame({ t: "input", seq, d: input, rid: this.link.nextRid() });
@@ -165,6 +197,8 @@ export class Room<
   /** @internal A `joined` for this room: the state is replaced. */
   _load(joined: JoinedMessage): StateChange {
     this.you = joined.you;
+    this.watching = joined.you === null;
+    this.fair = typeof joined.fair === "string" ? joined.fair : null;
     const change = this.state.applyJoined(joined);
     this.checkIds();
     this.emit("change", change);
@@ -180,6 +214,12 @@ export class Room<
     if (change.ack !== undefined) this.ack = change.ack;
     this.checkIds();
     this.emit("change", change);
+  }
+
+  /** @internal A `fair` message: the next match's commitment. */
+  _fair(commit: string): void {
+    this.fair = commit;
+    this.emit("fair", { commit });
   }
 
   /** @internal */

@@ -236,7 +236,7 @@ describe("rooms", () => {
     const result = next(room, "result");
     const ranking = [{ player: "guest:a", name: "Ann", rank: 1, score: 3 }];
     server.conns[0].send({ t: "result", match: "m1", ranking });
-    assert.deepEqual(await result, { match: "m1", ranking });
+    assert.deepEqual(await result, { match: "m1", ranking, seed: null });
     const error = next(room, "error");
     server.conns[0].send({ t: "error", code: "illegal_input", message: "not your turn" });
     assert.equal((await error).code, "illegal_input");

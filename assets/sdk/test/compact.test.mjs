@@ -168,6 +168,34 @@ describe("compact patches (p) against the equivalent patch", () => {
     assert.deepEqual(changes[0].gone, [orbs[1], orbs[2]]);
   });
 
+  test("private values: rm and gone of what this client never had are ignored, not reported", () => {
+    // A server sends some components to one player only; another client's
+    // patch may still remove them, or despawn an entity it never saw.
+    const hidden = 777777;
+    const before = snapshot(loaded());
+    const { mirror, changes } = both([
+      [
+        patch(7, {
+          rm: [
+            [orbs[0], [SCORE]], // an orb never had a Score here
+            [hidden, [SCORE, POSITION]],
+          ],
+          gone: [hidden + 1],
+        }),
+        { t: "p", k: 7, a: 0, m: [orbs[0], SCORE, hidden, SCORE, hidden, POSITION], g: [hidden + 1] },
+      ],
+    ]);
+    assert.deepEqual(snapshot(mirror), before);
+    assert.deepEqual(changes[0].removed, new Map());
+    assert.deepEqual(changes[0].gone, []);
+    // Only what the entity had is reported, when a removal names both.
+    const { changes: mixed } = both([
+      [patch(8, { ch: [[you, [[SCORE, 1]]]] }), { t: "p", k: 8, a: 0, c: [SCORE, 1, you, 1] }],
+      [patch(9, { rm: [[you, [SCORE, ORB]]] }), { t: "p", k: 9, a: 0, m: [you, SCORE, you, ORB] }],
+    ]);
+    assert.deepEqual(mixed[1].removed.get(you), ["Score"]);
+  });
+
   test("resources (r): flat type and value pairs, a struct value whole", () => {
     const { mirror, changes } = both([
       [

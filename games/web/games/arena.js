@@ -208,6 +208,8 @@ let sent = { dx: 0, dy: 0 };
 let lastSend = 0;
 
 function steer(dx, dy) {
+  // A spectator steers nothing (room.send would throw `spectator`).
+  if (room.watching) return;
   const length = Math.hypot(dx, dy);
   if (length > 1) {
     dx /= length;
@@ -295,7 +297,7 @@ async function main() {
   showInvite(GAME, room, entered.how === 'private');
   window.parlorArena = { room, drawn, snapshots };
   room.on('change', () => {
-    canvas.dataset.me = String(room.you);
+    canvas.dataset.me = String(room.you ?? '');
     takeSnapshot();
     renderScores();
   });
@@ -304,10 +306,10 @@ async function main() {
   room.on('left', (left) => {
     const reason = left?.reason ?? left;
     roundEl.textContent = leftMessage(reason);
-    primaryAction('Play again', () => { location.href = `/play/${GAME}`; });
+    primaryAction(room.watching ? 'Play' : 'Play again', () => { location.href = `/play/${GAME}`; });
   });
   bindControls();
-  canvas.dataset.me = String(room.you);
+  canvas.dataset.me = String(room.you ?? '');
   takeSnapshot();
   renderScores();
   requestAnimationFrame(frame);

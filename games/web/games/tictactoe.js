@@ -1,5 +1,6 @@
 // Tic-tac-toe as plain DOM: the Board and Turn resources drawn as nine
-// buttons; a click on a free cell on your turn sends {cell}.
+// buttons; a click on a free cell on your turn sends {cell}. A spectator
+// (room.watching, room.you null) sees the same board, with no cell to click.
 
 import {
   setupPage, start, showInvite, primaryAction, notice, haptic,
@@ -16,7 +17,8 @@ const seatsEl = document.getElementById('seats');
 const cells = [...boardEl.querySelectorAll('button')];
 
 let room = null;
-let outcome = null; // 'won' | 'lost' | 'draw' once the match has a result
+let outcome = null; // 'won' | 'lost' | 'draw', or a spectator's 'over', once the match has a result
+let winner = null; // the winner's name, for a spectator
 let pending = false;
 let lastState = null;
 
@@ -43,17 +45,35 @@ function render() {
     cell.dataset.mark = MARKS[marks[i]] ?? '';
     cell.textContent = cell.dataset.mark;
     cell.toggleAttribute('data-win', !!winLine?.includes(i));
+    // A spectator's inputs would be refused: its board takes no clicks.
+    cell.disabled = room.watching;
   });
   seatsEl.innerHTML = seated.map(([id, p]) => `
     <li data-seat="${p.slot}" data-online="${p.online !== false}" ${!outcome && seated.length === 2 && turn === p.slot ? 'data-turn' : ''}>
       ${MARKS[p.slot + 1]} · ${esc(p.name)}${id === room.you ? ' (you)' : ''}${p.online === false ? ' · away' : ''}
     </li>`).join('');
 
-  const myTurn = !outcome && seated.length === 2 && me && turn === me.slot;
+  // A boolean: toggleAttribute toggles on undefined (a spectator has no `me`).
+  const myTurn = !room.watching && !outcome && seated.length === 2 && !!me && turn === me.slot;
   boardEl.toggleAttribute('data-active', myTurn && !pending);
-  showInvite(GAME, room, !outcome && seated.length < 2);
+  showInvite(GAME, room, !room.watching && !outcome && seated.length < 2);
 
-  if (outcome === 'won') setStatus('won', 'You won!');
+  const mover = seated.find(([, p]) => p.slot === turn)?.[1];
+  // A spectator reads the end off the board too: a room that closes after
+  // its match may say `left` before its `result` reaches a spectator.
+  let ended = outcome;
+  let named = winner;
+  if (room.watching && !ended && winLine) {
+    ended = 'over';
+    named = seated.find(([, p]) => p.slot + 1 === marks[winLine[0]])?.[1]?.name ?? null;
+  } else if (room.watching && !ended && marks.every((m) => m !== 0)) {
+    ended = 'draw';
+  }
+  if (ended === 'over') setStatus('over', named ? `${named} won.` : 'A draw.');
+  else if (room.watching && ended === 'draw') setStatus('draw', 'A draw.');
+  else if (room.watching && seated.length < 2) setStatus('waiting', 'Waiting for a second player…');
+  else if (room.watching) setStatus('watching', `${MARKS[turn + 1]} to move: ${mover?.name ?? '…'}`);
+  else if (outcome === 'won') setStatus('won', 'You won!');
   else if (outcome === 'lost') setStatus('lost', 'You lost.');
   else if (outcome === 'draw') setStatus('draw', 'A draw.');
   else if (seated.length < 2) setStatus('waiting', 'Waiting for an opponent…');
@@ -62,7 +82,7 @@ function render() {
 }
 
 function onCell(i) {
-  if (!room || outcome || pending || !boardEl.hasAttribute('data-active')) return;
+  if (!room || room.watching || outcome || pending || !boardEl.hasAttribute('data-active')) return;
   if (board()[i] !== 0) return;
   pending = true;
   boardEl.removeAttribute('data-active');
@@ -71,14 +91,20 @@ function onCell(i) {
 }
 
 function onResult(result) {
-  const me = playerOf(room, room.you);
-  const mine = result.ranking.find((r) => r.player === me?.id);
-  const firsts = result.ranking.filter((r) => r.rank === 1).length;
-  outcome = firsts > 1 ? 'draw' : mine?.rank === 1 ? 'won' : 'lost';
-  haptic(outcome === 'won' ? 'success' : outcome === 'lost' ? 'error' : 'warning');
+  const firsts = result.ranking.filter((r) => r.rank === 1);
+  if (room.watching) {
+    // Nobody here won or lost: say who did.
+    outcome = firsts.length > 1 ? 'draw' : 'over';
+    winner = firsts.length === 1 ? firsts[0].name : null;
+  } else {
+    const me = playerOf(room, room.you);
+    const mine = result.ranking.find((r) => r.player === me?.id);
+    outcome = firsts.length > 1 ? 'draw' : mine?.rank === 1 ? 'won' : 'lost';
+    haptic(outcome === 'won' ? 'success' : outcome === 'lost' ? 'error' : 'warning');
+  }
   render();
   showBoard(GAME);
-  primaryAction('Play again', () => { location.href = `/play/${GAME}`; });
+  primaryAction(room.watching ? 'Play' : 'Play again', () => { location.href = `/play/${GAME}`; });
 }
 
 async function main() {
@@ -99,7 +125,9 @@ async function main() {
   });
   room.on('left', (left) => {
     const reason = left?.reason ?? left;
-    if (reason !== 'finished' && !outcome) {
+    if (room.watching && reason === 'finished') {
+      primaryAction('Play', () => { location.href = `/play/${GAME}`; });
+    } else if (reason !== 'finished' && !outcome) {
       setStatus('left', leftMessage(reason));
       primaryAction('Back to games', () => { location.href = '/'; });
     }

@@ -1,6 +1,8 @@
 // Chat Trivia as plain DOM. The replicated Quiz resource says what to show
 // (so a reconnected page shows the right thing at once); the "question" and
-// "reveal" events add haptics. An answer is {answer: n}.
+// "reveal" events add haptics. An answer is {answer: n}. A spectator
+// (room.watching, room.you null) sees the questions and the answers, and
+// has no choice to press.
 
 import {
   setupPage, start, gameInfo, showInvite, primaryAction, notice, haptic,
@@ -55,6 +57,8 @@ function render() {
     else setStatus('starting', `Starting in ${secondsLeft()} s · ${seated.length} playing`);
   } else if (q.phase === 'question') {
     setStatus(mine?.answered ? 'answered' : 'question', `Question ${q.round} of ${q.rounds} · ${secondsLeft()} s${mine?.answered ? ' · answered' : ''}`);
+  } else if (q.phase === 'reveal' && room.watching) {
+    setStatus('reveal', `The answer: ${q.choices?.[q.answer] ?? '?'} · Next in ${secondsLeft()} s`);
   } else if (q.phase === 'reveal') {
     const right = picked?.round === q.round && picked.choice === q.answer;
     const text = picked?.round === q.round ? (right ? 'Correct!' : 'Wrong.') : 'Time is up.';
@@ -80,7 +84,7 @@ function render() {
     button.toggleAttribute('data-picked', mineHere);
     button.toggleAttribute('data-correct', q.phase === 'reveal' && q.answer === i);
     button.toggleAttribute('data-wrong', q.phase === 'reveal' && mineHere && q.answer !== i);
-    button.disabled = q.phase !== 'question' || !!mine?.answered;
+    button.disabled = room.watching || q.phase !== 'question' || !!mine?.answered;
   });
 
   // Players by points.
@@ -93,7 +97,7 @@ function render() {
       <span>${c.points}</span>
     </li>`).join('');
 
-  showInvite(GAME, room, q.phase === 'lobby' && !finished);
+  showInvite(GAME, room, !room.watching && q.phase === 'lobby' && !finished);
 }
 
 function tickTimer() {
@@ -126,9 +130,10 @@ function onResult(result) {
   } else if (line) {
     setStatus('placed', `You placed #${line.rank} with ${line.score} points.`);
   } else {
-    setStatus('over', 'The quiz is over.');
+    const best = result.ranking.filter((r) => r.rank === 1).map((r) => r.name);
+    setStatus('over', best.length > 0 ? `The quiz is over: ${best.join(' and ')} won.` : 'The quiz is over.');
   }
-  primaryAction('Play again', () => { location.href = `/play/${GAME}`; });
+  primaryAction(room.watching ? 'Play' : 'Play again', () => { location.href = `/play/${GAME}`; });
   render();
 }
 
