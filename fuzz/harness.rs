@@ -433,6 +433,7 @@ pub fn manifest(data: &[u8]) {
         "arena" => catalog.add::<parlor_games::arena::Arena>(manifest),
         "tictactoe" => catalog.add::<parlor_games::tictactoe::TicTacToe>(manifest),
         "trivia" => catalog.add::<parlor_games::trivia::Trivia>(manifest),
+        "eights" => catalog.add::<parlor_games::eights::Eights>(manifest),
         _ => return,
     };
 }
@@ -618,6 +619,7 @@ fn manifest_seeds() -> Vec<(String, Vec<u8>)> {
         ("arena", include_str!("../games/manifests/arena.toml")),
         ("tictactoe", include_str!("../games/manifests/tictactoe.toml")),
         ("trivia", include_str!("../games/manifests/trivia.toml")),
+        ("eights", include_str!("../games/manifests/eights.toml")),
     ];
     let mut seeds: Vec<(String, Vec<u8>)> = bundled
         .into_iter()

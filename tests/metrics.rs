@@ -10,7 +10,7 @@ use common::{http_get_with, Client, Closed, Mirror, TestServer};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-const GAMES: [&str; 3] = ["arena", "tictactoe", "trivia"];
+const GAMES: [&str; 4] = ["arena", "eights", "tictactoe", "trivia"];
 
 /// The value of `parlor_NAME` (a counter's `_total`, a histogram's
 /// `_count`) with `labels`.

@@ -97,7 +97,7 @@ async fn pages_are_html_that_browsers_revalidate() {
         "{text}"
     );
 
-    for game in ["tictactoe", "arena", "trivia"] {
+    for game in ["tictactoe", "arena", "trivia", "eights"] {
         let path = format!("/play/{game}");
         let page = get(&server, &path).await;
         assert_asset(&page, &path, "text/html; charset=utf-8");
@@ -117,6 +117,7 @@ async fn page_assets_have_their_content_types() {
         ("/web/games/tictactoe.js", "text/javascript; charset=utf-8"),
         ("/web/games/arena.js", "text/javascript; charset=utf-8"),
         ("/web/games/trivia.js", "text/javascript; charset=utf-8"),
+        ("/web/games/eights.js", "text/javascript; charset=utf-8"),
         ("/web/style.css", "text/css; charset=utf-8"),
     ] {
         assert_asset(&get(&server, path).await, path, content_type);

@@ -14,16 +14,18 @@
 //! ```
 
 pub mod arena;
+pub mod eights;
 pub mod tictactoe;
 pub mod trivia;
 
 use parlor::catalog::{Catalog, CatalogError, ManifestSource};
 
 /// The bundled games' manifests as compiled in: (name, TOML text).
-pub const MANIFESTS: [(&str, &str); 3] = [
+pub const MANIFESTS: [(&str, &str); 4] = [
     ("tictactoe", include_str!("../manifests/tictactoe.toml")),
     ("arena", include_str!("../manifests/arena.toml")),
     ("trivia", include_str!("../manifests/trivia.toml")),
+    ("eights", include_str!("../manifests/eights.toml")),
 ];
 
 /// Adds every bundled game to `catalog`, manifests from `source`.
@@ -31,6 +33,7 @@ pub fn register(catalog: &mut Catalog, source: &ManifestSource) -> Result<(), Ca
     catalog.add_from::<tictactoe::TicTacToe>(source, MANIFESTS[0].1)?;
     catalog.add_from::<arena::Arena>(source, MANIFESTS[1].1)?;
     catalog.add_from::<trivia::Trivia>(source, MANIFESTS[2].1)?;
+    catalog.add_from::<eights::Eights>(source, MANIFESTS[3].1)?;
     Ok(())
 }
 

@@ -40,9 +40,9 @@ async fn serve_runs_from_any_directory_with_embedded_games() {
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, vec!["arena", "tictactoe", "trivia"]);
+    assert_eq!(names, vec!["arena", "eights", "tictactoe", "trivia"]);
     assert_eq!(games[0]["tick_rate"], 20);
-    assert_eq!(games[1]["turn_based"], true);
+    assert_eq!(games[2]["turn_based"], true);
     // The pages are compiled in: served whatever the working directory.
     let (status, page) = http_get(&format!("{url}/")).await;
     assert_eq!(status, 200);
@@ -93,7 +93,7 @@ async fn manifests_flag_overrides_a_bundled_manifest() {
         (games[0]["title"].as_str(), games[0]["max_players"].as_u64()),
         (Some("Tiny"), Some(2))
     );
-    assert_eq!(games[1]["title"], "Tic-tac-toe");
+    assert_eq!(games[2]["title"], "Tic-tac-toe");
 }
 
 #[tokio::test]

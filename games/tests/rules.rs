@@ -2,6 +2,7 @@
 //! [`parlor::testing::TestRoom`]: real rooms, no sockets, the clock moved
 //! by the test. The socket tests at the repository root (tests/tictactoe.rs,
 //! tests/arena.rs, tests/trivia.rs) cover the same games end to end.
+//! Crazy Eights' rules are in tests/eights.rs.
 
 use std::time::Duration;
 
