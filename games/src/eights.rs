@@ -47,7 +47,12 @@
 //! the manifest's `reconnect_grace_secs`) has their hand taken out of the
 //! game, and if it was their turn the turn passes to the next player. When
 //! only one dealt player is left they win, with 0 (the others' cards left
-//! with them). The room plays one match and closes.
+//! with them). **A blocked game**: once the draw pile is empty, if every
+//! dealt player still seated passes in a row (nobody plays a card for a
+//! full round), the match ends there: each player scores minus the points
+//! in their own hand, so the lightest hand ranks first (equal hands share
+//! a rank), and the table names the first of them in seat order as winner.
+//! The room plays one match and closes.
 //!
 //! **What clients see.** [`Table`] is public, and so is [`HandSize`] on
 //! each dealt player's entity; [`Hand`] reaches only its owner
@@ -198,6 +203,9 @@ pub struct Deck {
     /// Seated players that deal the cards without a `start`
     /// (the manifest's `max_players`).
     pub full: usize,
+    /// Passes in a row with the draw pile empty: a full round of them
+    /// blocks the game.
+    pub passes: usize,
 }
 
 /// A player's move: `"start"`, `"draw"`, `"pass"`, or
@@ -349,6 +357,7 @@ fn play(mut host: Host) {
                 };
                 deck.seats[at].1.remove(i);
                 deck.discards.push(card);
+                deck.passes = 0;
                 changed.push(who);
                 table.top = Some(card);
                 table.suit = Some(follows);
@@ -381,7 +390,14 @@ fn play(mut host: Host) {
                         "draw first: you may pass after drawing, or when the draw pile is empty",
                     ));
                 }
-                pass_turn(table, deck, at + 1);
+                if deck.draw.is_empty() {
+                    deck.passes += 1;
+                }
+                if deck.passes >= deck.seats.len() {
+                    block(table, deck, &mut ended);
+                } else {
+                    pass_turn(table, deck, at + 1);
+                }
             }
         }
         Ok(())
@@ -494,6 +510,21 @@ fn deal_in(
 fn pass_turn(table: &mut Table, deck: &Deck, next: usize) {
     table.turn = Some(EntityId(deck.seats[next % deck.seats.len()].0));
     table.drew = false;
+}
+
+/// Nobody can or will play and the pile is empty: the lightest hand wins,
+/// every player scoring minus their own hand's points.
+fn block(table: &mut Table, deck: &Deck, ended: &mut Option<Outcome>) {
+    let held = |hand: &[u8]| -hand.iter().map(|&c| points(c)).sum::<i64>();
+    let outcome = Outcome::by_score(deck.seats.iter().map(|(e, hand)| (*e, held(hand))));
+    // Seats are in seat order and the ranking is stable: the first of the
+    // lightest hands.
+    let winner = outcome.ranking.first().map(|p| p.player);
+    table.phase = Phase::Over;
+    table.turn = None;
+    table.drew = false;
+    table.winner = winner.map(EntityId);
+    *ended = Some(outcome);
 }
 
 /// `winner` has won with `score`: the table shows it and the match ends.

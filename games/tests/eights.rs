@@ -458,9 +458,6 @@ fn play_out(n: usize) -> Option<(Cards, usize, Vec<Vec<u8>>)> {
         } else {
             if table.draw_pile == 0 {
                 passes_on_empty += 1;
-                if passes_on_empty > n {
-                    return None;
-                }
             }
             cards.send(who, json!("pass"));
         }
@@ -472,7 +469,10 @@ fn play_out(n: usize) -> Option<(Cards, usize, Vec<Vec<u8>>)> {
     }
     // The last patch came before the result: these are the hands at the end.
     let hands: Vec<Vec<u8>> = (0..n).map(|i| cards.hand(i)).collect();
-    let winner = hands.iter().position(Vec::is_empty).expect("an empty hand");
+    // A blocked game (a round of passes on an empty pile) has no empty
+    // hand: the caller deals again.
+    assert!(passes_on_empty <= n);
+    let winner = hands.iter().position(Vec::is_empty)?;
     let pile = expected_deal(cards.seed(), n).2;
     assert_eq!(drawn, pile[..drawn.len()], "draws come from the front of the pile");
     assert_eq!(cards.table().draw_pile as usize, start_pile as usize - drawn.len());
@@ -578,4 +578,43 @@ fn moves_that_are_not_moves_are_refused_before_the_game() {
             "{bad}"
         );
     }
+}
+
+/// Nobody plays: everyone draws and passes until the pile is empty, and
+/// then a full round of passes blocks the game; the lightest hand ranks
+/// first, every score is minus the points held.
+#[test]
+fn a_blocked_game_ends_with_the_lightest_hand_first() {
+    let mut cards = Cards::dealt(3);
+    let mut passes_on_empty = 0;
+    while cards.table().phase == Phase::Play {
+        let who = cards.turn();
+        let table = cards.table();
+        if !table.drew && table.draw_pile > 0 {
+            cards.send(who, json!("draw"));
+        } else {
+            passes_on_empty += usize::from(table.draw_pile == 0);
+            cards.send(who, json!("pass"));
+        }
+    }
+    assert_eq!(passes_on_empty, 3, "one full round of passes on the empty pile");
+    let held: Vec<i64> = (0..3)
+        .map(|i| -cards.hand(i).iter().map(|&c| value(c)).sum::<i64>())
+        .collect();
+    let results = cards.room.results();
+    let mut ranking: Vec<(String, u32, i64)> = results[0]
+        .ranking
+        .iter()
+        .map(|l| (l.name.clone(), l.rank, l.score))
+        .collect();
+    ranking.sort_by_key(|l| l.0.clone());
+    for (i, (name, rank, score)) in ranking.iter().enumerate() {
+        assert_eq!((name.as_str(), *score), (NAMES[i], held[i]));
+        let better = held.iter().filter(|&&h| h > held[i]).count() as u32;
+        assert_eq!(*rank, better + 1, "{name}");
+    }
+    let lightest = (0..3).max_by_key(|&i| (held[i], std::cmp::Reverse(i))).unwrap();
+    let winner = cards.table().winner.map(|w| entity_id(w.0));
+    assert_eq!(winner, Some(cards.id(lightest)));
+    assert!(cards.room.is_closed());
 }
