@@ -21,6 +21,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -354,6 +355,193 @@ test('a third page watches a tic-tac-toe match: it sees the moves and has no boa
     );
   }
   await done(alice, bob, carol, dan);
+});
+
+/** A player's eights hand as its page shows it: the card buttons in #hand. */
+function handOf(p) {
+  return p.page.$$eval('#hand button[data-card]', (cards) => cards.map((b) => ({
+    card: Number(b.dataset.card), label: b.textContent.trim(), aria: b.getAttribute('aria-label'),
+  })));
+}
+
+/** "N card(s)" as the players list words a hand size. */
+const cards = (n) => `${n} card${n === 1 ? '' : 's'}`;
+
+/** The row of `name` in an eights page's players list. */
+const seatRow = (p, name) => p.page.locator('#seats li', { hasText: name });
+
+/** `me`'s page shows its own hand and nothing of `other`'s: no card id
+ * and no card name of `other`'s hand anywhere in its DOM, and no card
+ * button outside its own hand. */
+async function seesOnlyOwnHand(me, other) {
+  const mine = await handOf(me);
+  const theirs = await handOf(other);
+  const html = await me.page.content();
+  for (const { card, label, aria } of theirs) {
+    assert.ok(!mine.some((c) => c.card === card), `${label} is in both hands`);
+    assert.ok(!html.includes(`data-card="${card}"`), `${me.name}'s page has ${other.name}'s ${label}`);
+    assert.ok(!html.includes(`"${aria}"`), `${me.name}'s page names ${other.name}'s ${aria}`);
+  }
+  assert.equal(await me.page.locator('[data-card]').count(), mine.length, 'card buttons only in the own hand');
+  return mine;
+}
+
+/** The fairness line: {commit} from its title, the 16 hex digits it shows
+ * and the seed once revealed. */
+async function fairLine(p) {
+  const el = p.page.locator('#fair');
+  const text = await el.textContent();
+  return {
+    commit: await el.getAttribute('title'),
+    shown: text.match(/Shuffle commitment \(SHA-256 of the seed\): ([0-9a-f]{16})…/)?.[1] ?? null,
+    seed: text.match(/Seed: ([0-9a-f]+)/)?.[1] ?? null,
+  };
+}
+
+/** The spectator's page: the table and both hand sizes, no hand, no
+ * enabled control, the Watching badge. */
+async function watcherSees(watcher, sizes) {
+  for (const [name, n] of sizes) await seatRow(watcher, name).filter({ hasText: cards(n) }).waitFor();
+  await watcher.page.locator('#watching', { hasText: 'Watching' }).waitFor();
+  assert.equal(await watcher.page.locator('#status').getAttribute('data-state'), 'watching');
+  assert.equal(await watcher.page.locator('#mine').isVisible(), false, 'no hand section');
+  assert.equal(await watcher.page.locator('#hand button, [data-card]').count(), 0, 'no cards of a hand');
+  assert.equal(await watcher.page.locator('button:visible:enabled').count(), 0, 'no control to use');
+  assert.match(await watcher.page.locator('#top').textContent(), /^(A|[2-9]|10|J|Q|K)[♣♦♥♠]$/);
+  assert.match(await watcher.page.locator('#pile').textContent(), /^\d+ to draw$/);
+}
+
+/** One turn of the page whose turn it is, through what it offers: the
+ * first enabled card (a suit from the picker for an 8), else Draw and
+ * then a card that became playable, else Pass. Returns what it did. */
+async function eightsTurn(p) {
+  const page = p.page;
+  const playable = page.locator('#hand button[data-card]:enabled');
+  let drew = false;
+  if ((await playable.count()) === 0) {
+    if (await page.locator('#draw:visible:enabled').count()) {
+      const before = (await handOf(p)).length;
+      await page.click('#draw');
+      // The drawn card is in the hand and Pass is offered.
+      await page.locator('#pass:enabled').waitFor();
+      assert.equal((await handOf(p)).length, before + 1, 'a drawn card joins the hand');
+      assert.equal(await page.locator('#draw').isDisabled(), true, 'one draw a turn');
+      drew = true;
+    } else {
+      assert.equal(await page.locator('#pass:visible:enabled').count(), 1, 'no card, no draw: Pass is offered');
+    }
+  }
+  let did;
+  if ((await playable.count()) > 0) {
+    const button = playable.first();
+    const card = Number(await button.getAttribute('data-card'));
+    const label = (await button.textContent()).trim();
+    await button.click();
+    if (card % 13 === 7) {
+      // An 8: the page asks for the suit to follow; name the suit of the
+      // first other card in hand (clubs with none).
+      await page.locator('#picker').waitFor({ state: 'visible' });
+      const rest = (await handOf(p)).filter((c) => c.card !== card);
+      const suit = rest.length ? Math.floor(rest[0].card / 13) : 0;
+      await page.click(`#picker button[data-suit="${suit}"]`);
+      await page.locator('#suit', { hasText: ['clubs', 'diamonds', 'hearts', 'spades'][suit] }).waitFor();
+      did = 'eight';
+    } else {
+      did = 'play';
+    }
+    await page.locator(`#hand button[data-card="${card}"]`).waitFor({ state: 'detached' });
+    assert.equal((await page.locator('#top').textContent()).trim(), label, 'the card played is on top');
+  } else {
+    await page.click('#pass');
+    did = 'pass';
+  }
+  await page.locator('#status:not([data-state="your-turn"])').waitFor();
+  return drew ? `draw+${did}` : did;
+}
+
+test('two pages play Crazy Eights to the result, a third watches: hidden hands, a fair shuffle', async (t) => {
+  const started = Date.now();
+  const ava = await player('Ava E');
+  const ben = await player('Ben E');
+  const invite = await privateRoom('eights', ava, ben);
+  // The third page watches the private room by its invite.
+  const cal = await player('Cal E');
+  await cal.page.goto(`${baseUrl}/play/eights?watch=${invite}`);
+  await cal.page.locator('#watching', { hasText: 'Watching' }).waitFor();
+  assert.equal(new URL(cal.page.url()).searchParams.get('watch'), invite);
+  await cal.page.locator('#status[data-state="lobby"]', { hasText: 'waiting for the deal' }).waitFor();
+  assert.equal(await cal.page.locator('button:visible:enabled').count(), 0);
+
+  // Before the deal every page shows the commitment to the shuffle's seed, and no seed.
+  const fair = await fairLine(ava);
+  assert.match(fair.commit ?? '', /^[0-9a-f]{64}$/);
+  for (const p of [ava, ben, cal]) {
+    await p.page.locator('#fair', { hasText: 'Shuffle commitment' }).waitFor();
+    assert.deepEqual(await fairLine(p), { commit: fair.commit, shown: fair.commit.slice(0, 16), seed: null }, p.name);
+  }
+
+  // Two seated: Ava deals.
+  await ava.page.locator('#start:visible:enabled').click();
+  for (const p of [ava, ben]) {
+    await p.page.locator('#status[data-state="your-turn"], #status[data-state="their-turn"]').waitFor();
+    await p.page.locator('#hand button[data-card]').nth(6).waitFor();
+    assert.equal((await handOf(p)).length, 7, `${p.name} is dealt 7 cards`);
+    assert.equal(await p.page.locator('#start').isVisible(), false);
+  }
+  await watcherSees(cal, [['Ava E', 7], ['Ben E', 7]]);
+  // The lowest seat, Ava's (she opened the room), moves first.
+  await waitStatus(ava, 'your-turn');
+  await waitStatus(ben, 'their-turn');
+
+  let [mover, other] = [ava, ben];
+  const moves = [];
+  for (;;) {
+    assert.ok(moves.length < 300, 'the game ends');
+    await mover.page.locator('#status[data-state="your-turn"], #status[data-state="won"], #status[data-state="lost"]').waitFor();
+    if ((await status(mover).getAttribute('data-state')) !== 'your-turn') break;
+    // The mover's page has every earlier move: hand sizes agree with what
+    // each page shows of its own hand, and neither page shows the other's cards.
+    const mine = await seesOnlyOwnHand(mover, other);
+    const theirs = await seesOnlyOwnHand(other, mover);
+    await seatRow(mover, `${mover.name} (you)`).filter({ hasText: cards(mine.length) }).waitFor();
+    await seatRow(mover, other.name).filter({ hasText: cards(theirs.length) }).waitFor();
+    await watcherSees(cal, [[mover.name, mine.length], [other.name, theirs.length]]);
+    if (moves.length === 4) await cal.page.screenshot({ path: join(SHOTS, 'eights-watching.png') });
+    moves.push(`${mover.name[0]}:${await eightsTurn(mover)}`);
+    [mover, other] = [other, mover];
+  }
+
+  // The result on all three pages.
+  const states = {};
+  for (const p of [ava, ben]) {
+    await p.page.locator('#status[data-state="won"], #status[data-state="lost"]').waitFor();
+    states[p.name] = await status(p).getAttribute('data-state');
+  }
+  await waitStatus(cal, 'over');
+  const winners = Object.keys(states).filter((name) => states[name] === 'won');
+  assert.ok(winners.length >= 1, JSON.stringify(states));
+  const announced = await status(cal).textContent();
+  assert.match(announced, /^(Ava E|Ben E) won -?\d+ points?\.$/);
+  assert.ok(winners.some((name) => announced.startsWith(name)), `${announced} names a winner of ${JSON.stringify(states)}`);
+  for (const p of [ava, ben]) {
+    if (states[p.name] === 'won') assert.match(await status(p).textContent(), /^You won -?\d+ points?!$/);
+    else assert.match(await status(p).textContent(), new RegExp(`^${winners[0]} won\\.$`));
+  }
+  await seatRow(cal, winners[0]).filter({ hasText: 'winner' }).waitFor();
+
+  // The seed is revealed on every page, and its SHA-256 is the commitment shown before the deal.
+  for (const p of [ava, ben, cal]) await p.page.locator('#fair', { hasText: 'Seed: ' }).waitFor();
+  const revealed = await fairLine(cal);
+  assert.match(revealed.seed ?? '', /^[0-9a-f]{64}$/);
+  for (const p of [ava, ben, cal]) assert.deepEqual(await fairLine(p), { ...fair, seed: revealed.seed }, p.name);
+  assert.equal(createHash('sha256').update(Buffer.from(revealed.seed, 'hex')).digest('hex'), fair.commit);
+
+  // At the result the spectator still has no hand.
+  assert.equal(await cal.page.locator('[data-card]').count(), 0);
+  await ava.page.locator('#primary:not(.hidden)', { hasText: 'Play again' }).waitFor();
+  await ava.page.screenshot({ path: join(SHOTS, 'eights-result.png') });
+  t.diagnostic(`${moves.length} turns in ${Date.now() - started} ms: ${JSON.stringify(states)}; ${moves.join(' ')}`);
+  await done(ava, ben, cal);
 });
 
 test('an arena page draws the other player moving, interpolated between ticks', async () => {
