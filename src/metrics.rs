@@ -323,6 +323,7 @@ pub struct Metrics {
     registry: Registry,
     rooms: Family<GameLabel, Gauge>,
     players: Family<GameLabel, Gauge>,
+    spectators: Family<GameLabel, Gauge>,
     ticks: Family<GameLabel, DurationHistogram, fn() -> DurationHistogram>,
     connections: Gauge,
     /// By [`SignIn`], then ok / refused.
@@ -381,6 +382,13 @@ impl Metrics {
             None,
             Family::<GameLabel, Gauge>::default(),
         );
+        let spectators = registered(
+            r,
+            "spectators",
+            "Clients watching rooms without a seat (`watch`), by game",
+            None,
+            Family::<GameLabel, Gauge>::default(),
+        );
         let ticks = registered(
             r,
             "tick_duration",
@@ -395,6 +403,7 @@ impl Metrics {
             // Made now, so each series exists at zero before its first event.
             drop(rooms.get_or_create(&label));
             drop(players.get_or_create(&label));
+            drop(spectators.get_or_create(&label));
             drop(ticks.get_or_create(&label));
         }
         let connections = registered(r, "connections", "Open websocket connections", None, Gauge::default());
@@ -525,6 +534,7 @@ impl Metrics {
             registry,
             rooms,
             players,
+            spectators,
             ticks,
             connections,
             sign_ins,
@@ -582,10 +592,12 @@ impl Metrics {
         RoomMetrics {
             rooms,
             players: self.players.get_or_create(&label).clone(),
+            spectators: self.spectators.get_or_create(&label).clone(),
             ticks: self.ticks.get_or_create(&label).clone(),
             inputs_accepted: self.inputs_accepted.clone(),
             inputs_illegal: self.input_refused_counter(ErrorCode::IllegalInput).clone(),
             online: 0,
+            watching: 0,
             queued_inputs: 0,
         }
     }
@@ -681,11 +693,14 @@ impl Drop for OpenConnection {
 pub struct RoomMetrics {
     rooms: Gauge,
     players: Gauge,
+    spectators: Gauge,
     ticks: DurationHistogram,
     inputs_accepted: Counter,
     inputs_illegal: Counter,
     /// Players this room has added to `parlor_players`.
     online: i64,
+    /// Spectators this room has added to `parlor_spectators`.
+    watching: i64,
     /// Inputs handed to the game since its last tick.
     queued_inputs: u64,
 }
@@ -695,6 +710,13 @@ impl RoomMetrics {
     pub fn online(&mut self, delta: i64) {
         self.online += delta;
         self.players.inc_by(delta);
+    }
+
+    /// The room now has `now` spectators.
+    pub fn watching(&mut self, now: usize) {
+        let now = now as i64;
+        self.spectators.inc_by(now - self.watching);
+        self.watching = now;
     }
 
     /// One tick took `took`.
@@ -726,6 +748,7 @@ impl Drop for RoomMetrics {
     fn drop(&mut self) {
         self.rooms.dec();
         self.players.dec_by(self.online);
+        self.spectators.dec_by(self.watching);
     }
 }
 

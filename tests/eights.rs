@@ -77,7 +77,9 @@ const DREW: usize = 4;
 const PILE: usize = 5;
 
 fn legal(card: u8, table: &Value) -> bool {
-    card % 13 == 7 || Some(u64::from(card / 13)) == table[SUIT].as_u64() || Some(u64::from(card % 13)) == table[TOP].as_u64().map(|t| t % 13)
+    card % 13 == 7
+        || Some(u64::from(card / 13)) == table[SUIT].as_u64()
+        || Some(u64::from(card % 13)) == table[TOP].as_u64().map(|t| t % 13)
 }
 
 /// The deal tests/fairness/eights_deal.py computes from `seed`.
@@ -99,7 +101,10 @@ async fn three_players_and_a_spectator_play_eights_to_a_result() {
         Seat::new(&server, "Ben").await,
         Seat::new(&server, "Cy").await,
     ];
-    seats[0].client.send(json!({"t": "create", "game": "eights", "private": true})).await;
+    seats[0]
+        .client
+        .send(json!({"t": "create", "game": "eights", "private": true}))
+        .await;
     let joined = seats[0].until(|m, _| m["t"] == "joined").await;
     let invite = joined["invite"].as_str().unwrap().to_owned();
     let commit = joined["fair"].as_str().unwrap().to_owned();
@@ -115,8 +120,12 @@ async fn three_players_and_a_spectator_play_eights_to_a_result() {
     // Ann deals; everyone sees the table in play, each their own hand.
     seats[0].client.input(json!("start")).await;
     for seat in &mut seats {
-        seat.until(|_, m| m.resources.contains_key(&m.type_index("Table")) && m.resource("Table")[PHASE] == "play" && !m.with("Hand").is_empty())
-            .await;
+        seat.until(|_, m| {
+            m.resources.contains_key(&m.type_index("Table"))
+                && m.resource("Table")[PHASE] == "play"
+                && !m.with("Hand").is_empty()
+        })
+        .await;
     }
     let dealt: Vec<Vec<u8>> = seats.iter().map(Seat::hand).collect();
     let first_top = seats[0].table()[TOP].as_u64().unwrap();
@@ -132,7 +141,10 @@ async fn three_players_and_a_spectator_play_eights_to_a_result() {
             break;
         }
         let turn = table[TURN].as_u64().unwrap();
-        let who = seats.iter().position(|s| s.mirror.you == turn).expect("a seated player's turn");
+        let who = seats
+            .iter()
+            .position(|s| s.mirror.you == turn)
+            .expect("a seated player's turn");
         let hand = seats[who].hand();
         let mut playable: Vec<u8> = hand.iter().copied().filter(|&c| legal(c, &table)).collect();
         playable.sort_by_key(|&c| c % 13 == 7);

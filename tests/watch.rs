@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::prometheus::metrics_of;
 use common::secrets;
 use common::telegram::{launch, sign, BOT_TOKEN};
 use common::{get_json, Client, TestServer};
@@ -68,11 +69,14 @@ async fn a_spectator_sees_the_room_and_may_not_play() {
     // and does not count toward seats: the room reports one player.
     let rooms = get_json(&server.http("/api/rooms")).await.1;
     assert_eq!(rooms[0]["players"], 1, "{rooms}");
+    let spectators = |server: &TestServer| metrics_of(server).value("parlor_spectators", &[("game", "secrets")]);
+    assert_eq!(spectators(&server), 1.0);
     ann.input(json!("end")).await;
     let result = ann.expect("result").await;
     let seen = cleo.expect("result").await;
     assert_eq!(seen["match"], result["match"]);
     assert_eq!(cleo.expect("left").await["reason"], "finished");
+    assert_eq!(spectators(&server), 0.0);
     // The winner is Ann, not the spectator, whose input never arrived.
     assert_eq!(result["ranking"].as_array().unwrap().len(), 1);
 }

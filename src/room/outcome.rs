@@ -117,10 +117,13 @@ impl Room {
         // Spectators too; those of a room that closes hear `left` from the
         // task, after the result, so the room forgets them now.
         let watchers: Vec<ClientHandle> = match after {
-            Some(_) => std::mem::take(&mut self.watchers)
-                .into_iter()
-                .map(|w| w.client)
-                .collect(),
+            Some(_) => {
+                self.metrics.watching(0);
+                std::mem::take(&mut self.watchers)
+                    .into_iter()
+                    .map(|w| w.client)
+                    .collect()
+            }
             None => self.watchers.iter().map(|w| w.client.clone()).collect(),
         };
         let recipients: Vec<ClientHandle> = self

@@ -36,6 +36,7 @@ impl Room {
             }
             !same
         });
+        self.metrics.watching(self.watchers.len());
         let cap = self.game.manifest().spectators;
         if self.watchers.len() as u32 >= cap {
             return Err(ErrorCode::RoomFull);
@@ -49,12 +50,14 @@ impl Room {
             client,
             lagging: false,
         });
+        self.metrics.watching(self.watchers.len());
         Ok(())
     }
 
     /// The spectator on `client` is gone.
     pub(super) fn unwatch(&mut self, client: &mpsc::Sender<Outbound>) {
         self.watchers.retain(|w| !w.client.tx.same_channel(client));
+        self.metrics.watching(self.watchers.len());
     }
 
     /// Tells every spectator `reason` and forgets them.
@@ -64,5 +67,6 @@ impl Room {
                 watcher.client.signal.kick();
             }
         }
+        self.metrics.watching(0);
     }
 }
