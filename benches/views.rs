@@ -119,6 +119,10 @@ fn views(c: &mut Criterion) {
         let mut group = c.benchmark_group(if deal { "cards_6_deal" } else { "cards_6_move" });
         for game in ["public", "hidden"] {
             let (mut room, mut queues) = seated(&ctx, &catalog, game);
+            // What the six clients receive a tick, for the record.
+            room.tick();
+            let bytes = support::drain(&mut queues);
+            eprintln!("{game} (deal = {deal}): {bytes} bytes to 6 clients a tick");
             group.bench_function(game, |b| {
                 b.iter(|| {
                     room.tick();
