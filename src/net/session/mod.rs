@@ -748,7 +748,7 @@ impl Session {
                 if found.is_err() {
                     self.spend_miss();
                 }
-                found.map_err(|_| format!("no room {code} to watch (a private room is watched by its invite)"))
+                found.map_err(|_| "no such room to watch (a private room is watched by its invite)".to_owned())
             }
             (None, Some(game)) => match &self.chat_instance {
                 Some(chat) => self
