@@ -59,8 +59,8 @@ function render() {
   showInvite(GAME, room, !room.watching && !outcome && seated.length < 2);
 
   const mover = seated.find(([, p]) => p.slot === turn)?.[1];
-  // A spectator reads the end off the board too: a room that closes after
-  // its match may say `left` before its `result` reaches a spectator.
+  // A spectator reads the end off the board at once, without waiting for
+  // the `result`, which comes after the ledger has recorded the match.
   let ended = outcome;
   let named = winner;
   if (room.watching && !ended && winLine) {
