@@ -38,6 +38,8 @@ pub struct Changes {
     pub(super) lists: Lists,
     /// The values of the view being encoded.
     scratch: Vec<Value>,
+    /// Some change is not for everyone: views differ.
+    hidden: bool,
 }
 
 impl Changes {
@@ -58,6 +60,7 @@ impl Changes {
             return;
         }
         let v = self.push_value(entity_id(entity), ty, value, audience);
+        self.hidden |= audience != Audience::Everyone;
         self.components.push(v);
     }
 
@@ -74,6 +77,7 @@ impl Changes {
         }
         let audience = gate.audience(world, entity, private, &mut self.lists);
         if audience != Audience::Nobody {
+            self.hidden |= audience != Audience::Everyone;
             self.removed.push((entity_id(entity), ty, audience));
         }
     }
@@ -97,6 +101,7 @@ impl Changes {
                 Some(players) => Audience::Listed(self.lists.push(players.clone())),
                 None => Audience::Everyone,
             };
+            self.hidden |= audience != Audience::Everyone;
             self.gone.push((entity_id(entity), audience));
             sights.forget(entity);
         }
@@ -105,9 +110,11 @@ impl Changes {
                 Lost::Players(players) => Audience::Listed(self.lists.push(players)),
                 Lost::AllBut(players) => Audience::AllBut(self.lists.push(players)),
             };
+            self.hidden = true;
             self.gone.push((entity_id(entity), audience));
         }
         for (entity, owner) in changed.disowned {
+            self.hidden = true;
             let removed = &mut self.removed;
             private_types(entity, &mut |ty| {
                 removed.push((entity_id(entity), ty, Audience::Player(owner)))
@@ -122,9 +129,7 @@ impl Changes {
 
     /// Whether some change is not for everyone: views then differ.
     pub fn has_hidden(&self) -> bool {
-        self.components.iter().any(|v| v.audience != Audience::Everyone)
-            || self.removed.iter().any(|r| r.2 != Audience::Everyone)
-            || self.gone.iter().any(|g| g.1 != Audience::Everyone)
+        self.hidden
     }
 
     /// Which of the changes not for everyone `view` sees, one bit each:
@@ -159,6 +164,7 @@ impl Changes {
         self.gone.clear();
         self.despawned.clear();
         self.lists.clear();
+        self.hidden = false;
     }
 
     fn value(&self, v: &Value) -> &[u8] {
@@ -166,18 +172,32 @@ impl Changes {
     }
 
     /// Fills `scratch` with the components `view` sees, sorted by `key`.
-    fn visible<K: Ord>(&mut self, view: View, key: impl Fn(&Value) -> K) -> Vec<Value> {
+    /// The components `view` sees, sorted by `key`: the tick's own list,
+    /// lent (`true`) when nothing is hidden from the view, else a filtered
+    /// copy in `scratch`. Hand it back with [`Changes::give_back`].
+    fn visible<K: Ord>(&mut self, view: View, key: impl Fn(&Value) -> K) -> (Vec<Value>, bool) {
         self.components.sort_by_key(&key);
+        if !self.hidden || view == View::All {
+            return (std::mem::take(&mut self.components), true);
+        }
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         let lists = &self.lists.lists;
         scratch.extend(self.components.iter().filter(|v| view.sees(v.audience, lists)));
-        scratch
+        (scratch, false)
+    }
+
+    fn give_back(&mut self, (values, lent): (Vec<Value>, bool)) {
+        if lent {
+            self.components = values;
+        } else {
+            self.scratch = values;
+        }
     }
 
     /// Writes `[[entity id, [[type index, value], ...]], ...]`.
     fn write_entities(&mut self, view: View, w: &mut FrameWriter) {
-        let values = self.visible(view, |v| (v.entity, v.ty));
+        let (values, lent) = self.visible(view, |v| (v.entity, v.ty));
         let groups = values.chunk_by(|a, b| a.entity == b.entity);
         w.array(groups.clone().count() as u32);
         for group in groups {
@@ -186,7 +206,7 @@ impl Changes {
                 w.array(2).uint(v.ty as u64).raw(self.value(v));
             }
         }
-        self.scratch = values;
+        self.give_back((values, lent));
     }
 
     fn write_resources(&self, w: &mut FrameWriter) {
@@ -237,7 +257,7 @@ impl Changes {
     /// spends on every value.
     pub fn encode_compact_prefix(&mut self, tick: u64, view: View, replication: &Replication) -> Bytes {
         let (rm, gone) = self.removals(view);
-        let values = self.visible(view, |v| (v.ty, v.entity));
+        let (values, lent) = self.visible(view, |v| (v.ty, v.entity));
         let mut c = FrameWriter::default();
         if !values.is_empty() {
             let groups = values.chunk_by(|a, b| a.ty == b.ty);
@@ -276,7 +296,7 @@ impl Changes {
                 }
             }
         }
-        self.scratch = values;
+        self.give_back((values, lent));
         let mut m = FrameWriter::default();
         if !rm.is_empty() {
             m.array(rm.len() as u32 * 2);

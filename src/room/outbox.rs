@@ -207,16 +207,21 @@ impl Views {
     /// The prefix for `view` in the client's format, encoding it if no
     /// client with the same view has had it yet.
     fn prefix(&mut self, changes: &mut Changes, replication: &Replication, view: View, compact: bool) -> (bool, Bytes) {
-        let signature = if self.hidden {
-            changes.signature(view)
+        // With nothing hidden this tick, every view is the same one.
+        let at = if !self.hidden && !self.encoded.is_empty() {
+            0
         } else {
-            Vec::new()
-        };
-        let at = match self.encoded.iter().position(|(s, _, _)| *s == signature) {
-            Some(at) => at,
-            None => {
-                self.encoded.push((signature, None, None));
-                self.encoded.len() - 1
+            let signature = if self.hidden {
+                changes.signature(view)
+            } else {
+                Vec::new()
+            };
+            match self.encoded.iter().position(|(s, _, _)| *s == signature) {
+                Some(at) => at,
+                None => {
+                    self.encoded.push((signature, None, None));
+                    self.encoded.len() - 1
+                }
             }
         };
         let (_, plain, packed) = &mut self.encoded[at];
