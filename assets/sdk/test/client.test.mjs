@@ -4,35 +4,14 @@
 // the browser end-to-end tests.
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
-import WebSocket from "ws";
-import { Parlor, ParlorError, Room, decodeFrame } from "../dist/parlor.js";
-import { fakeServer, frame, loadFixture, next, until } from "./helpers.mjs";
+import { ParlorError, Room, decodeFrame } from "../dist/parlor.js";
+import { frame, loadFixture, next, scripted, until } from "./helpers.mjs";
 
-const servers = [];
-const clients = [];
+const { servers, serve, connect } = scripted();
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.close();
+afterEach(() => {
   delete globalThis.Telegram;
 });
-
-async function serve(onMessage) {
-  const server = await fakeServer(onMessage);
-  servers.push(server);
-  return server;
-}
-
-async function connect(url, options = {}) {
-  const client = await Parlor.connect(url, {
-    WebSocket,
-    reconnect: { minDelay: 10, maxDelay: 40, attempts: 5 },
-    requestTimeout: 2000,
-    ...options,
-  });
-  clients.push(client);
-  return client;
-}
 
 const SCHEMA = [
   ["Player", ["id", "name", "slot", "online"]],

@@ -4,8 +4,10 @@ import { readFileSync } from "node:fs";
 import { once } from "node:events";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterEach } from "node:test";
 import { decode, encode } from "@msgpack/msgpack";
-import { WebSocketServer } from "ws";
+import WebSocket, { WebSocketServer } from "ws";
+import { Parlor } from "../dist/parlor.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 
@@ -131,6 +133,41 @@ export async function fakeServer(onMessage) {
     close() {
       for (const c of wss.clients) c.terminate();
       return new Promise((resolve) => wss.close(resolve));
+    },
+  };
+}
+
+/**
+ * The scripted-server harness of a test file: `serve(onMessage)` starts a
+ * `fakeServer`, `connect(url, options)` a client of it with fast
+ * reconnection, a 2 s request timeout and `defaults`; both are closed after
+ * each test. `servers` lists the servers still to close (a test that closes
+ * one itself takes it out).
+ */
+export function scripted(defaults = {}) {
+  const servers = [];
+  const clients = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    for (const s of servers.splice(0)) await s.close();
+  });
+  return {
+    servers,
+    async serve(onMessage) {
+      const server = await fakeServer(onMessage);
+      servers.push(server);
+      return server;
+    },
+    async connect(url, options = {}) {
+      const client = await Parlor.connect(url, {
+        WebSocket,
+        reconnect: { minDelay: 10, maxDelay: 40, attempts: 5 },
+        requestTimeout: 2000,
+        ...defaults,
+        ...options,
+      });
+      clients.push(client);
+      return client;
     },
   };
 }

@@ -2,36 +2,12 @@
 // local websocket servers standing in for the nodes. The same against two
 // real `parlor serve` nodes sharing Redis is in cluster.test.mjs.
 import assert from "node:assert/strict";
-import { afterEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import WebSocket from "ws";
-import { Parlor, ParlorError } from "../dist/parlor.js";
-import { fakeServer, next } from "./helpers.mjs";
+import { ParlorError } from "../dist/parlor.js";
+import { next, scripted } from "./helpers.mjs";
 
-const servers = [];
-const clients = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function serve(onMessage) {
-  const server = await fakeServer(onMessage);
-  servers.push(server);
-  return server;
-}
-
-async function connect(url, options = {}) {
-  const client = await Parlor.connect(url, {
-    WebSocket,
-    guest: "Ann",
-    reconnect: { minDelay: 10, maxDelay: 40, attempts: 5 },
-    requestTimeout: 2000,
-    ...options,
-  });
-  clients.push(client);
-  return client;
-}
+const { servers, serve, connect } = scripted({ guest: "Ann" });
 
 function joined(room, you = 7) {
   return {

@@ -4,35 +4,11 @@
 // with its reveal (result.seed).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { afterEach, describe, test } from "node:test";
-import WebSocket from "ws";
-import { Parlor, ParlorError, Room } from "../dist/parlor.js";
-import { fakeServer, next, until } from "./helpers.mjs";
+import { describe, test } from "node:test";
+import { ParlorError, Room } from "../dist/parlor.js";
+import { next, scripted, until } from "./helpers.mjs";
 
-const servers = [];
-const clients = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function serve(onMessage) {
-  const server = await fakeServer(onMessage);
-  servers.push(server);
-  return server;
-}
-
-async function connect(url, options = {}) {
-  const client = await Parlor.connect(url, {
-    WebSocket,
-    reconnect: { minDelay: 10, maxDelay: 40, attempts: 5 },
-    requestTimeout: 2000,
-    ...options,
-  });
-  clients.push(client);
-  return client;
-}
+const { serve, connect } = scripted();
 
 const SCHEMA = [
   ["Player", ["id", "name", "slot", "online"]],
