@@ -612,19 +612,7 @@ impl Session {
     async fn enter(&mut self, player: PlayerInfo, request: SeatRequest, rid: Option<Rid>) -> Next {
         let by_code = matches!(request, SeatRequest::Join { .. });
         if by_code && !self.may_miss() {
-            // Refused before the lookup, and without leaving the room the
-            // client is in.
-            self.state.metrics.refused(Limit::JoinMisses);
-            self.refused_joins += 1;
-            if self.refused_joins > 3 * self.state.config.limits.join_misses_per_minute {
-                self.state.metrics.kick(Kick::JoinMisses);
-                return Next::Close(close::POLICY, "too many joins of rooms that do not exist");
-            }
-            return self.error(
-                ErrorCode::RateLimited,
-                "too many joins of rooms that do not exist; wait a minute",
-                rid,
-            );
+            return self.refuse_miss(rid);
         }
         let creates = matches!(request, SeatRequest::Create { .. });
         if creates && !self.may_open_room() {
@@ -668,6 +656,23 @@ impl Session {
                 self.error(code, &message, rid)
             }
         }
+    }
+
+    /// A lookup by code refused for an empty miss budget: before the
+    /// lookup, and without leaving the room the client is in; past three
+    /// budgets of refusals, the connection closes.
+    fn refuse_miss(&mut self, rid: Option<Rid>) -> Next {
+        self.state.metrics.refused(Limit::JoinMisses);
+        self.refused_joins += 1;
+        if self.refused_joins > 3 * self.state.config.limits.join_misses_per_minute {
+            self.state.metrics.kick(Kick::JoinMisses);
+            return Next::Close(close::POLICY, "too many joins of rooms that do not exist");
+        }
+        self.error(
+            ErrorCode::RateLimited,
+            "too many joins of rooms that do not exist; wait a minute",
+            rid,
+        )
     }
 
     /// Whether this connection and its address may look up one more code
@@ -737,12 +742,7 @@ impl Session {
         let room = match (code, game) {
             (Some(code), None) => {
                 if !self.may_miss() {
-                    self.state.metrics.refused(Limit::JoinMisses);
-                    return self.error(
-                        ErrorCode::RateLimited,
-                        "too many joins of rooms that do not exist; wait a minute",
-                        rid,
-                    );
+                    return self.refuse_miss(rid);
                 }
                 let found = self.state.matchmaker.find(&code);
                 if found.is_err() {
