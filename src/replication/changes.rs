@@ -88,12 +88,10 @@ impl Changes {
     /// lists those the entity carries).
     pub(super) fn settle(
         &mut self,
-        world: &World,
         sights: &mut Sights,
         changed: SightChanges,
         private_types: impl Fn(Entity, &mut dyn FnMut(u16)),
     ) {
-        let _ = world;
         self.despawned.sort_unstable();
         self.despawned.dedup();
         for entity in std::mem::take(&mut self.despawned) {

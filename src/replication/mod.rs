@@ -136,7 +136,7 @@ impl Replication {
         for (index, t) in self.types.iter().enumerate() {
             (t.collect)(world, &mut self.states[index], index as u16, t.private, &gate, changes);
         }
-        changes.settle(world, &mut self.sights, sight, |entity, push| {
+        changes.settle(&mut self.sights, sight, |entity, push| {
             for (index, t) in self.types.iter().enumerate() {
                 if t.private && (t.has)(world, entity) {
                     push(index as u16);

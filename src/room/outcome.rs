@@ -65,11 +65,7 @@ impl Room {
     /// closes.
     pub(super) fn abort_match(&mut self) {
         tracing::info!(room = %self.code, "the server is stopping; the running match is recorded as aborted");
-        let ranking = rank(&Outcome::default(), &self.roster)
-            .into_iter()
-            .map(|line| RankLine { rank: 1, ..line })
-            .collect();
-        self.record(ranking, true, Some(LeftReason::Shutdown));
+        self.record(self.level_ranking(), true, Some(LeftReason::Shutdown));
     }
 
     /// An operator closes the room: a running match is recorded as
@@ -80,14 +76,19 @@ impl Room {
         }
         tracing::info!(room = %self.code, "closed by an operator");
         if self.match_running() {
-            let ranking = rank(&Outcome::default(), &self.roster)
-                .into_iter()
-                .map(|line| RankLine { rank: 1, ..line })
-                .collect();
-            self.record(ranking, true, Some(LeftReason::Finished));
+            self.record(self.level_ranking(), true, Some(LeftReason::Finished));
         } else {
             self.dismiss_all(LeftReason::Finished);
         }
+    }
+
+    /// An aborted match's ranking: everyone on the roster level (rank 1,
+    /// score 0).
+    fn level_ranking(&self) -> Vec<RankLine> {
+        rank(&Outcome::default(), &self.roster)
+            .into_iter()
+            .map(|line| RankLine { rank: 1, ..line })
+            .collect()
     }
 
     /// The server is stopping and no match is running: close now.
