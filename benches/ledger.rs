@@ -31,6 +31,7 @@ fn a_match(id: u64) -> MatchRecord {
             .collect(),
         aborted: false,
         seed: None,
+        recording: None,
         rewards: None,
     }
 }

@@ -87,6 +87,7 @@ fn ticks(c: &mut Criterion) {
                     player: support::player(0).id,
                     seq,
                     data,
+                    frame: None,
                 });
                 (room, queues)
             },

@@ -193,6 +193,7 @@ impl App {
             Command::Load(args) => load(args).await,
             Command::New(args) => new_crate(args),
             Command::Ledger(LedgerCommand::Check(args)) => self.check_ledger(args).await,
+            Command::Replay(args) => self.replay(args).await,
             Command::Rewards(command) => match self.open_ledger(command.serve_args()).await {
                 Ok(ledger) => command.run(ledger).await,
                 Err(e) => Err(e),
@@ -286,6 +287,49 @@ impl App {
         })
     }
 
+    /// `replay MATCH`: the match, and its room's recorded matches before
+    /// it, run again from the ledger `serve` would open; one line per
+    /// match as it ends as recorded. Exits 1 at the first that does not.
+    async fn replay(&self, args: ReplayArgs) -> Result<ExitCode, AppError> {
+        let config = Config::resolve(&args.serve)?;
+        let ledger = self.open_ledger(&args.serve).await?;
+        let source = match &config.manifests {
+            Some(dir) => ManifestSource::Dir(dir),
+            None => ManifestSource::Bundled,
+        };
+        let catalog = self.catalog(&source)?;
+        let checked = crate::replay::check(ledger, &catalog, &args.match_id, |recorded, report| {
+            let outcome = match &report.ranking {
+                Some(ranking) => format!("ends as recorded: {}", crate::room::show_ranking(ranking)),
+                None => "runs to where it was aborted, as recorded".to_owned(),
+            };
+            println!(
+                "match {}: {} ticks, {} inputs, {} steps; {outcome}",
+                recorded.id,
+                report.ticks,
+                report.inputs,
+                recorded.recording.steps.len()
+            );
+        })
+        .await;
+        match checked {
+            Ok(reports) => {
+                println!(
+                    "replayed {} match{}: match {} is reproduced",
+                    reports.len(),
+                    if reports.len() == 1 { "" } else { "es" },
+                    args.match_id
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(crate::replay::CheckError::Diverged(e)) => {
+                println!("DIVERGED {e}");
+                Ok(ExitCode::FAILURE)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Starts serving as `serve` does, with `config` (its games, pages and
     /// ledger as this app sets them), and returns the running server: for
     /// a test of your binary on 127.0.0.1, or a `main` of your own.
@@ -360,6 +404,10 @@ enum Command {
     /// Work on the ledger the server records into.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Run a recorded match again and check it ends as recorded
+    /// (docs/replays.md). Takes serve's flags, to find the same ledger and
+    /// manifests.
+    Replay(ReplayArgs),
     /// Pay claims from your own TON wallet, offline (docs/rewards.md).
     #[command(subcommand)]
     Rewards(rewards::RewardsCommand),
@@ -371,6 +419,15 @@ enum LedgerCommand {
     /// against its signature; exits 1 with a report when anything is off.
     /// Takes serve's flags, to find the same ledger.
     Check(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The match's id (`result.match`, or `GET /api/players/{id}/matches`)
+    #[arg(value_name = "MATCH")]
+    match_id: String,
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 #[derive(clap::Args)]

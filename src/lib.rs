@@ -41,6 +41,7 @@ pub mod metrics;
 pub mod net;
 pub mod prelude;
 pub mod protocol;
+pub mod replay;
 pub mod replication;
 pub mod room;
 pub mod scaffold;

@@ -62,6 +62,11 @@ pub struct Manifest {
     /// watching. Each costs the room a queue push per patch.
     #[serde(default = "default_spectators")]
     pub spectators: u32,
+    /// If true, each match's joins, leaves, inputs and ticks are recorded
+    /// with its result, so `parlor replay MATCH` can run it again and the
+    /// pages can play it back (docs/replays.md).
+    #[serde(default)]
+    pub record: bool,
     /// Game-specific settings, read by the game.
     #[serde(default)]
     pub settings: toml::Table,

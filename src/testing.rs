@@ -233,6 +233,7 @@ impl TestRoom {
             player: self.players[player.0].info.id.clone(),
             seq: self.seq,
             data,
+            frame: self.game.manifest().record.then(|| Box::from(&frame[..])),
         });
         // A turn-based room ticks for it now; a real-time one at its next
         // tick ([`TestRoom::tick`], [`TestRoom::advance`]).

@@ -17,6 +17,7 @@ max_players = 8
 tick_rate = 20
 match_seconds = 2
 continuous = true
+record = true
 
 [settings]
 field = 200.0
@@ -72,6 +73,7 @@ async fn eight_players_play_a_round_and_all_get_the_same_ranking() {
         "players collected orbs on a small field"
     );
     assert_eq!(ranking[0]["rank"], 1);
+    common::assert_replays(&server, &results[0]).await;
 
     let (status, board) = get_json(&server.http("/api/leaderboard/arena")).await;
     assert_eq!(status, 200);

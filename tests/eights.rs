@@ -95,7 +95,8 @@ fn python_deal(seed: &str, n: usize) -> Value {
 
 #[tokio::test]
 async fn three_players_and_a_spectator_play_eights_to_a_result() {
-    let server = TestServer::start().await;
+    let manifest = format!("{}\nrecord = true\n", include_str!("../games/manifests/eights.toml"));
+    let server = TestServer::with_manifests(&[("eights", &manifest)]).await;
     let mut seats = vec![
         Seat::new(&server, "Ann").await,
         Seat::new(&server, "Ben").await,
@@ -168,8 +169,9 @@ async fn three_players_and_a_spectator_play_eights_to_a_result() {
         }
     }
     let mut seed = String::new();
+    let mut result = Value::Null;
     for seat in seats.iter_mut().chain(std::iter::once(&mut cleo)) {
-        let result = match seat.seen.iter().find(|m| m["t"] == "result") {
+        result = match seat.seen.iter().find(|m| m["t"] == "result") {
             Some(result) => result.clone(),
             None => seat.until(|m, _| m["t"] == "result").await,
         };
@@ -187,4 +189,6 @@ async fn three_players_and_a_spectator_play_eights_to_a_result() {
     let hands: Vec<Vec<u8>> = serde_json::from_value(deal["hands"].clone()).unwrap();
     assert_eq!(dealt, hands, "each player's hand is the script's");
     assert_eq!(deal["top"].as_u64(), Some(first_top));
+    // Run again from the seed and the moves, the match ends the same.
+    common::assert_replays(&server, &result).await;
 }

@@ -142,6 +142,7 @@ fn record(id: &str, ranking: Vec<RankLine>) -> MatchRecord {
         ranking,
         aborted: false,
         seed: None,
+        recording: None,
         rewards: None,
     }
 }

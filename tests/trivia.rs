@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 /// A trivia manifest with the given seats and settings (seconds).
 fn manifest(seats: (u32, u32), rounds: u32, question: f64, reveal: f64, lobby: f64) -> String {
     format!(
-        "name = \"trivia\"\nmin_players = {}\nmax_players = {}\n[settings]\nrounds = {rounds}\n\
+        "name = \"trivia\"\nmin_players = {}\nmax_players = {}\nrecord = true\n[settings]\nrounds = {rounds}\n\
          question_seconds = {question:?}\nreveal_seconds = {reveal:?}\nlobby_seconds = {lobby:?}\n",
         seats.0, seats.1
     )
@@ -275,6 +275,9 @@ async fn twenty_players_play_a_match_that_the_leaderboard_shows() {
     for r in &results[1..] {
         assert_eq!(r, &results[0], "every player gets the same result");
     }
+    // The recorded match, run again from its seed, its joins and its
+    // answers at their times, ranks the same.
+    common::assert_replays(&server, &results[0]).await;
 
     // Scores in the result are the totals the reveals announced, and the
     // players who answered right rank above the others.
@@ -433,6 +436,8 @@ async fn a_player_who_leaves_keeps_their_points_in_the_ranking() {
     assert!(lines[0].2 > ann_points + 500, "{lines:?}");
     assert_eq!(lines[1], ("Ann", 2, ann_points));
     assert_eq!(lines[2], ("Cy", 3, 0));
+    // The replay seats, unseats and times the answers as they were.
+    common::assert_replays(&server, &result).await;
 }
 
 #[test]
@@ -497,4 +502,5 @@ async fn a_player_who_leaves_and_comes_back_gets_their_points_back() {
     // Ben and Cy tie; the order within a rank is not specified.
     lines.sort();
     assert_eq!(lines, vec![("Ann", 1, ann_points), ("Ben", 2, 0), ("Cy", 2, 0)]);
+    common::assert_replays(&server, &result).await;
 }

@@ -66,6 +66,7 @@ async fn ledger_with_claims(data: &Path) -> std::sync::Arc<dyn Ledger> {
             ranking: vec![line(player, 1), line("loser", 2)],
             aborted: false,
             seed: None,
+            recording: None,
             rewards: rules((i as u64 + 1) * 1_000_000_000),
         };
         ledger.record(&record).await.unwrap();

@@ -51,6 +51,10 @@ pub struct MatchRecord {
     /// seeds were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<String>,
+    /// The match's recording (manifest `record`; docs/replays.md), stored
+    /// with it; the signed record carries its SHA-256.
+    #[serde(skip)]
+    pub recording: Option<bytes::Bytes>,
     /// The game's `[rewards]`, if it pays: the claims are written with the
     /// match.
     #[serde(skip)]
@@ -360,6 +364,14 @@ pub trait Ledger: Send + Sync + 'static {
     /// ledger does not have, or recorded before results were signed. A
     /// ledger that does not sign has none.
     fn signed_match<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<SignedRecord>, LedgerError>> {
+        let _ = id;
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Match `id`'s recording as the room wrote it (manifest `record`);
+    /// `None` for a match recorded without one. A ledger that keeps no
+    /// recordings has none.
+    fn recording<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, LedgerError>> {
         let _ = id;
         Box::pin(async { Ok(None) })
     }

@@ -56,6 +56,8 @@ const STATEMENTS: Statements = Statements {
     insert_session: "INSERT INTO sessions (id, generation, expires) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
     advance_session: "UPDATE sessions SET generation = $1, expires = $2 WHERE id = $3 AND generation = $4",
     signed_match: "SELECT record, signature, key_id FROM matches WHERE id = $1 AND record IS NOT NULL",
+    insert_recording: "INSERT INTO recordings (match_id, data) VALUES ($1, $2)",
+    recording: "SELECT data FROM recordings WHERE match_id = $1",
     insert_key: "INSERT INTO result_keys (id, public_key) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
     result_keys: "SELECT id, public_key FROM result_keys ORDER BY id",
     // Byte order (COLLATE "C"), as the check compares ids in Rust.

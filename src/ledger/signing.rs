@@ -86,7 +86,7 @@ impl ResultKey {
     /// let key = ResultKey::from_seed([7; 32]);
     /// let record = MatchRecord {
     ///     id: "m1".into(), game: "tictactoe".into(), room: "ROOM22".into(), chat: None,
-    ///     started_at: 1_000, ended_at: 2_000, ranking: vec![], aborted: false, seed: None, rewards: None,
+    ///     started_at: 1_000, ended_at: 2_000, ranking: vec![], aborted: false, seed: None, recording: None, rewards: None,
     /// };
     /// let signed = key.sign(&record);
     /// assert_eq!(signed.record, r#"{"v":1,"match":"m1","game":"tictactoe","room":"ROOM22","chat":null,"started_at":1000,"ended_at":2000,"aborted":false,"players":[]}"#);
@@ -104,6 +104,10 @@ impl ResultKey {
             ended_at: record.ended_at,
             aborted: record.aborted,
             seed: record.seed.as_deref(),
+            recording: record
+                .recording
+                .as_ref()
+                .map(|bytes| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))),
             players: record
                 .ranking
                 .iter()
@@ -140,6 +144,9 @@ struct Canonical<'a> {
     /// Absent from records made before matches had seeds.
     #[serde(skip_serializing_if = "Option::is_none")]
     seed: Option<&'a str>,
+    /// SHA-256 (hex) of the match's recording; absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recording: Option<String>,
     players: Vec<CanonicalPlayer<'a>>,
 }
 

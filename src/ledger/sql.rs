@@ -27,6 +27,10 @@ pub(super) struct Statements {
     pub advance_session: &'static str,
     /// A match's record, signature and key id, if it was signed.
     pub signed_match: &'static str,
+    /// recordings: match_id, data.
+    pub insert_recording: &'static str,
+    /// A match's recording: data.
+    pub recording: &'static str,
     /// A signing key's id and public key (hex); nothing if it is there.
     pub insert_key: &'static str,
     /// Every signing key: id, public key.
@@ -241,6 +245,13 @@ macro_rules! sql_ledger {
                         .bind(&signed.key)
                         .execute(&mut *tx)
                         .await?;
+                    if let Some(recording) = &record.recording {
+                        sqlx::query($sql.insert_recording)
+                            .bind(&record.id)
+                            .bind(&recording[..])
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     for line in &record.ranking {
                         sqlx::query($sql.insert_player)
                             .bind(&record.id)
@@ -355,6 +366,18 @@ macro_rules! sql_ledger {
                         signature: row.get(1),
                         key: row.get(2),
                     }))
+                })
+            }
+
+            fn recording<'a>(
+                &'a self,
+                id: &'a str,
+            ) -> $crate::ledger::BoxFuture<'a, Result<Option<Vec<u8>>, $crate::ledger::LedgerError>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_scalar($sql.recording)
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?)
                 })
             }
 
@@ -739,6 +762,7 @@ macro_rules! sql_ledger {
                                 ranking,
                                 // Not a column: the audit reads it nowhere.
                                 seed: None,
+                                recording: None,
                                 rewards: None,
                             },
                             signed: record.zip(signature).zip(key).map(|((r, s), k)| (r, s, k)),

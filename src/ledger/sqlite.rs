@@ -83,6 +83,8 @@ const STATEMENTS: Statements = Statements {
     insert_session: "INSERT INTO sessions (id, generation, expires) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING",
     advance_session: "UPDATE sessions SET generation = ?, expires = ? WHERE id = ? AND generation = ?",
     signed_match: "SELECT record, signature, key_id FROM matches WHERE id = ? AND record IS NOT NULL",
+    insert_recording: "INSERT INTO recordings (match_id, data) VALUES (?, ?)",
+    recording: "SELECT data FROM recordings WHERE match_id = ?",
     insert_key: "INSERT INTO result_keys (id, public_key) VALUES (?, ?) ON CONFLICT(id) DO NOTHING",
     result_keys: "SELECT id, public_key FROM result_keys ORDER BY id",
     all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id, chat \

@@ -67,6 +67,30 @@ pub async fn play(State(state): State<AppState>, Path(game): Path<String>, heade
     serve(Web::get("state.html"), "state.html", &headers)
 }
 
+/// `GET /replay/{match}`: the match's game page, playing the recorded
+/// match back (the page reads `?replay=` and watches it).
+pub async fn replay(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let missing = || not_found_text(format!("No recorded match {id:?} on this server.\n"));
+    // Match ids are hex; anything else is not one, and would need escaping.
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return missing();
+    }
+    match crate::replay::game_of(&*state.ledger, &id).await {
+        Ok(Some(game)) if state.catalog.get(&game).is_some() => {
+            axum::response::Redirect::to(&format!("/play/{game}?replay={id}")).into_response()
+        }
+        Ok(_) => missing(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a match for its replay failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The match could not be read; try again.\n",
+            )
+                .into_response()
+        }
+    }
+}
+
 fn page_file(game: &str) -> String {
     format!("games/{game}.html")
 }

@@ -9,6 +9,7 @@ pub mod budgets;
 pub mod client_addr;
 pub mod connections;
 mod listener;
+pub mod replays;
 pub mod session;
 mod ton;
 
@@ -64,6 +65,8 @@ pub struct Shared {
     pub lifecycle: Lifecycle,
     /// The connection holding each session.
     pub live_sessions: Arc<session::live::LiveSessions>,
+    /// Recorded matches being played back.
+    pub replays: replays::Replays,
     /// What `GET /metrics` shows.
     pub metrics: Arc<Metrics>,
     /// This node's membership of a cluster (`[cluster] redis`); `None` on a
@@ -94,6 +97,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(assets::lobby))
         .route("/play/{game}", get(assets::play))
+        .route("/replay/{id}", get(assets::replay))
         .merge(sdk_routes())
         .route("/web/{*file}", get(assets::web))
         .route("/health", get(api::health))
@@ -351,6 +355,7 @@ impl Server {
             rooms_opened: budgets::AddressBudget::new(config_rooms_per_ip),
             lifecycle: lifecycle.clone(),
             live_sessions: Arc::default(),
+            replays: replays::Replays::default(),
             metrics,
             cluster: cluster.clone(),
             drain_requested: tokio_util::sync::CancellationToken::new(),

@@ -109,12 +109,15 @@ pub enum ClientMessage<D = IgnoredAny> {
     },
     /// Extension: watch a room without a seat, by its code (a private
     /// room's invite) in `room`, or the room of `game` for the chat the
-    /// Mini App was opened from.
+    /// Mini App was opened from; or a recorded match played back, by its
+    /// id in `replay`.
     Watch {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         room: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         game: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replay: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<Rid>,
     },
@@ -183,7 +186,17 @@ impl<D> ClientMessage<D> {
             ClientMessage::Create { game, private, rid } => ClientMessage::Create { game, private, rid },
             ClientMessage::Join { room, rid } => ClientMessage::Join { room, rid },
             ClientMessage::Chat { game, rid } => ClientMessage::Chat { game, rid },
-            ClientMessage::Watch { room, game, rid } => ClientMessage::Watch { room, game, rid },
+            ClientMessage::Watch {
+                room,
+                game,
+                replay,
+                rid,
+            } => ClientMessage::Watch {
+                room,
+                game,
+                replay,
+                rid,
+            },
             ClientMessage::Leave { rid } => ClientMessage::Leave { rid },
             ClientMessage::Ping { n, rid } => ClientMessage::Ping { n, rid },
         }

@@ -6,6 +6,7 @@ use std::time::Instant;
 use bevy_ecs::prelude::*;
 use tokio::sync::mpsc;
 
+use super::recording::Step;
 use super::{ClientHandle, Outbound, PlayerInfo, Room};
 use crate::game::{Clock, Player};
 use crate::protocol::{ErrorCode, LeftReason, Rid};
@@ -74,6 +75,12 @@ impl Room {
             })
             .id();
         self.roster.push((entity, player.clone()));
+        if let Some(recorder) = &mut self.recorder {
+            recorder.push(Step::Seat {
+                id: player.id.to_string(),
+                name: player.name.to_string(),
+            });
+        }
         self.members.push(Member {
             info: player,
             entity,
@@ -135,7 +142,13 @@ impl Room {
     }
 
     /// Sets `Player.online` of member `i`; the game sees the change next tick.
-    fn set_online(&mut self, i: usize, online: bool) {
+    pub(super) fn set_online(&mut self, i: usize, online: bool) {
+        if let Some(recorder) = &mut self.recorder {
+            recorder.push(Step::Online {
+                id: self.members[i].info.id.to_string(),
+                online,
+            });
+        }
         if let Some(mut p) = self.sim.world.get_mut::<Player>(self.members[i].entity) {
             if p.online != online {
                 self.metrics.online(if online { 1 } else { -1 });
@@ -163,6 +176,9 @@ impl Room {
         let Some(i) = self.members.iter().position(|m| &*m.info.id == player) else {
             return;
         };
+        if let Some(recorder) = &mut self.recorder {
+            recorder.push(Step::Leave { id: player.to_owned() });
+        }
         let member = self.members.swap_remove(i);
         if member.offline_until.is_none() {
             self.metrics.online(-1);

@@ -14,12 +14,16 @@
 //! `membership.rs` seats and releases players, `outbox.rs` queues frames to
 //! members, `outcome.rs` ranks and records a match, `time.rs` is the one
 //! clock a room reads, `watchers.rs` keeps its spectators, `fairness.rs`
-//! the seed of its match; `tests.rs` drives a room in-process.
+//! the seed of its match, `recording.rs` what it records of each match and
+//! `replay.rs` runs a recorded match again; `tests.rs` drives a room
+//! in-process.
 
 mod fairness;
 mod membership;
 mod outbox;
 mod outcome;
+mod recording;
+mod replay;
 mod task;
 #[cfg(test)]
 mod tests;
@@ -35,6 +39,10 @@ use crate::lifecycle::ConnectionSignal;
 use crate::protocol::{frames, ErrorCode, LeftReason, Rid};
 use crate::simulation::{AnyInput, GameType};
 pub use fairness::MatchSeed;
+pub use recording::{Recording, Step, MAX_RECORDING_BYTES};
+pub use replay::{
+    show as show_ranking, spawn_replay, Progress, Replay, ReplayError, ReplayMatch, ReplayReport, MAX_REPLAY_PAUSE,
+};
 pub use task::{spawn_room, Directory, Room, RoomContext};
 pub use time::RoomTime;
 
@@ -166,6 +174,9 @@ pub enum RoomCommand {
         player: Arc<str>,
         seq: u32,
         data: AnyInput,
+        /// The client frame that carried it, for a recording room
+        /// (manifest `record`); `None` otherwise.
+        frame: Option<Box<[u8]>>,
     },
     /// Watch without a seat (boxed, as joins are).
     Watch(Box<Join>),
@@ -346,10 +357,18 @@ impl RoomHandle {
         }
     }
 
-    /// Queues an input; refuses it when the room's inbox is full.
-    pub fn input(&self, player: Arc<str>, seq: u32, data: AnyInput) -> Result<(), ErrorCode> {
+    /// Queues an input; refuses it when the room's inbox is full. `frame`
+    /// is the client frame that carried it, kept by a recording room
+    /// (manifest `record`); it is dropped unread by others.
+    pub fn input(&self, player: Arc<str>, seq: u32, data: AnyInput, frame: &[u8]) -> Result<(), ErrorCode> {
+        let frame = self.game.manifest().record.then(|| Box::from(frame));
         self.tx
-            .try_send(RoomCommand::Input { player, seq, data })
+            .try_send(RoomCommand::Input {
+                player,
+                seq,
+                data,
+                frame,
+            })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => ErrorCode::RateLimited,
                 mpsc::error::TrySendError::Closed(_) => ErrorCode::NotInRoom,

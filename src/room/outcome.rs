@@ -101,8 +101,24 @@ impl Room {
     /// closes, `left` with `after`.
     fn record(&mut self, ranking: Vec<RankLine>, aborted: bool, after: Option<LeftReason>) {
         let ended_at = unix_millis();
+        let id = format!("{ended_at:012x}{:08x}", rand::random::<u32>());
+        let recording = self
+            .recorder
+            .as_mut()
+            .and_then(|recorder| recorder.cut(&self.game.manifest().name, &id));
+        // A replay keeps the outcome to compare; it writes nothing.
+        if let Some(replaying) = &mut self.replaying {
+            replaying.outcomes.push(ranking);
+            match after {
+                None => {
+                    self.next_match(ended_at);
+                }
+                Some(_) => self.closed = true,
+            }
+            return;
+        }
         let record = MatchRecord {
-            id: format!("{ended_at:012x}{:08x}", rand::random::<u32>()),
+            id,
             game: self.game.manifest().name.clone(),
             room: self.code.to_string(),
             chat: self.chat.as_deref().map(str::to_owned),
@@ -111,6 +127,7 @@ impl Room {
             ranking,
             aborted,
             seed: Some(self.seed.reveal()),
+            recording,
             rewards: self.game.manifest().rewards.clone(),
         };
         // A player away on a held seat sees the outcome in the fresh
@@ -137,14 +154,7 @@ impl Room {
         // The next match of a continuous room draws from a new seed, whose
         // commitment follows the result.
         let next_commit = match after {
-            None => {
-                self.roster = self.members.iter().map(|m| (m.entity, m.info.clone())).collect();
-                self.match_started_at = ended_at;
-                self.sim.world.resource_mut::<Clock>().match_number += 1;
-                self.seed = MatchSeed::draw();
-                self.sim.world.insert_resource(MatchRng::from_seed(self.seed.bytes()));
-                Some(frames::fair(self.seed.commit()))
-            }
+            None => Some(self.next_match(ended_at)),
             Some(_) => {
                 self.closed = true;
                 None
@@ -178,6 +188,21 @@ impl Room {
                 }
             }
         });
+    }
+
+    /// A continuous room's next match starts, with everyone seated now on
+    /// its roster and a new seed (a replay's is the recorded one); returns
+    /// the `fair` frame that commits to the seed.
+    fn next_match(&mut self, ended_at: i64) -> bytes::Bytes {
+        self.roster = self.members.iter().map(|m| (m.entity, m.info.clone())).collect();
+        self.match_started_at = ended_at;
+        self.sim.world.resource_mut::<Clock>().match_number += 1;
+        self.seed = match self.replaying.as_mut().and_then(|r| r.seeds.pop_front()) {
+            Some(seed) => MatchSeed::from_bytes(seed),
+            None => MatchSeed::draw(),
+        };
+        self.sim.world.insert_resource(MatchRng::from_seed(self.seed.bytes()));
+        frames::fair(self.seed.commit())
     }
 
     /// A game system panicked: the world may be half-updated, so the room

@@ -10,6 +10,8 @@ use tokio::time::{interval, sleep_until, MissedTickBehavior};
 
 use super::fairness::MatchSeed;
 use super::membership::Member;
+use super::recording::{Recorder, Step};
+use super::replay::Replaying;
 use super::time::RoomTime;
 use super::watchers::Watcher;
 use super::{Join, RoomCommand, RoomHandle};
@@ -108,6 +110,12 @@ pub struct Room {
     pub(super) watchers: Vec<Watcher>,
     /// The seed the current match draws from, committed to in `joined`.
     pub(super) seed: MatchSeed,
+    /// What the current match's recording holds so far (manifest `record`).
+    pub(super) recorder: Option<Box<Recorder>>,
+    /// Set when the room runs a recorded match again ([`super::Replay`]):
+    /// the seeds of its next matches, and where its outcomes go instead of
+    /// the ledger.
+    pub(super) replaying: Option<Box<Replaying>>,
     /// Everyone seated during the current match, for its ranking.
     pub(super) roster: Vec<(Entity, super::PlayerInfo)>,
     pub(super) opened: Instant,
@@ -129,8 +137,13 @@ pub struct Room {
 impl Room {
     /// A room of `game` with no players yet.
     pub fn new(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>) -> Room {
-        let seed = MatchSeed::draw();
+        Room::seeded(ctx, game, code, MatchSeed::draw())
+    }
+
+    /// A room whose first match draws from `seed` (a replay's).
+    pub(super) fn seeded(ctx: RoomContext, game: Arc<dyn GameType>, code: Arc<str>, seed: MatchSeed) -> Room {
         let sim = game.new_simulation(seed.bytes());
+        let recorder = game.manifest().record.then(Box::default);
         let tick_interval = game.manifest().tick_interval();
         let metrics = ctx.metrics.room(&game.manifest().name);
         Room {
@@ -143,6 +156,8 @@ impl Room {
             members: Vec::new(),
             watchers: Vec::new(),
             seed,
+            recorder,
+            replaying: None,
             roster: Vec::new(),
             opened: Instant::now(),
             time: RoomTime::system(),
@@ -374,10 +389,21 @@ impl Room {
             RoomCommand::Unwatch { client } => self.unwatch(&client),
             RoomCommand::Leave { player } => self.leave(&player),
             RoomCommand::Disconnect { player, client } => self.disconnect(&player, &client),
-            RoomCommand::Input { player, seq, data } => {
+            RoomCommand::Input {
+                player,
+                seq,
+                data,
+                frame,
+            } => {
                 let Some(member) = self.members.iter_mut().find(|m| m.info.id == player) else {
                     return;
                 };
+                if let (Some(recorder), Some(frame)) = (&mut self.recorder, frame) {
+                    recorder.push(Step::Input {
+                        id: player.to_string(),
+                        frame: frame.into(),
+                    });
+                }
                 member.queued_seq = member.queued_seq.max(seq);
                 let entity = member.entity;
                 self.sim.push_input(entity, seq, data);
@@ -406,6 +432,9 @@ impl Room {
         self.dirty = false;
         let started = Instant::now();
         let now = self.time.now().saturating_duration_since(self.opened);
+        if let Some(recorder) = &mut self.recorder {
+            recorder.tick(self.tick_interval.is_none().then_some(now));
+        }
         {
             let mut clock = self.sim.world.resource_mut::<Clock>();
             clock.tick += 1;

@@ -330,3 +330,19 @@ pub async fn forfeited_match(ws_url: &str, bob: &str) -> Value {
     other.send(json!({"t": "leave"})).await;
     ada.expect("result").await
 }
+
+/// Runs the recorded match of `result` again from the server's ledger, as
+/// `parlor replay` does, and checks it ends with the ranking the players
+/// were sent. Returns the reports (the room's earlier matches first).
+pub async fn assert_replays(server: &TestServer, result: &Value) -> Vec<parlor::room::ReplayReport> {
+    let state = server.server.state();
+    let id = result["match"].as_str().expect("a result names its match");
+    let reports = parlor::replay::check(state.ledger.clone(), &state.catalog, id, |_, _| {})
+        .await
+        .unwrap_or_else(|e| panic!("match {id} does not replay: {e}"));
+    let last = reports.last().expect("the match itself is replayed");
+    assert_eq!(last.match_id, id);
+    let ranking = serde_json::to_value(last.ranking.as_ref().expect("the match was not aborted")).unwrap();
+    assert_eq!(ranking, result["ranking"], "the replay ranks as the result did");
+    reports
+}

@@ -447,8 +447,8 @@ impl Session {
                     rid,
                 ),
             },
-            ClientMessage::Watch { room, game, .. } => self.watch(player, room, game, rid).await,
-            ClientMessage::Input { seq, d, .. } => self.input(player, seq, d, rid),
+            ClientMessage::Watch { room, game, replay, .. } => self.watch(player, room, game, replay, rid).await,
+            ClientMessage::Input { seq, d, .. } => self.input(player, seq, d, frame, rid),
             ClientMessage::Leave { .. } => {
                 if self.room.is_none() {
                     return self.error(ErrorCode::NotInRoom, "not in a room", rid);
@@ -464,7 +464,7 @@ impl Session {
         }
     }
 
-    fn input(&mut self, player: PlayerInfo, seq: u32, d: Option<AnyInput>, rid: Option<Rid>) -> Next {
+    fn input(&mut self, player: PlayerInfo, seq: u32, d: Option<AnyInput>, frame: &[u8], rid: Option<Rid>) -> Next {
         if self.watching {
             self.state.metrics.input_refused(ErrorCode::Spectator);
             return self.error(
@@ -490,7 +490,7 @@ impl Session {
             return Next::Continue;
         }
         match room
-            .input(player.id, seq, d)
+            .input(player.id, seq, d, frame)
             .inspect_err(|code| self.state.metrics.input_refused(*code))
         {
             Ok(()) => Next::Continue,
@@ -737,10 +737,15 @@ impl Session {
         player: PlayerInfo,
         code: Option<String>,
         game: Option<String>,
+        replay: Option<String>,
         rid: Option<Rid>,
     ) -> Next {
-        let room = match (code, game) {
-            (Some(code), None) => {
+        let room = match (code, game, replay) {
+            (None, None, Some(id)) => match self.state.replays.open(&self.state, &id).await {
+                Ok(room) => Ok(room),
+                Err((code, message)) => return self.error(code, &message, rid),
+            },
+            (Some(code), None, None) => {
                 if !self.may_miss() {
                     return self.refuse_miss(rid);
                 }
@@ -750,7 +755,7 @@ impl Session {
                 }
                 found.map_err(|_| "no such room to watch (a private room is watched by its invite)".to_owned())
             }
-            (None, Some(game)) => match &self.chat_instance {
+            (None, Some(game), None) => match &self.chat_instance {
                 Some(chat) => self
                     .state
                     .matchmaker
@@ -762,7 +767,7 @@ impl Session {
                         .to_owned(),
                 ),
             },
-            _ => return self.bad_message("watch needs exactly one of room or game", rid),
+            _ => return self.bad_message("watch needs exactly one of room, game or replay", rid),
         };
         let room = match room {
             Ok(room) => room,
