@@ -60,7 +60,10 @@ use crate::lifecycle::Lifecycle;
 use crate::manifest::Manifest;
 use crate::matchmaking::LocalDirectory;
 use crate::protocol::{ClientMessage, ErrorCode};
-use crate::room::{ClientHandle, Join, Outbound, PlayerInfo, Room, RoomCommand, RoomContext, RoomTime};
+use crate::room::{
+    ClientHandle, Join, Outbound, PlayerInfo, Recording, Replay, ReplayMatch, ReplayReport, Room, RoomCommand,
+    RoomContext, RoomTime,
+};
 use crate::simulation::{DecodeError, Game, GameType};
 
 /// A player of a [`TestRoom`], in the order they joined.
@@ -312,6 +315,81 @@ impl TestRoom {
     /// The matches recorded so far, in order.
     pub fn results(&self) -> Vec<MatchRecord> {
         self.ledger.0.lock().expect("results lock").clone()
+    }
+
+    /// Runs recorded match `match_id` again, as `parlor replay` does: from
+    /// its seed and what the room recorded (the manifest must say
+    /// `record = true`), in a fresh room of the game, with every match of
+    /// this room before it first. `Ok` with a report per match if each
+    /// ends with the ranking it was recorded with; a game that reads
+    /// anything but its world, inputs, `Clock` and `MatchRng` (the system
+    /// time, another generator, a `HashMap`'s order) is caught here.
+    ///
+    /// ```
+    /// # use parlor::prelude::*;
+    /// # pub struct Clicker;
+    /// # impl Game for Clicker {
+    /// #     type Input = ();
+    /// #     type Settings = NoSettings;
+    /// #     const NAME: &'static str = "clicker";
+    /// #     fn build(room: &mut RoomBuilder) { room.add_systems(press); }
+    /// # }
+    /// # fn press(inputs: Res<Inputs<()>>, mut commands: Commands) {
+    /// #     if let Some(input) = inputs.iter().next() {
+    /// #         commands.insert_resource(Outcome::winner(input.player, 1));
+    /// #     }
+    /// # }
+    /// use parlor::testing::TestRoom;
+    /// let mut room = TestRoom::new::<Clicker>("name = \"clicker\"\nmin_players = 1\nmax_players = 1\nrecord = true\n");
+    /// let ann = room.join("Ann");
+    /// room.input(ann, &()).unwrap();
+    /// let id = room.results()[0].id.clone();
+    /// let reports = room.replay(&id).unwrap();
+    /// assert_eq!(reports[0].ranking.as_ref().unwrap()[0].name, "Ann");
+    /// ```
+    pub fn replay(&self, match_id: &str) -> Result<Vec<ReplayReport>, String> {
+        let results = self.results();
+        let mut chain = Vec::new();
+        let mut next = Some(match_id.to_owned());
+        while let Some(id) = next {
+            let record = results
+                .iter()
+                .find(|r| r.id == id)
+                .ok_or_else(|| format!("this room recorded no match {id}"))?;
+            let bytes = record
+                .recording
+                .as_ref()
+                .ok_or_else(|| format!("match {id} has no recording: add `record = true` to the manifest"))?;
+            let recording = Recording::decode(bytes)?;
+            let seed = record
+                .seed
+                .as_deref()
+                .and_then(|s| hex::decode(s).ok())
+                .and_then(|s| <[u8; 32]>::try_from(s).ok())
+                .ok_or_else(|| format!("match {id} has no seed"))?;
+            next = recording.previous.clone();
+            chain.push(ReplayMatch {
+                id,
+                seed,
+                ranking: record.ranking.clone(),
+                aborted: record.aborted,
+                recording,
+            });
+        }
+        chain.reverse();
+        let context = RoomContext {
+            ledger: Arc::new(RecordedMatches::default()),
+            directory: Arc::new(LocalDirectory::default()),
+            lifecycle: Lifecycle::new(),
+            inbox: QUEUE,
+            outbound_reserve: 8,
+            unclaimed_grace: Duration::from_secs(5),
+            shutdown_grace: Duration::from_secs(10),
+            metrics: Arc::default(),
+        };
+        Replay::new(context, self.game.clone(), chain)
+            .run()
+            .map_err(|e| e.to_string())
     }
 
     /// Whether the room has ended (finished, empty or failed).

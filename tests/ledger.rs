@@ -106,6 +106,7 @@ on_both_backends!(
     wallets_link_once_per_payload_one_per_player_and_network,
     claims_are_numbered_and_a_voucher_marks_its_claim,
     payout_batches_take_open_claims_once_and_settle_once,
+    a_recording_is_stored_with_its_match_and_named_by_the_signed_record,
 );
 
 fn line(player: &str, rank: u32, score: i64) -> RankLine {
@@ -187,6 +188,55 @@ async fn a_match_that_cannot_be_written_whole_writes_nothing(ledger: Arc<dyn Led
     assert_eq!(rows, [("ann", 30)], "nothing of either failed write is there");
     // The id of the failed match is still free.
     ledger.record(&record("m2", vec![line("cy", 1, 80)])).await.unwrap();
+}
+
+async fn a_recording_is_stored_with_its_match_and_named_by_the_signed_record(
+    ledger: Arc<dyn Ledger>,
+    backend: &Backend,
+) {
+    // Not MessagePack of a recording: the ledger stores bytes as given.
+    let bytes = bytes::Bytes::from_static(b"\x00\x01recorded\xff");
+    let mut m = record("m1", vec![line("ann", 1, 3)]);
+    m.seed = Some("00".repeat(32));
+    m.recording = Some(bytes.clone());
+    ledger.record(&m).await.unwrap();
+    ledger.record(&record("m2", vec![line("ann", 1, 3)])).await.unwrap();
+    assert_eq!(ledger.recording("m1").await.unwrap().as_deref(), Some(&bytes[..]));
+    assert_eq!(ledger.recording("m2").await.unwrap(), None);
+    let signed = ledger.signed_match("m1").await.unwrap().unwrap();
+    let fields: serde_json::Value = serde_json::from_str(&signed.record).unwrap();
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    assert_eq!(fields["recording"], digest.as_str());
+    let unrecorded = ledger.signed_match("m2").await.unwrap().unwrap();
+    assert!(!unrecorded.record.contains("recording"), "{}", unrecorded.record);
+    // A recording goes with its match: a failed write stores neither.
+    let mut again = record("m1", vec![line("ben", 1, 9)]);
+    again.recording = Some(bytes::Bytes::from_static(b"other"));
+    assert!(ledger.record(&again).await.is_err());
+    assert_eq!(ledger.recording("m1").await.unwrap().as_deref(), Some(&bytes[..]));
+
+    // `ledger check` holds the recording to its signed digest: changed,
+    // deleted, or added to a match signed without one.
+    assert!(ledger.audit().await.unwrap().is_clean());
+    backend
+        .execute("UPDATE recordings SET match_id = 'm2' WHERE match_id = 'm1'")
+        .await;
+    let report = ledger.audit().await.unwrap();
+    assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
+    assert!(
+        report.problems[0].starts_with("match m1: the rows differ"),
+        "{:?}",
+        report.problems
+    );
+    assert!(
+        report.problems[1].starts_with("match m2: the rows differ"),
+        "{:?}",
+        report.problems
+    );
+    backend
+        .execute("UPDATE recordings SET match_id = 'm1' WHERE match_id = 'm2'")
+        .await;
+    assert!(ledger.audit().await.unwrap().is_clean());
 }
 
 async fn a_session_token_moves_on_once_and_expired_sessions_are_cleared(ledger: Arc<dyn Ledger>, _: &Backend) {

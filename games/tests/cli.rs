@@ -235,3 +235,58 @@ async fn ledger_check_passes_a_clean_ledger_and_fails_an_edited_one() {
     assert_eq!(edited.status.code(), Some(1), "{out}");
     assert!(out.contains(&format!("PROBLEM match {id}: the rows differ")), "{out}");
 }
+
+/// `parlor replay MATCH` on the ledger a server wrote: a recorded
+/// tic-tac-toe match (Bob leaves, Ada wins by forfeit) is run again and
+/// reproduced; an id the ledger does not have is an error that says so.
+#[tokio::test]
+async fn replay_reproduces_a_recorded_match_from_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let manifests = dir.path().join("manifests");
+    std::fs::create_dir_all(&manifests).unwrap();
+    let tictactoe = include_str!("../manifests/tictactoe.toml");
+    std::fs::write(manifests.join("tictactoe.toml"), format!("{tictactoe}record = true\n")).unwrap();
+    let (mut server, url) = serve(
+        &["--bind", "127.0.0.1:0", "--manifests", manifests.to_str().unwrap()],
+        &[("PARLOR_DATA_DIR", data.to_str().unwrap())],
+    )
+    .await;
+    let result = common::forfeited_match(&format!("{}/ws", url.replace("http://", "ws://")), "Bob").await;
+    let id = result["match"].as_str().unwrap();
+    server.start_kill().unwrap();
+    server.wait().await.unwrap();
+
+    let replay = |id: String| {
+        let data = data.clone();
+        async move {
+            Command::new(env!("CARGO_BIN_EXE_parlor"))
+                .args(["replay", &id, "--data-dir", data.to_str().unwrap()])
+                .current_dir(std::env::temp_dir())
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let output = replay(id.to_owned()).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(&format!("match {id}: ")), "{stdout}");
+    assert!(stdout.contains("ends as recorded: 1 Ada (1), 2 Bob (0)"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("replayed 1 match: match {id} is reproduced")),
+        "{stdout}"
+    );
+
+    let output = replay("00000000nope".to_owned()).await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the ledger has no signed match 00000000nope"),
+        "{stderr}"
+    );
+}

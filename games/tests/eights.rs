@@ -17,7 +17,8 @@ use parlor::prelude::{entity_id, MatchRng};
 use parlor::testing::{TestPlayer, TestRoom};
 use parlor_games::eights::{Eights, Hand, HandSize, Phase, Table};
 
-const MANIFEST: &str = include_str!("../manifests/eights.toml");
+/// The bundled manifest, recorded: full games are replayed too.
+const MANIFEST: &str = concat!(include_str!("../manifests/eights.toml"), "\nrecord = true\n");
 const NAMES: [&str; 6] = ["Ann", "Ben", "Cy", "Dee", "Eve", "Fay"];
 
 fn suit(card: u8) -> u8 {
@@ -506,6 +507,8 @@ fn the_first_empty_hand_wins_the_cards_left_in_the_others() {
             assert_eq!(result["seed"].as_str().map(str::len), Some(64));
         }
         assert!(cards.room.is_closed());
+        // Run again from its seed and its moves, the match ends the same.
+        cards.room.replay(&results[0].id).unwrap();
     }
 }
 
@@ -539,6 +542,7 @@ fn a_leaver_takes_their_hand_and_the_turn_moves_on() {
         (results[0].ranking[0].name.as_str(), results[0].ranking[0].score),
         ("Ann", 0)
     );
+    cards.room.replay(&results[0].id).unwrap();
 }
 
 #[test]
@@ -617,4 +621,5 @@ fn a_blocked_game_ends_with_the_lightest_hand_first() {
     let winner = cards.table().winner.map(|w| entity_id(w.0));
     assert_eq!(winner, Some(cards.id(lightest)));
     assert!(cards.room.is_closed());
+    cards.room.replay(&results[0].id).unwrap();
 }

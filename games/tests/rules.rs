@@ -14,8 +14,9 @@ use parlor_games::arena::{Arena, Position, Score};
 use parlor_games::tictactoe::{Board, TicTacToe, Turn};
 use parlor_games::trivia::{Quiz, Trivia, TriviaSettings};
 
-const TICTACTOE: &str = include_str!("../manifests/tictactoe.toml");
-const ARENA: &str = include_str!("../manifests/arena.toml");
+// Recorded, so the tests of whole matches replay them too.
+const TICTACTOE: &str = concat!(include_str!("../manifests/tictactoe.toml"), "\nrecord = true\n");
+const ARENA: &str = concat!("record = true\n", include_str!("../manifests/arena.toml"));
 
 /// The `error`s among `messages`, by code.
 fn errors(messages: &[Value]) -> Vec<&str> {
@@ -57,6 +58,7 @@ fn tictactoe_three_in_a_row_wins_and_ends_the_room() {
     assert_eq!(ranking, [("Xena", 1), ("Otto", 2)]);
     assert!(room.messages(o).iter().any(|m| m["t"] == "result"));
     assert!(room.is_closed());
+    room.replay(&results[0].id).unwrap();
 }
 
 #[test]
@@ -87,6 +89,7 @@ fn tictactoe_a_player_who_leaves_loses() {
     let results = room.results();
     assert_eq!(results[0].ranking[0].name, "Otto");
     assert!(room.messages(o).iter().any(|m| m["t"] == "result"));
+    room.replay(&results[0].id).unwrap();
 }
 
 #[test]
@@ -114,6 +117,7 @@ fn arena_steering_moves_at_the_set_speed_and_rounds_end_on_time() {
     assert_eq!(room.results()[0].ranking[0].name, "Ann");
     assert!(!room.is_closed());
     assert_eq!(room.view(ann).component_as::<Score>(id), Some(Score(0)));
+    room.replay(&room.results()[0].id).unwrap();
 }
 
 #[test]
@@ -136,7 +140,7 @@ fn arena_a_dropped_player_stands_still_and_loses_the_seat_after_the_grace() {
 
 /// Trivia with 2 questions of 5 s, a 2 s reveal and no lobby wait.
 fn trivia() -> (TestRoom, TriviaSettings) {
-    let manifest = "name = \"trivia\"\nmin_players = 2\nmax_players = 10\n[settings]\nrounds = 2\n\
+    let manifest = "name = \"trivia\"\nmin_players = 2\nmax_players = 10\nrecord = true\n[settings]\nrounds = 2\n\
                     question_seconds = 5\nreveal_seconds = 2\nlobby_seconds = 0\n";
     let settings = Manifest::parse(manifest)
         .unwrap()
@@ -188,4 +192,5 @@ fn trivia_runs_on_its_timers_and_ranks_by_points() {
         .collect();
     assert_eq!(ranking, [("Ann", 1, 2000), ("Ben", 2, 0)]);
     assert!(room.is_closed());
+    room.replay(&results[0].id).unwrap();
 }

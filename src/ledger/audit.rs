@@ -1,6 +1,7 @@
 //! `parlor ledger check`: every recorded match against its signed record.
 //! A row edited in the database after the fact (a rank, a score, a player
-//! added or dropped) no longer matches the record the server signed, and
+//! added or dropped, a recording changed, added or deleted) no longer
+//! matches the record the server signed, and
 //! a record edited with it no longer matches its signature.
 
 use std::collections::HashMap;
@@ -100,6 +101,9 @@ struct SignedFields {
     started_at: i64,
     ended_at: i64,
     aborted: bool,
+    /// SHA-256 of the recording, hex; absent for a match without one.
+    #[serde(default)]
+    recording: Option<String>,
     players: Vec<SignedPlayer>,
 }
 
@@ -121,6 +125,10 @@ impl SignedFields {
             .collect();
         signed.sort();
         stored.sort();
+        let recording = row
+            .recording
+            .as_ref()
+            .map(|bytes| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)));
         self.v == RECORD_VERSION
             && self.id == row.id
             && self.game == row.game
@@ -129,6 +137,7 @@ impl SignedFields {
             && self.started_at == row.started_at
             && self.ended_at == row.ended_at
             && self.aborted == row.aborted
+            && self.recording == recording
             && signed == stored
     }
 }

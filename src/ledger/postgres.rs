@@ -61,7 +61,8 @@ const STATEMENTS: Statements = Statements {
     insert_key: "INSERT INTO result_keys (id, public_key) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
     result_keys: "SELECT id, public_key FROM result_keys ORDER BY id",
     // Byte order (COLLATE "C"), as the check compares ids in Rust.
-    all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id, chat \
+    all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id, chat, \
+                  (SELECT data FROM recordings WHERE match_id = matches.id) \
                   FROM matches ORDER BY id COLLATE \"C\"",
     all_players: "SELECT match_id, player_id, name, rank, score FROM match_players ORDER BY match_id COLLATE \"C\"",
     lock_claims: "SELECT pg_advisory_xact_lock(hashtext($1))",

@@ -36,7 +36,7 @@ pub(super) struct Statements {
     /// Every signing key: id, public key.
     pub result_keys: &'static str,
     /// Every match: id, game, room, started_at, ended_at, aborted, record,
-    /// signature, key_id, chat; by id.
+    /// signature, key_id, chat, its recording's data (or NULL); by id.
     pub all_matches: &'static str,
     /// Every match's players: match_id, player_id, name, rank, score; by
     /// match_id.
@@ -762,7 +762,7 @@ macro_rules! sql_ledger {
                                 ranking,
                                 // Not a column: the audit reads it nowhere.
                                 seed: None,
-                                recording: None,
+                                recording: row.get::<Option<Vec<u8>>, _>(10).map(Into::into),
                                 rewards: None,
                             },
                             signed: record.zip(signature).zip(key).map(|((r, s), k)| (r, s, k)),

@@ -87,7 +87,8 @@ const STATEMENTS: Statements = Statements {
     recording: "SELECT data FROM recordings WHERE match_id = ?",
     insert_key: "INSERT INTO result_keys (id, public_key) VALUES (?, ?) ON CONFLICT(id) DO NOTHING",
     result_keys: "SELECT id, public_key FROM result_keys ORDER BY id",
-    all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id, chat \
+    all_matches: "SELECT id, game, room, started_at, ended_at, aborted, record, signature, key_id, chat, \
+                  (SELECT data FROM recordings WHERE match_id = matches.id) \
                   FROM matches ORDER BY id",
     all_players: "SELECT match_id, player_id, name, rank, score FROM match_players ORDER BY match_id",
     lock_claims: "SELECT ?1",
