@@ -35,6 +35,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("room", 4),
     ("matchmaking", 5),
     ("cluster", 6),
+    ("replay", 6),
     ("net", 7),
     ("testing", 6),
     ("prelude", 8),
