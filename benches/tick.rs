@@ -87,7 +87,6 @@ fn ticks(c: &mut Criterion) {
                     player: support::player(0).id,
                     seq,
                     data,
-                    frame: None,
                 });
                 (room, queues)
             },

@@ -61,8 +61,8 @@ use crate::manifest::Manifest;
 use crate::matchmaking::LocalDirectory;
 use crate::protocol::{ClientMessage, ErrorCode};
 use crate::room::{
-    ClientHandle, Join, Outbound, PlayerInfo, Recording, Replay, ReplayMatch, ReplayReport, Room, RoomCommand,
-    RoomContext, RoomTime,
+    ClientHandle, Join, Outbound, PlayerInfo, RecordedInput, Recording, Replay, ReplayMatch, ReplayReport, Room,
+    RoomCommand, RoomContext, RoomTime,
 };
 use crate::simulation::{DecodeError, Game, GameType};
 
@@ -235,8 +235,7 @@ impl TestRoom {
         self.room.handle(RoomCommand::Input {
             player: self.players[player.0].info.id.clone(),
             seq: self.seq,
-            data,
-            frame: self.game.manifest().record.then(|| Box::from(&frame[..])),
+            data: RecordedInput::wrap(&self.game, data, &frame),
         });
         // A turn-based room ticks for it now; a real-time one at its next
         // tick ([`TestRoom::tick`], [`TestRoom::advance`]).

@@ -104,7 +104,6 @@ pub fn steer(catalog: &Catalog, player: usize, seq: u32) -> RoomCommand {
         player: self::player(player).id,
         seq,
         data,
-        frame: None,
     }
 }
 

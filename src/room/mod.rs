@@ -173,10 +173,9 @@ pub enum RoomCommand {
     Input {
         player: Arc<str>,
         seq: u32,
+        /// The game's input; for a recording room (manifest `record`), a
+        /// [`RecordedInput`] that holds it with its frame.
         data: AnyInput,
-        /// The client frame that carried it, for a recording room
-        /// (manifest `record`); `None` otherwise.
-        frame: Option<Box<[u8]>>,
     },
     /// Watch without a seat (boxed, as joins are).
     Watch(Box<Join>),
@@ -235,6 +234,27 @@ pub struct Join {
     /// The request id to echo on `joined`.
     pub rid: Option<Rid>,
     pub reply: oneshot::Sender<Result<(), ErrorCode>>,
+}
+
+/// An input with the client frame that carried it, for a room that records
+/// (manifest `record`): it travels in place of the input itself, so the
+/// inbox slot of every room stays as small as an input without a frame.
+pub struct RecordedInput {
+    pub data: AnyInput,
+    pub frame: Bytes,
+}
+
+impl RecordedInput {
+    /// `data` as `game`'s rooms take it: with `frame` if they record.
+    pub fn wrap(game: &Arc<dyn GameType>, data: AnyInput, frame: &[u8]) -> AnyInput {
+        match game.manifest().record {
+            true => Box::new(RecordedInput {
+                data,
+                frame: Bytes::copy_from_slice(frame),
+            }),
+            false => data,
+        }
+    }
 }
 
 /// A cloneable handle to a running room.
@@ -361,14 +381,9 @@ impl RoomHandle {
     /// is the client frame that carried it, kept by a recording room
     /// (manifest `record`); it is dropped unread by others.
     pub fn input(&self, player: Arc<str>, seq: u32, data: AnyInput, frame: &[u8]) -> Result<(), ErrorCode> {
-        let frame = self.game.manifest().record.then(|| Box::from(frame));
+        let data = RecordedInput::wrap(&self.game, data, frame);
         self.tx
-            .try_send(RoomCommand::Input {
-                player,
-                seq,
-                data,
-                frame,
-            })
+            .try_send(RoomCommand::Input { player, seq, data })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => ErrorCode::RateLimited,
                 mpsc::error::TrySendError::Closed(_) => ErrorCode::NotInRoom,

@@ -39,7 +39,9 @@ pub enum Step {
     /// Real-time ticks, this many in a row (the clock moves one tick
     /// period each).
     Ticks(u32),
-    /// A turn-based tick, at this many microseconds since the room opened.
+    /// A turn-based tick, at this many nanoseconds since the room opened:
+    /// the precision of the room's clock, so the game's `Clock` reads the
+    /// same in the replay to the last digit.
     TickAt(u64),
 }
 
@@ -132,7 +134,7 @@ impl Recorder {
     pub(super) fn tick(&mut self, at: Option<Duration>) {
         self.push(match at {
             None => Step::Ticks(1),
-            Some(at) => Step::TickAt(u64::try_from(at.as_micros()).unwrap_or(u64::MAX)),
+            Some(at) => Step::TickAt(u64::try_from(at.as_nanos()).unwrap_or(u64::MAX)),
         });
     }
 
@@ -176,7 +178,7 @@ mod tests {
         recorder.tick(Some(Duration::from_millis(1500)));
         let second = Recording::decode(&recorder.cut("arena", "m2").unwrap()).unwrap();
         assert_eq!(second.previous.as_deref(), Some("m1"));
-        assert_eq!(second.steps, [Step::TickAt(1_500_000)]);
+        assert_eq!(second.steps, [Step::TickAt(1_500_000_000)]);
     }
 
     #[test]

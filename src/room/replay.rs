@@ -156,7 +156,7 @@ impl Replay {
             match step {
                 Step::Ticks(n) if n > 0 => self.ticks_left = n,
                 Step::Ticks(_) => {}
-                Step::TickAt(micros) => return self.tick(Some(Duration::from_micros(micros))),
+                Step::TickAt(nanos) => return self.tick(Some(Duration::from_nanos(nanos))),
                 step => self.apply(step)?,
             }
         }
@@ -188,7 +188,7 @@ impl Replay {
         for step in &recorded.recording.steps[self.at_step..] {
             match step {
                 Step::Ticks(n) if *n > 0 => return self.period(),
-                Step::TickAt(micros) => return Duration::from_micros(*micros).saturating_sub(self.last_tick_at),
+                Step::TickAt(nanos) => return Duration::from_nanos(*nanos).saturating_sub(self.last_tick_at),
                 _ => {}
             }
         }
@@ -255,7 +255,6 @@ impl Replay {
                     player: id.into(),
                     seq,
                     data: d,
-                    frame: None,
                 });
             }
             Step::Ticks(_) | Step::TickAt(_) => unreachable!("ticks are run by advance"),

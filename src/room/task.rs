@@ -389,21 +389,22 @@ impl Room {
             RoomCommand::Unwatch { client } => self.unwatch(&client),
             RoomCommand::Leave { player } => self.leave(&player),
             RoomCommand::Disconnect { player, client } => self.disconnect(&player, &client),
-            RoomCommand::Input {
-                player,
-                seq,
-                data,
-                frame,
-            } => {
+            RoomCommand::Input { player, seq, data } => {
                 let Some(member) = self.members.iter_mut().find(|m| m.info.id == player) else {
                     return;
                 };
-                if let (Some(recorder), Some(frame)) = (&mut self.recorder, frame) {
-                    recorder.push(Step::Input {
-                        id: player.to_string(),
-                        frame: frame.into(),
-                    });
-                }
+                let data = match data.downcast::<super::RecordedInput>() {
+                    Ok(recorded) => {
+                        if let Some(recorder) = &mut self.recorder {
+                            recorder.push(Step::Input {
+                                id: player.to_string(),
+                                frame: recorded.frame,
+                            });
+                        }
+                        recorded.data
+                    }
+                    Err(data) => data,
+                };
                 member.queued_seq = member.queued_seq.max(seq);
                 let entity = member.entity;
                 self.sim.push_input(entity, seq, data);

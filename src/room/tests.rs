@@ -179,3 +179,10 @@ async fn a_stop_closes_a_waiting_room_at_once_and_gives_a_match_its_grace() {
         "a stopping room seats nobody new"
     );
 }
+
+/// Every slot of every room's inbox is this size: a recorded input's frame
+/// travels inside the input's box, not beside it.
+#[test]
+fn an_inbox_slot_stays_at_40_bytes() {
+    assert_eq!(std::mem::size_of::<super::RoomCommand>(), 40);
+}
