@@ -63,6 +63,27 @@ fn ticks(c: &mut Criterion) {
         })
     });
 
+    // The same room recording its matches (manifest `record = true`):
+    // every input's frame and every tick kept, cut at each round's end.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = format!("record = true\n{}", include_str!("../games/manifests/arena.toml"));
+    std::fs::write(dir.path().join("arena.toml"), manifest).unwrap();
+    let recorded = parlor_games::bundled(&parlor::catalog::ManifestSource::Dir(dir.path())).unwrap();
+    let (mut room, mut queues) = support::seated_room(&ctx, &recorded, "arena", 8, 4096);
+    room.tick();
+    support::drain(&mut queues);
+    let mut seq = 0u32;
+    group.bench_function("arena_8_players_steering_recorded", |b| {
+        b.iter(|| {
+            seq += 1;
+            for p in (seq as usize % 2..8).step_by(2) {
+                room.handle(support::steer(&recorded, p, seq));
+            }
+            room.tick();
+            support::drain(&mut queues)
+        })
+    });
+
     let (mut idle, mut idle_queues) = support::seated_room(&ctx, &catalog, "arena", 8, 4096);
     idle.tick();
     support::drain(&mut idle_queues);

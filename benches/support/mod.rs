@@ -12,7 +12,7 @@ use parlor::ledger::SqliteLedger;
 use parlor::lifecycle::Lifecycle;
 use parlor::matchmaking::LocalDirectory;
 use parlor::protocol::ClientMessage;
-use parlor::room::{ClientHandle, Join, Outbound, PlayerInfo, Room, RoomCommand, RoomContext};
+use parlor::room::{ClientHandle, Join, Outbound, PlayerInfo, RecordedInput, Room, RoomCommand, RoomContext};
 use parlor::simulation::AnyInput;
 use tokio::sync::{mpsc, oneshot};
 
@@ -92,7 +92,8 @@ pub fn drain(queues: &mut [mpsc::Receiver<Outbound>]) -> usize {
     bytes
 }
 
-/// A steering input for the arena, as a room receives it from a session.
+/// A steering input for the arena, as a room receives it from a session
+/// (with its frame, if the catalog's arena records).
 pub fn steer(catalog: &Catalog, player: usize, seq: u32) -> RoomCommand {
     let angle = (player as f32 * 0.7 + seq as f32 * 0.1).sin() * std::f32::consts::PI;
     let frame = rmp_serde::to_vec_named(&serde_json::json!({
@@ -103,7 +104,7 @@ pub fn steer(catalog: &Catalog, player: usize, seq: u32) -> RoomCommand {
     RoomCommand::Input {
         player: self::player(player).id,
         seq,
-        data,
+        data: RecordedInput::wrap(catalog.get("arena").unwrap(), data, &frame),
     }
 }
 
