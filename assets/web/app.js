@@ -226,21 +226,39 @@ async function orWatch(how, enter, watch) {
   }
 }
 
-/** Enters the room this page's URL asks for: `?watch=CODE` watches it
- * without a seat, `?room=CODE` joins it, `?private=1` opens a private room,
- * `?chat=1` enters the Telegram chat's room of the game, anything else
- * plays (Telegram's start_param room, or a quick match). A room that is
- * full (by code, by the start_param, or the chat's) is watched instead.
- * The URL then names the room (`?room=`, or `?watch=` while watching), so
- * a reload comes back to it. Returns {room, how, full}: how is 'watch',
- * 'join', 'private', 'chat' or 'play'; full says a full room made it
- * 'watch'. */
+/** Watches recorded match `id` played back (`client.watchReplay`); a
+ * refusal is said in a replay's words. */
+async function watchReplay(client, id) {
+  try {
+    return await client.watchReplay(id);
+  } catch (error) {
+    const text = {
+      no_such_room: `This server has no recording of match ${id}.`,
+      rate_limited: 'The server is playing as many replays as it can; try again in a moment.',
+    }[error?.code];
+    throw text ? new Error(text) : error;
+  }
+}
+
+/** Enters the room this page's URL asks for: `?replay=MATCH` watches that
+ * recorded match played back, `?watch=CODE` watches a room without a seat,
+ * `?room=CODE` joins it, `?private=1` opens a private room, `?chat=1`
+ * enters the Telegram chat's room of the game, anything else plays
+ * (Telegram's start_param room, or a quick match). A room that is full (by
+ * code, by the start_param, or the chat's) is watched instead. The URL
+ * then names the room (`?room=`, or `?watch=` while watching; a replay
+ * keeps `?replay=`), so a reload comes back to it (a replay, from its
+ * beginning). Returns {room, how, full}: how is 'replay', 'watch', 'join',
+ * 'private', 'chat' or 'play'; full says a full room made it 'watch'. */
 export async function enterRoom(client, game) {
   const params = new URLSearchParams(location.search);
   const code = params.get('room')?.toUpperCase();
   const watch = params.get('watch');
+  const replay = params.get('replay');
   let entered;
-  if (watch) {
+  if (replay) {
+    entered = { room: await watchReplay(client, replay), how: 'replay', full: false };
+  } else if (watch) {
     entered = { room: await client.watch(watch.toUpperCase()), how: 'watch', full: false };
   } else if (code) {
     entered = await orWatch('join', () => client.join(code), () => client.watch(code));
@@ -262,18 +280,22 @@ export async function enterRoom(client, game) {
     entered = { room: await client.play(game), how: 'play', full: false };
   }
   const url = new URL(location.href);
-  for (const key of ['private', 'chat', 'room', 'watch']) url.searchParams.delete(key);
-  url.searchParams.set(entered.room.watching ? 'watch' : 'room', roomRef(entered.room));
+  for (const key of ['private', 'chat', 'room', 'watch', 'replay']) url.searchParams.delete(key);
+  if (entered.room.replay) url.searchParams.set('replay', entered.room.replay);
+  else url.searchParams.set(entered.room.watching ? 'watch' : 'room', roomRef(entered.room));
   history.replaceState(null, '', url);
   return entered;
 }
 
-/** Marks the page as a spectator's: a "Watching" badge in the header and
- * `data-watching` on <html>, which style.css uses to take the controls
- * away (a spectator's inputs would be refused). */
+/** Marks the page as a spectator's: a "Watching" badge in the header
+ * ("Replay" for a recorded match played back, which also sets
+ * `data-replay` on <html>) and `data-watching` on <html>, which style.css
+ * uses to take the controls away (a spectator's inputs would be refused). */
 export function showWatching(room) {
   const watching = !!room?.watching;
+  const replay = watching && typeof room.replay === 'string';
   document.documentElement.toggleAttribute('data-watching', watching);
+  document.documentElement.toggleAttribute('data-replay', replay);
   let badge = document.getElementById('watching');
   if (!watching) {
     badge?.remove();
@@ -283,13 +305,16 @@ export function showWatching(room) {
     badge = document.createElement('span');
     badge.id = 'watching';
     badge.className = 'pill watching';
-    badge.textContent = 'Watching';
-    badge.title = 'You are watching this room without a seat';
     const bar = document.querySelector('header.bar');
     const pill = document.getElementById('conn');
     if (pill?.parentElement === bar) bar.insertBefore(badge, pill);
     else (bar ?? document.body).prepend(badge);
   }
+  badge.classList.toggle('replay', replay);
+  badge.textContent = replay ? 'Replay' : 'Watching';
+  badge.title = replay
+    ? 'A recorded match, played back at the pace it was played'
+    : 'You are watching this room without a seat';
 }
 
 /** The game's entry in GET /api/games, or null. */

@@ -357,6 +357,86 @@ test('a third page watches a tic-tac-toe match: it sees the moves and has no boa
   await done(alice, bob, carol, dan);
 });
 
+/** Runs in a page before its scripts: records each distinct tic-tac-toe
+ * board the page draws, as nine characters (the mark, or '-'), in
+ * `window.boardsDrawn`. */
+function recordBoards() {
+  window.boardsDrawn = [];
+  const look = () => {
+    const marks = [...document.querySelectorAll('#board button')].map((b) => b.dataset.mark || '-').join('');
+    if (window.boardsDrawn.at(-1) !== marks) window.boardsDrawn.push(marks);
+  };
+  document.addEventListener('DOMContentLoaded', () => {
+    look();
+    new MutationObserver(look).observe(document.getElementById('board'), { attributes: true, subtree: true });
+  });
+}
+
+test('a recorded tic-tac-toe match plays back on /replay/<match>: a Replay badge, every move, the result', async () => {
+  // A server of its own whose tic-tac-toe records its matches (the bundled
+  // manifest with `record = true`; top-level keys go before any table).
+  const dir = mkdtempSync(join(tmpdir(), 'parlor-replay-'));
+  mkdirSync(join(dir, 'manifests'));
+  const manifest = readFileSync(join(ROOT, 'games/manifests/tictactoe.toml'), 'utf8');
+  writeFileSync(join(dir, 'manifests', 'tictactoe.toml'), `record = true\n${manifest}`);
+  const { process: recorder, url } = await start(BIN, dir, ['--manifests', join(dir, 'manifests')]);
+  try {
+    const alice = await player('Alice R');
+    const bob = await player('Bob R');
+    await alice.page.goto(`${url}/play/tictactoe?private=1`);
+    const link = await alice.page.locator('#invite a.link').getAttribute('href');
+    await bob.page.goto(link);
+    await moves(alice, bob, [4, 0, 2, 1, 6]); // Alice's 2-4-6
+    await waitStatus(alice, 'won');
+    await waitStatus(bob, 'lost');
+
+    // The match's id, as an app would find it: the player's matches.
+    const board = await (await fetch(`${url}/api/leaderboard/tictactoe`)).json();
+    const winner = board.entries.find((e) => e.name === 'Alice R').player;
+    const history = await (await fetch(`${url}/api/players/${encodeURIComponent(winner)}/matches`)).json();
+    assert.equal(history.matches.length, 1);
+    const { match } = history.matches[0];
+
+    // /replay/<match> is the game's page, told which match to play back.
+    const viewer = await player('Vic R');
+    await viewer.context.addInitScript(recordBoards);
+    await viewer.page.goto(`${url}/replay/${match}`);
+    assert.equal(new URL(viewer.page.url()).pathname, '/play/tictactoe');
+    assert.equal(new URL(viewer.page.url()).searchParams.get('replay'), match);
+    await viewer.page.locator('#watching', { hasText: 'Replay' }).waitFor();
+    assert.equal(await viewer.page.evaluate(() => document.documentElement.hasAttribute('data-replay')), true);
+    assert.equal(await viewer.page.evaluate(() => document.documentElement.hasAttribute('data-watching')), true);
+
+    // Played back: the moves in order, then the end as a spectator sees it.
+    await waitStatus(viewer, 'over');
+    assert.equal(await status(viewer).textContent(), 'Alice R won.');
+    assert.deepEqual(
+      await viewer.page.$$eval('#board button[data-win]', (cells) => cells.map((c) => c.dataset.cell)),
+      ['2', '4', '6'],
+    );
+    assert.deepEqual(await viewer.page.evaluate(() => window.boardsDrawn), [
+      '---------', '----X----', 'O---X----', 'O-X-X----', 'OOX-X----', 'OOX-X-X--',
+    ]);
+    // The recorded result came: the page's after-match board and button.
+    await viewer.page.locator('#after-board li[data-rank="1"]', { hasText: 'Alice R' }).waitFor();
+    await viewer.page.locator('#primary:not(.hidden)', { hasText: 'Play' }).waitFor();
+    assert.deepEqual(
+      await viewer.page.$$eval('#board button', (cells) => cells.map((c) => c.disabled)),
+      Array(9).fill(true),
+    );
+    assert.equal(await viewer.page.locator('#invite').isVisible(), false);
+
+    // A match the server has no recording of: a 404, and the page says so.
+    assert.equal((await fetch(`${url}/replay/0000nope`)).status, 404);
+    await viewer.page.goto(`${url}/play/tictactoe?replay=0000nope`);
+    await viewer.page.locator('#status[data-state="error"]', { hasText: 'no recording of match 0000nope' }).waitFor();
+    await done(alice, bob, viewer);
+  } finally {
+    recorder.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** A player's eights hand as its page shows it: the card buttons in #hand. */
 function handOf(p) {
   return p.page.$$eval('#hand button[data-card]', (cards) => cards.map((b) => ({

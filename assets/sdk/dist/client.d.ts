@@ -179,6 +179,17 @@ export declare class Client extends Emitter<ClientEvents> {
      */
     watchChat<C extends object = Record<string, any>, R extends object = Record<string, any>>(game: string): Promise<Room<C, R>>;
     /**
+     * Watches a recorded match played back, by its id (`result.match`): the
+     * server plays it again in a room of its own, at the pace it was played,
+     * then sends the recorded `result` and `left` with reason `finished`. The
+     * room is watched without a seat (see `watch`), and `room.replay` is the
+     * match id. Rejects with `no_such_room` (no such match, or a match of a
+     * game that does not record) or `rate_limited` (the server plays as many
+     * replays as it will at once). A reconnection watches the replay again,
+     * from the beginning. Like `watch`, it leaves the room the client was in.
+     */
+    watchReplay<C extends object = Record<string, any>, R extends object = Record<string, any>>(match: string): Promise<Room<C, R>>;
+    /**
      * The default way in. If the client is already in a room of `game` (a seat
      * the server kept for a reloaded page; not a room it watches), that room.
      * Else the first call joins `startRoom` when the page was opened with a
@@ -230,6 +241,10 @@ export declare class Client extends Emitter<ClientEvents> {
     private onLeft;
     /** `room` (if any, and still active) is left, answering its `leave`. */
     private leftBy;
+    /**
+     * A new `Room` from `joined`, which answers `request` (null when nothing
+     * was asked for); the room the client was in, if any, is left (`switched`).
+     */
     private adopt;
     private onError;
     /**

@@ -1829,8 +1829,8 @@ var StateMirror = class {
 
 // src/room.ts
 var Room = class extends Emitter {
-  /** @internal */
-  constructor(link, joined) {
+  /** @internal `replay` is the match id of a `watch {replay}`, else null. */
+  constructor(link, joined, replay = null) {
     super();
     /** The mirrored state. */
     this.state = new StateMirror();
@@ -1857,6 +1857,7 @@ var Room = class extends Emitter {
     this.game = joined.game;
     this.you = joined.you;
     this.watching = joined.you === null;
+    this.replay = replay;
   }
   /** This player's entity's components (`undefined` if it has none replicated, or while watching). */
   get me() {
@@ -2117,6 +2118,19 @@ var Client = class extends Emitter {
    */
   watchChat(game) {
     return this.request({ t: "watch", game: checkName(game) });
+  }
+  /**
+   * Watches a recorded match played back, by its id (`result.match`): the
+   * server plays it again in a room of its own, at the pace it was played,
+   * then sends the recorded `result` and `left` with reason `finished`. The
+   * room is watched without a seat (see `watch`), and `room.replay` is the
+   * match id. Rejects with `no_such_room` (no such match, or a match of a
+   * game that does not record) or `rate_limited` (the server plays as many
+   * replays as it will at once). A reconnection watches the replay again,
+   * from the beginning. Like `watch`, it leaves the room the client was in.
+   */
+  watchReplay(match) {
+    return this.request({ t: "watch", replay: checkName(match) });
   }
   /**
    * The default way in. If the client is already in a room of `game` (a seat
@@ -2454,7 +2468,7 @@ var Client = class extends Emitter {
       if (answer !== void 0) {
         this.pending.delete(rid);
         clearTimeout(answer.timer);
-        answer.resolve(this.adopt(joined));
+        answer.resolve(this.adopt(joined, answer.message));
         return;
       }
       if (this.restoring !== null && this.restoring.rid === rid) {
@@ -2485,7 +2499,7 @@ var Client = class extends Emitter {
       const answer = this.takeOldest();
       if (answer !== void 0) {
         clearTimeout(answer.timer);
-        answer.resolve(this.adopt(joined));
+        answer.resolve(this.adopt(joined, answer.message));
         return;
       }
       if (this.abandoned !== null && this.abandoned.code === code) {
@@ -2542,13 +2556,17 @@ var Client = class extends Emitter {
     if (this.room === room) this.room = null;
     room._left(reason);
   }
-  adopt(joined) {
+  /**
+   * A new `Room` from `joined`, which answers `request` (null when nothing
+   * was asked for); the room the client was in, if any, is left (`switched`).
+   */
+  adopt(joined, request = null) {
     const old = this.room;
     if (old !== null) {
       this.room = null;
       old._left("switched");
     }
-    const room = new Room(this.link, joined);
+    const room = new Room(this.link, joined, replayOf(request));
     this.room = room;
     room._load(joined);
     return room;
@@ -2786,8 +2804,8 @@ var Client = class extends Emitter {
     if (room === null) return;
     const rid = this.nextRid();
     this.restoring = { room, via: "join", rid, timer: setTimeout(() => this.expire(), this.requestTimeout) };
-    const t = room.watching ? "watch" : "join";
-    this.write(encodeFrame({ t, room: room.invite ?? room.code, rid }), true);
+    const message = room.replay !== null ? { t: "watch", replay: room.replay, rid } : { t: room.watching ? "watch" : "join", room: room.invite ?? room.code, rid };
+    this.write(encodeFrame(message), true);
   }
   /** The room being restored is not got back: it is left (`expired`, or `shutdown`). */
   expire(reason = "expired") {
@@ -2865,6 +2883,9 @@ function detach(socket) {
 function ridOf(message) {
   const rid = message.rid;
   return typeof rid === "number" && Number.isInteger(rid) && rid >= 0 && rid <= 4294967295 ? rid : void 0;
+}
+function replayOf(request) {
+  return request !== null && request.t === "watch" && typeof request.replay === "string" ? request.replay : null;
 }
 function checkName(value) {
   if (typeof value !== "string" || value === "") throw new TypeError("expected a non-empty string");

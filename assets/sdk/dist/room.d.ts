@@ -84,10 +84,16 @@ export declare class Room<C extends object = Record<string, any>, R extends obje
     you: EntityId | null;
     /**
      * Whether the client watches this room without a seat (`client.watch`,
-     * `client.watchChat`): it sees the public state, events and results, and
-     * sends no inputs (`send` throws `spectator`).
+     * `client.watchChat`, `client.watchReplay`): it sees the public state,
+     * events and results, and sends no inputs (`send` throws `spectator`).
      */
     watching: boolean;
+    /**
+     * The id of the recorded match this room plays back (`client.watchReplay`),
+     * or `null` for a live room. A replay is watched (`watching` is true); it
+     * ends with the recorded `result` and `left` with reason `finished`.
+     */
+    readonly replay: string | null;
     /**
      * The commitment to the current match's seed: its SHA-256, hex, from
      * `joined` and each `fair` message; the `result` reveals the seed.

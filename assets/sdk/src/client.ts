@@ -354,6 +354,22 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   /**
+   * Watches a recorded match played back, by its id (`result.match`): the
+   * server plays it again in a room of its own, at the pace it was played,
+   * then sends the recorded `result` and `left` with reason `finished`. The
+   * room is watched without a seat (see `watch`), and `room.replay` is the
+   * match id. Rejects with `no_such_room` (no such match, or a match of a
+   * game that does not record) or `rate_limited` (the server plays as many
+   * replays as it will at once). A reconnection watches the replay again,
+   * from the beginning. Like `watch`, it leaves the room the client was in.
+   */
+  watchReplay<C extends object = Record<string, any>, R extends object = Record<string, any>>(
+    match: string,
+  ): Promise<Room<C, R>> {
+    return this.request({ t: "watch", replay: checkName(match) });
+  }
+
+  /**
    * The default way in. If the client is already in a room of `game` (a seat
    * the server kept for a reloaded page; not a room it watches), that room.
    * Else the first call joins `startRoom` when the page was opened with a
@@ -742,7 +758,7 @@ export class Client extends Emitter<ClientEvents> {
       if (answer !== undefined) {
         this.pending.delete(rid);
         clearTimeout(answer.timer);
-        answer.resolve(this.adopt(joined));
+        answer.resolve(this.adopt(joined, answer.message));
         return;
       }
       if (this.restoring !== null && this.restoring.rid === rid) {
@@ -776,7 +792,7 @@ export class Client extends Emitter<ClientEvents> {
       const answer = this.takeOldest();
       if (answer !== undefined) {
         clearTimeout(answer.timer);
-        answer.resolve(this.adopt(joined));
+        answer.resolve(this.adopt(joined, answer.message));
         return;
       }
       if (this.abandoned !== null && this.abandoned.code === code) {
@@ -843,13 +859,17 @@ export class Client extends Emitter<ClientEvents> {
     room._left(reason);
   }
 
-  private adopt(joined: JoinedMessage): Room<any, any> {
+  /**
+   * A new `Room` from `joined`, which answers `request` (null when nothing
+   * was asked for); the room the client was in, if any, is left (`switched`).
+   */
+  private adopt(joined: JoinedMessage, request: Message | null = null): Room<any, any> {
     const old = this.room;
     if (old !== null) {
       this.room = null;
       old._left("switched");
     }
-    const room = new Room(this.link, joined);
+    const room = new Room(this.link, joined, replayOf(request));
     this.room = room;
     room._load(joined);
     return room;
@@ -1114,9 +1134,13 @@ export class Client extends Emitter<ClientEvents> {
     const rid = this.nextRid();
     this.restoring = { room, via: "join", rid, timer: setTimeout(() => this.expire(), this.requestTimeout) };
     // A spectator holds no seat to resume: it watches the room again, by
-    // code (a chat's room too) or invite, and never takes a seat by it.
-    const t = room.watching ? "watch" : "join";
-    this.write(encodeFrame({ t, room: room.invite ?? room.code, rid }), true);
+    // code (a chat's room too) or invite, and never takes a seat by it; a
+    // replay is watched again by its match id (it starts from the beginning).
+    const message: Message =
+      room.replay !== null
+        ? { t: "watch", replay: room.replay, rid }
+        : { t: room.watching ? "watch" : "join", room: room.invite ?? room.code, rid };
+    this.write(encodeFrame(message), true);
   }
 
   /** The room being restored is not got back: it is left (`expired`, or `shutdown`). */
@@ -1202,6 +1226,11 @@ function detach(socket: SocketLike): void {
 function ridOf(message: Message): number | undefined {
   const rid = message.rid;
   return typeof rid === "number" && Number.isInteger(rid) && rid >= 0 && rid <= 0xffffffff ? rid : undefined;
+}
+
+/** The match id a request asks to watch played back (`watch {replay}`), else null. */
+function replayOf(request: Message | null): string | null {
+  return request !== null && request.t === "watch" && typeof request.replay === "string" ? request.replay : null;
 }
 
 function checkName(value: unknown): string {

@@ -109,10 +109,16 @@ export class Room<
   you: EntityId | null;
   /**
    * Whether the client watches this room without a seat (`client.watch`,
-   * `client.watchChat`): it sees the public state, events and results, and
-   * sends no inputs (`send` throws `spectator`).
+   * `client.watchChat`, `client.watchReplay`): it sees the public state,
+   * events and results, and sends no inputs (`send` throws `spectator`).
    */
   watching: boolean;
+  /**
+   * The id of the recorded match this room plays back (`client.watchReplay`),
+   * or `null` for a live room. A replay is watched (`watching` is true); it
+   * ends with the recorded `result` and `left` with reason `finished`.
+   */
+  readonly replay: string | null;
   /**
    * The commitment to the current match's seed: its SHA-256, hex, from
    * `joined` and each `fair` message; the `result` reveals the seed.
@@ -132,8 +138,8 @@ export class Room<
   private readonly link: RoomLink;
   private warnedUnsafe = false;
 
-  /** @internal */
-  constructor(link: RoomLink, joined: JoinedMessage) {
+  /** @internal `replay` is the match id of a `watch {replay}`, else null. */
+  constructor(link: RoomLink, joined: JoinedMessage, replay: string | null = null) {
     super();
     this.link = link;
     this.code = joined.room;
@@ -141,6 +147,7 @@ export class Room<
     this.game = joined.game;
     this.you = joined.you;
     this.watching = joined.you === null;
+    this.replay = replay;
   }
 
   /** This player's entity's components (`undefined` if it has none replicated, or while watching). */

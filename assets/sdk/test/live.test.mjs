@@ -1,9 +1,11 @@
 // The SDK against a real `parlor serve` (skipped when the binary is not
-// built; see scripts/server.mjs for where it is looked for).
+// built; see scripts/server.mjs for where it is looked for): rooms,
+// spectators, reconnection, replays of recorded matches, compact patches.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Parlor, encodeFrame } from "../dist/parlor.js";
 import { binary, haveBinary, startServer } from "../scripts/server.mjs";
 import { decode, next, snapshot, until } from "./helpers.mjs";
@@ -228,6 +230,127 @@ describe("against parlor serve", { skip }, () => {
     assert.equal(code, 4001);
     assert.equal(first.status, "closed");
     assert.equal(reconnecting, 0);
+  });
+});
+
+// The bundled tic-tac-toe, recorded: each match's inputs are kept with its
+// result, so it can be watched played back (`watchReplay`). Top-level keys
+// come before any table, so `record` goes first.
+const RECORDED_TICTACTOE =
+  "record = true\n" + readFileSync(new URL("../../../games/manifests/tictactoe.toml", import.meta.url), "utf8");
+
+/** The distinct boards `room` shows, in order, from now on (the current one first). */
+function boards(room) {
+  const seen = [];
+  const look = () => {
+    const board = JSON.stringify(room.state.resources.Board ?? null);
+    if (seen.at(-1) !== board) seen.push(board);
+  };
+  look();
+  room.on("change", look);
+  return seen;
+}
+
+describe("replays against parlor serve", { skip }, () => {
+  let server;
+  const clients = [];
+  const connect = async (guest) => {
+    const client = await Parlor.connect(server.url, { WebSocket, guest, reconnect: { minDelay: 20, maxDelay: 200 } });
+    clients.push(client);
+    return client;
+  };
+
+  /**
+   * A private tic-tac-toe match X wins (2-4-6), `pause` ms before each move:
+   * the pace the replay plays it back at, so that a spectator's listeners,
+   * added once `watchReplay` resolves, are there before the first move.
+   * Resolves with its result, X's commitment and the boards X saw.
+   */
+  async function recordedMatch(names, pause = 100) {
+    const x = await (await connect(names[0])).create("tictactoe", { private: true });
+    const seen = boards(x);
+    const o = await (await connect(names[1])).join(x.invite);
+    await until(() => x.state.entities.size === 2);
+    const result = next(x, "result");
+    // Not a wait for anything: it spaces the moves out in the recording.
+    const pace = () => new Promise((resolve) => setTimeout(resolve, pause));
+    for (const [room, cell] of [[x, 4], [o, 0], [x, 2], [o, 1]]) {
+      await pace();
+      await move(room, cell);
+    }
+    await pace();
+    assert.ok(x.send({ cell: 6 }));
+    return { result: await result, boards: seen, fair: x.fair };
+  }
+
+  before(async () => {
+    server = await startServer({ tictactoe: RECORDED_TICTACTOE });
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await server?.stop();
+  });
+
+  test("a third client watches a recorded match played back: the moves, the same result, then left", async () => {
+    const played = await recordedMatch(["Xavier R", "Olga R"]);
+    const vera = await connect("Vera (replay)");
+    const v = await vera.watchReplay(played.result.match);
+    assert.equal(v.replay, played.result.match);
+    assert.equal(v.watching, true);
+    assert.equal(v.you, null);
+    assert.equal(v.game, "tictactoe");
+    assert.equal(vera.room, v);
+    const seen = boards(v);
+    const result = next(v, "result");
+    const left = next(v, "left");
+    const r = await result;
+    assert.deepEqual(r, played.result, "the recorded result: the same match id, ranking and seed");
+    assert.deepEqual(await left, { reason: "finished" });
+    assert.equal(vera.room, null);
+    // Every board of the match, in order, as the players saw it.
+    assert.deepEqual(seen, played.boards);
+    assert.deepEqual(v.state.resources.Board, [2, 2, 1, 0, 1, 0, 1, 0, 0]);
+    assert.deepEqual(
+      [...v.state.entities.values()].map((e) => e.Player.name).sort(),
+      ["Olga R", "Xavier R"],
+    );
+    // The replay commits to the seed the match revealed.
+    assert.equal(v.fair, played.fair);
+    assert.equal(createHash("sha256").update(Buffer.from(r.seed, "hex")).digest("hex"), v.fair);
+    // A spectator of a replay sends no inputs.
+    assert.throws(() => v.send({ cell: 3 }), { code: "spectator" });
+  });
+
+  test("a replay's dropped connection watches it again from the beginning, to the same result", async () => {
+    const played = await recordedMatch(["Xena R", "Omar R"], 250);
+    const vik = await connect("Vik (replay)");
+    const v = await vik.watchReplay(played.result.match);
+    // Dropped once the first move is shown: the replay starts over.
+    await until(() => v.state.resources.Board?.[4] === 1);
+    const reconnected = next(vik, "reconnected", 10_000);
+    const resync = new Promise((resolve) => v.on("change", (c) => c.resync && resolve(c)));
+    const results = [];
+    v.on("result", (r) => results.push(r));
+    const left = next(v, "left", 10_000);
+    const seen = boards(v);
+    vik["socket"].terminate(); // a network failure, as far as the client can tell
+    assert.equal((await reconnected).room, v);
+    await resync;
+    assert.equal(vik.room, v);
+    assert.equal(v.replay, played.result.match);
+    assert.deepEqual(await left, { reason: "finished" });
+    assert.deepEqual(results, [played.result]);
+    // From the first move's board back to the empty one, then the whole match.
+    assert.deepEqual(seen, [played.boards[1], ...played.boards]);
+  });
+
+  test("an unknown match id is refused with no_such_room", async () => {
+    const viewer = await connect("Val (replay)");
+    await assert.rejects(
+      viewer.watchReplay("0000nope"),
+      (e) => e.code === "no_such_room" && /no signed match 0000nope/.test(e.message),
+    );
+    assert.equal(viewer.room, null);
   });
 });
 

@@ -1,7 +1,8 @@
 // Spectators and fairness against a scripted local websocket server:
 // watch and watchChat, inputs refused locally while watching, a spectator's
-// resync and reconnection, and the seed commitment (joined.fair, fair)
-// with its reveal (result.seed).
+// resync and reconnection, replays (watchReplay, room.replay, a replay
+// watched again after a reconnection), and the seed commitment
+// (joined.fair, fair) with its reveal (result.seed).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, test } from "node:test";
@@ -217,6 +218,145 @@ describe("a spectator reconnects", () => {
     assert.deepEqual(await left, { reason: "expired" });
     assert.equal((await reconnected).room, null);
     assert.equal(client.room, null);
+  });
+});
+
+/** The scripted server's room code for the replay of match `id`. */
+const replayCode = (id) => `REPLAY-${id}`;
+
+/**
+ * `standard`, plus `watch {replay}`: match "0000nope" is not in the ledger
+ * (`no_such_room`), "busy" is refused with `rate_limited`, any other id is
+ * played back from the start (a `joined` of its own room, x at 0).
+ * `refuse(id)` may refuse a replay with another code (for a reconnection).
+ */
+function replays(refuse = () => null) {
+  return standard((conn, m) => {
+    if (m.t !== "watch" || m.replay === undefined) return false;
+    const code = m.replay === "0000nope" ? "no_such_room" : m.replay === "busy" ? "rate_limited" : refuse(m.replay);
+    if (code !== null) conn.reply(m, { t: "error", code, message: `refused: ${m.replay}` });
+    else conn.reply(m, joinedFrame(replayCode(m.replay)));
+    return true;
+  });
+}
+
+describe("replays", () => {
+  test("watchReplay sends the match id as it is; a watched Room that plays back to the result and left", async () => {
+    const server = await serve(replays());
+    const client = await connect(server.url);
+    const id = "9f3a0c11d2e4b5a6";
+    const room = await client.watchReplay(id);
+    const sent = server.conns[0].got.at(-1);
+    assert.deepEqual(server.conns[0].bare.at(-1), { t: "watch", replay: id }, "the id as given, not upper-cased");
+    assert.equal(typeof sent.rid, "number");
+    assert.ok(room instanceof Room);
+    assert.equal(client.room, room);
+    assert.equal(room.replay, id);
+    assert.equal(room.code, replayCode(id));
+    assert.equal(room.watching, true);
+    assert.equal(room.you, null);
+    assert.equal(room.me, undefined);
+    assert.equal(room.connected, false);
+    assert.throws(
+      () => room.send({ dx: 1 }),
+      (e) => e instanceof ParlorError && e.code === "spectator",
+    );
+
+    // The match as it was played, then its recorded result, then left.
+    const changed = next(room, "change");
+    server.conns[0].send({ t: "p", k: 1, a: 0, c: [1, 1, PLAYER, 4, 5] });
+    assert.deepEqual((await changed).changed.get(PLAYER), ["Position"]);
+    const ranking = [{ player: "guest:p", name: "Pia", rank: 1, score: 4 }];
+    const result = next(room, "result");
+    const left = next(room, "left");
+    server.conns[0].send({ t: "result", match: id, ranking, seed: SEED_1 });
+    server.conns[0].send({ t: "left", reason: "finished" });
+    assert.deepEqual(await result, { match: id, ranking, seed: SEED_1 });
+    assert.deepEqual(await left, { reason: "finished" });
+    assert.equal(room.status, "left");
+    assert.equal(room.leftReason, "finished");
+    assert.equal(client.room, null);
+    // The final state stays readable, and the Room says what it was.
+    assert.deepEqual(room.state.entities.get(PLAYER).Position, { x: 4, y: 5 });
+    assert.equal(room.replay, id);
+  });
+
+  test("rooms entered otherwise are no replays; refusals reject with the server's code", async () => {
+    const server = await serve(replays());
+    const client = await connect(server.url);
+    const watched = await client.watch("ABCDEF");
+    assert.equal(watched.replay, null);
+    const played = await client.quick("arena");
+    assert.equal(played.replay, null);
+    for (const [id, code] of [
+      ["0000nope", "no_such_room"],
+      ["busy", "rate_limited"],
+    ]) {
+      await assert.rejects(client.watchReplay(id), (e) => e instanceof ParlorError && e.code === code);
+    }
+    // A refused replay leaves the client where it was.
+    assert.equal(client.room, played);
+    assert.equal(played.status, "active");
+    assert.throws(() => client.watchReplay(""), TypeError);
+    // A replay, entered from a room, leaves it; a room entered from a replay leaves that.
+    const left = next(played, "left");
+    const replay = await client.watchReplay("abc");
+    assert.deepEqual(await left, { reason: "switched" });
+    const ended = next(replay, "left");
+    await client.watch("ABCDEF");
+    assert.deepEqual(await ended, { reason: "switched" });
+  });
+
+  test("after a dropped connection a replay is watched again by its id, from the beginning, as the same Room", async () => {
+    const server = await serve(replays());
+    const client = await connect(server.url);
+    const room = await client.watchReplay("abc");
+    const changed = next(room, "change");
+    server.conns[0].send({ t: "p", k: 1, a: 0, c: [1, 1, PLAYER, 4, 5] });
+    await changed;
+    const reconnected = next(client, "reconnected");
+    const resynced = next(room, "change");
+    server.dropAll();
+    assert.equal((await reconnected).room, room);
+    assert.deepEqual(server.conns[1].bare, [
+      { t: "hello", v: 1, session: "tok-1", compact: true },
+      { t: "watch", replay: "abc" },
+    ]);
+    // The state of the match's start again: x back at 0.
+    assert.equal((await resynced).resync, true);
+    assert.deepEqual(room.state.entities.get(PLAYER).Position, { x: 0, y: 0 });
+    assert.equal(client.room, room);
+    assert.equal(room.status, "active");
+    assert.equal(room.replay, "abc");
+    assert.equal(room.watching, true);
+  });
+
+  test("a replay refused after a reconnection is left as expired", async () => {
+    let busy = false;
+    const server = await serve(replays(() => (busy ? "rate_limited" : null)));
+    const client = await connect(server.url);
+    const room = await client.watchReplay("abc");
+    busy = true;
+    const left = next(room, "left");
+    const reconnected = next(client, "reconnected");
+    server.dropAll();
+    assert.deepEqual(await left, { reason: "expired" });
+    assert.equal((await reconnected).room, null);
+    assert.deepEqual(server.conns[1].bare.at(-1), { t: "watch", replay: "abc" });
+    assert.equal(client.room, null);
+  });
+
+  test("a replay that ended is not watched again after a reconnection", async () => {
+    const server = await serve(replays());
+    const client = await connect(server.url);
+    const room = await client.watchReplay("abc");
+    const left = next(room, "left");
+    server.conns[0].send({ t: "left", reason: "finished" });
+    await left;
+    const reconnected = next(client, "reconnected");
+    server.dropAll();
+    assert.equal((await reconnected).room, null);
+    assert.deepEqual(server.conns[1].bare.map((m) => m.t), ["hello"]);
   });
 });
 
