@@ -102,6 +102,19 @@ async fn a_continuous_rooms_second_round_replays_from_its_first_and_plays_back_t
     );
     assert!(reports.iter().all(|r| r.ticks >= 20 && r.inputs >= 1), "{reports:?}");
 
+    // The games list says which games record (the pages link to replays).
+    let (_, games) = common::get_json(&server.http("/api/games")).await;
+    let record: Vec<(String, bool)> = games
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap().to_owned(), g["record"].as_bool().unwrap()))
+        .collect();
+    assert!(
+        record.contains(&("arena".to_owned(), true)) && record.contains(&("tictactoe".to_owned(), false)),
+        "{record:?}"
+    );
+
     // The page for it: the game's page, told which match to play back.
     let id = second["match"].as_str().unwrap();
     let (status, head, _) = common::http_get_with(&server.http(&format!("/replay/{id}")), &[]).await;

@@ -421,15 +421,25 @@ export function players(room) {
 }
 
 /** After a match: today's top five of `game` (this chat's, inside a
- * Telegram chat), in a section at the end of the page's main. The
- * `result` frame comes once the match is recorded, so it is on the board. */
-export async function showBoard(game) {
+ * Telegram chat), in a section at the end of the page's main, and, when
+ * the game records its matches, a link to play `result`'s match back
+ * (`/replay/<match>`). The `result` frame comes once the match is
+ * recorded, so it is on the board and its recording is stored. */
+export async function showBoard(game, result = null) {
   let section = document.getElementById('after-board');
   if (!section) {
     section = document.createElement('section');
     section.id = 'after-board';
-    section.innerHTML = '<h2></h2><ol class="plain"></ol>';
+    section.innerHTML = '<h2></h2><ol class="plain"></ol><p class="replay-link" hidden><a></a></p>';
     document.querySelector('main').append(section);
+  }
+  const replay = section.querySelector('.replay-link');
+  replay.hidden = true;
+  if (typeof result?.match === 'string' && (await gameInfo(game))?.record) {
+    const link = replay.querySelector('a');
+    link.href = `/replay/${encodeURIComponent(result.match)}`;
+    link.textContent = 'Watch the replay';
+    replay.hidden = false;
   }
   const params = new URLSearchParams({ period: 'day', limit: '5' });
   const chat = tg?.initDataUnsafe?.chat_instance;

@@ -25,6 +25,9 @@ struct GameInfo<'a> {
     tick_rate: Option<u32>,
     turn_based: bool,
     match_seconds: Option<u32>,
+    /// Its matches are recorded (manifest `record`): each can be played
+    /// back at `/replay/{match}`.
+    record: bool,
     /// `/play/{name}`: the game's page (its own, or the live state page
     /// for a game without one). Always set; an option for clients written
     /// when some games had none.
@@ -107,6 +110,7 @@ pub async fn games(State(state): State<AppState>) -> Response {
                 tick_rate: m.tick_rate,
                 turn_based: m.turn_based(),
                 match_seconds: m.match_seconds,
+                record: m.record,
                 page: Some(format!("/play/{}", m.name)),
             }
         })

@@ -294,6 +294,9 @@ test('two pages play tic-tac-toe to a win through clicks', async () => {
   const board = await (await fetch(`${baseUrl}/api/leaderboard/tictactoe`)).json();
   assert.equal(board.entries[0].name, 'Alice');
   await alice.page.locator('#after-board li[data-rank="1"]', { hasText: 'Alice' }).waitFor();
+  // This server's tic-tac-toe does not record: no replay to link to (the
+  // link is decided before the board is filled).
+  assert.equal(await alice.page.locator('#after-board .replay-link').isHidden(), true);
   await alice.page.goto(`${baseUrl}/`);
   await alice.page.locator('body[data-ready="true"]').waitFor();
   await alice.page.selectOption('#board-game', 'tictactoe');
@@ -396,6 +399,11 @@ test('a recorded tic-tac-toe match plays back on /replay/<match>: a Replay badge
     const history = await (await fetch(`${url}/api/players/${encodeURIComponent(winner)}/matches`)).json();
     assert.equal(history.matches.length, 1);
     const { match } = history.matches[0];
+    // The players' pages link to it once the result is in.
+    const replayLink = alice.page.locator('#after-board .replay-link a');
+    await replayLink.waitFor();
+    assert.equal(await replayLink.getAttribute('href'), `/replay/${match}`);
+    assert.equal(await replayLink.textContent(), 'Watch the replay');
 
     // /replay/<match> is the game's page, told which match to play back.
     const viewer = await player('Vic R');

@@ -197,7 +197,7 @@ function onResult(result) {
   const mine = result.ranking.find((r) => r.player === me?.id);
   if (mine?.rank === 1) haptic('success');
   toast(best ? `Round over: ${best.name} wins with ${best.score}` : 'Round over');
-  showBoard(GAME);
+  showBoard(GAME, result);
 }
 
 // ---- steering --------------------------------------------------------

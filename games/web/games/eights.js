@@ -194,7 +194,7 @@ function onResult(result) {
     outcome = { state: 'over', text: first ? `${first.name} won ${first.score} points.` : 'The game is over.' };
   }
   render();
-  showBoard(GAME);
+  showBoard(GAME, result);
   primaryAction('Play again', () => { location.href = `/play/${GAME}`; });
 }
 

@@ -103,7 +103,7 @@ function onResult(result) {
     haptic(outcome === 'won' ? 'success' : outcome === 'lost' ? 'error' : 'warning');
   }
   render();
-  showBoard(GAME);
+  showBoard(GAME, result);
   primaryAction(room.watching ? 'Play' : 'Play again', () => { location.href = `/play/${GAME}`; });
 }
 

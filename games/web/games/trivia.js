@@ -121,7 +121,7 @@ function onChoice(event) {
 
 function onResult(result) {
   finished = true;
-  showBoard(GAME);
+  showBoard(GAME, result);
   const id = me()?.Player?.id;
   const line = result.ranking.find((r) => r.player === id);
   if (line?.rank === 1) {
