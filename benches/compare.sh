@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Three-way load comparison on this machine: Parlor, the raw websocket
-# baseline (games/src/bin/raw_baseline.rs) and Colyseus 0.18 (benches/peers/colyseus),
-# each serving the same arena load (8 clients per room, steering at 10 Hz,
-# a 20 Hz patch every tick) from a load client on the same machine.
+# Load comparison on this machine: Parlor, the raw websocket baseline
+# (games/src/bin/raw_baseline.rs, a tokio task per socket), the floor
+# (games/src/bin/floor.rs, one thread on mio, one write per frame) and
+# Colyseus 0.18 (benches/peers/colyseus), each serving the same arena load
+# (8 clients per room, steering at 10 Hz, a 20 Hz patch every tick) from a
+# load client on the same machine, one after the other. Every server's CPU
+# and bytes are printed as a ratio to the floor's, from the same run.
+#
+# Bytes are counted twice: websocket payload received, by the load client;
+# and what the kernel sent from the server's sockets (`ss -ti` bytes_sent of
+# each established socket on the server's port, at the window's start and
+# end, summed over the sockets open at both), the same measure for every
+# server, whatever call it writes with.
 #
 # usage: benches/compare.sh [CLIENTS] [RAMP_SECONDS] [WINDOW_SECONDS]
-# Needs cargo and node/npm; installs the Colyseus packages with `npm ci`.
+# Needs cargo, python3, ss (iproute2) and node/npm; installs the Colyseus
+# packages with `npm ci`.
+# Environment: COMPARE_PEERS=0 leaves Colyseus out (no node needed);
+# CARGO_TARGET_DIR is honoured (default target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +27,8 @@ WINDOW="${3:-15}"
 PARLOR_PORT=18480
 RAW_PORT=18481
 COLYSEUS_PORT=18482
+FLOOR_PORT=18483
+bin="${CARGO_TARGET_DIR:-target}/release"
 HZ=$(getconf CLK_TCK)
 work=$(mktemp -d)
 pids=()
@@ -22,17 +36,24 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 echo "== building (release)" >&2
-cargo build --release --bin parlor --bin raw-baseline >&2
+cargo build --release -p parlor-games --bin parlor --bin raw-baseline --bin floor >&2
 peer=benches/peers/colyseus
-if [ -f "$peer/package.json" ]; then
+peers=0
+if [ "${COMPARE_PEERS:-1}" = 0 ]; then
+  echo "== COMPARE_PEERS=0: leaving Colyseus out" >&2
+elif [ -f "$peer/package.json" ]; then
   echo "== installing the Colyseus peer (npm ci)" >&2
   (cd "$peer" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  peers=1
 else
-  echo "== $peer is not written yet: comparing Parlor with the raw baseline only" >&2
+  echo "== $peer is not written yet: leaving Colyseus out" >&2
 fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-wchar() { awk '/^wchar/ {print $2}' "/proc/$1/io"; }
+# kernel_sockets PORT: the established sockets whose local port is PORT
+# (the server's side), each with what the kernel has sent from it so far
+# (bytes_sent, websocket framing included).
+kernel_sockets() { ss -tinH state established "( sport = :$1 )"; }
 wait_port() {
   for _ in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
@@ -48,18 +69,34 @@ measure() {
   wait_port "$port"
   "$@" > "$work/$name.json" 2> "$work/$name.log" &
   local load=$!
-  sleep $((RAMP + 2))
-  local c0 b0 w0 t0 c1 b1 w1 t1
-  c0=$(cpu_ticks "$pid"); b0=0; w0=$(wchar "$pid"); t0=$(date +%s.%N)
+  # The window: from a second after the ramp to a second before the load
+  # client stops, so that every socket is open at both ends.
+  sleep $((RAMP + 1))
+  local c0 t0 c1 t1
+  c0=$(cpu_ticks "$pid"); kernel_sockets "$port" > "$work/$name.ss0"; t0=$(date +%s.%N)
   sleep $((WINDOW - 2))
-  c1=$(cpu_ticks "$pid"); b1=0; w1=$(wchar "$pid"); t1=$(date +%s.%N)
+  c1=$(cpu_ticks "$pid"); kernel_sockets "$port" > "$work/$name.ss1"; t1=$(date +%s.%N)
   local rss; rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
   wait "$load" || { echo "$name: the load client failed:" >&2; cat "$work/$name.log" >&2; exit 1; }
   kill "$pid" 2>/dev/null || true
-  python3 - "$name" "$work/$name.json" "$c0" "$c1" "$b0" "$b1" "$w0" "$w1" "$t0" "$t1" "$rss" "$HZ" >> "$work/results" <<'PY'
-import json, sys
-name, path, c0, c1, b0, b1, w0, w1, t0, t1, rss, hz = sys.argv[1:]
+  python3 - "$name" "$work/$name.json" "$c0" "$c1" "$work/$name.ss0" "$work/$name.ss1" "$t0" "$t1" "$rss" "$HZ" >> "$work/results" <<'PY'
+import json, re, sys
+name, path, c0, c1, ss0, ss1, t0, t1, rss, hz = sys.argv[1:]
 load = json.load(open(path))
+def sent(path):
+    """bytes_sent of each socket in an `ss -tinH` listing, by its addresses."""
+    sockets, key = {}, None
+    for line in open(path):
+        if not line[:1].isspace():
+            key = tuple(line.split()[-2:])
+            sockets[key] = 0
+        elif key and (m := re.search(r"\bbytes_sent:(\d+)", line)):
+            sockets[key] = int(m.group(1))
+    return sockets
+k0, k1 = sent(ss0), sent(ss1)
+both = k0.keys() & k1.keys()
+if len(both) != len(k1) or len(both) != len(k0):
+    print(f"{name}: {len(k0)} sockets at the window's start, {len(k1)} at its end, {len(both)} at both", file=sys.stderr)
 secs = float(t1) - float(t0)
 clients = max(load["connected"], 1)
 print(json.dumps({
@@ -68,7 +105,9 @@ print(json.dumps({
     "cpu_us_per_client_s": (float(c1) - float(c0)) / float(hz) * 1e6 / secs / clients,
     # Websocket payload received per client, as counted by the load client.
     "payload_bytes_per_client_s": load["bytes_per_client_sec"],
-    "wchar_per_client_s": (float(w1) - float(w0)) / secs / clients,
+    # What the kernel sent from the server's sockets (ss bytes_sent).
+    "kernel_bytes_per_client_s": sum(k1[s] - k0[s] for s in both) / secs / clients,
+    "kernel_sockets": len(both),
     "peak_rss_mib": float(rss) / 1024,
     "delivered": load["delivered"],
     "rtt_p99_ms": load["rtt_ms"]["p99"],
@@ -81,14 +120,17 @@ PY
 load_args=(--clients "$CLIENTS" --ramp "$RAMP" --duration "$WINDOW" --per-room 8 --input-hz 10)
 
 data=$(mktemp -d -p "$work")
-target/release/parlor serve --bind "127.0.0.1:$PARLOR_PORT" --data-dir "$data" 2> "$work/parlor-server.log" &
-pids+=($!); measure parlor "$!" "$PARLOR_PORT" target/release/parlor load --url "ws://127.0.0.1:$PARLOR_PORT/ws" "${load_args[@]}" --json
+"$bin/parlor" serve --bind "127.0.0.1:$PARLOR_PORT" --data-dir "$data" 2> "$work/parlor-server.log" &
+pids+=($!); measure parlor "$!" "$PARLOR_PORT" "$bin/parlor" load --url "ws://127.0.0.1:$PARLOR_PORT/ws" "${load_args[@]}" --json
 
 frame=$(python3 -c "import json; d = json.load(open('$work/parlor.json')); print(max(16, round(d['bytes_per_client_sec'] / 20)))")
-target/release/raw-baseline --bind "127.0.0.1:$RAW_PORT" --frame-bytes "$frame" 2> "$work/raw-server.log" &
-pids+=($!); measure raw "$!" "$RAW_PORT" target/release/parlor load --url "ws://127.0.0.1:$RAW_PORT/ws" "${load_args[@]}" --json
+"$bin/raw-baseline" --bind "127.0.0.1:$RAW_PORT" --frame-bytes "$frame" 2> "$work/raw-server.log" &
+pids+=($!); measure raw "$!" "$RAW_PORT" "$bin/parlor" load --url "ws://127.0.0.1:$RAW_PORT/ws" "${load_args[@]}" --json
 
-if [ -f "$peer/package.json" ]; then
+"$bin/floor" --bind "127.0.0.1:$FLOOR_PORT" --frame-bytes "$frame" 2> "$work/floor-server.log" &
+pids+=($!); measure floor "$!" "$FLOOR_PORT" "$bin/parlor" load --url "ws://127.0.0.1:$FLOOR_PORT/ws" "${load_args[@]}" --json
+
+if [ "$peers" = 1 ]; then
   (cd "$peer" && PORT=$COLYSEUS_PORT exec node server.mjs > "$work/colyseus-server.log" 2>&1) &
   pids+=($!)
   cpid=$!
@@ -98,18 +140,23 @@ fi
 python3 - "$work/results" "$CLIENTS" "$frame" <<'PY'
 import json, sys
 rows = {r["name"]: r for r in map(json.loads, open(sys.argv[1]))}
-print(f"arena load, {sys.argv[2]} clients (8 per room, inputs at 10 Hz, 20 Hz patches); raw baseline frames of {sys.argv[3]} bytes; 2 cores, load client on the same machine")
-print("| server | clients | CPU us per client-second | payload bytes per client-second | wchar per client-second | peak RSS MiB | delivered patches | input->ack p99 ms | errors |")
+print(f"arena load, {sys.argv[2]} clients (8 per room, inputs at 10 Hz, 20 Hz patches); raw baseline and floor frames of {sys.argv[3]} bytes; 2 cores, load client on the same machine")
+print("| server | clients | CPU us per client-second | payload bytes per client-second | kernel bytes sent per client-second | peak RSS MiB | delivered patches | input->ack p99 ms | errors |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-for name in ("parlor", "raw", "colyseus"):
-    if name not in rows:
-        continue
+names = [n for n in ("parlor", "raw", "floor", "colyseus") if n in rows]
+for name in names:
     r = rows[name]
-    print(f"| {name} | {r['clients']} | {r['cpu_us_per_client_s']:.0f} | {r['payload_bytes_per_client_s']:.0f} | {r['wchar_per_client_s']:.0f} | {r['peak_rss_mib']:.1f} | {100 * r['delivered']:.1f}% | {r['rtt_p99_ms']:.1f} | {r['errors']} |")
-p, raw = rows["parlor"], rows["raw"]
+    print(f"| {name} | {r['clients']} | {r['cpu_us_per_client_s']:.0f} | {r['payload_bytes_per_client_s']:.0f} | {r['kernel_bytes_per_client_s']:.0f} | {r['peak_rss_mib']:.1f} | {100 * r['delivered']:.1f}% | {r['rtt_p99_ms']:.1f} | {r['errors']} |")
+p, raw, floor = rows["parlor"], rows["raw"], rows["floor"]
+def ratio(a, b, key):
+    return a[key] / b[key] if b[key] else float("nan")
+print()
+for name in [n for n in names if n != "floor"]:
+    r = rows[name]
+    print(f"{name:>8} / floor: CPU {ratio(r, floor, 'cpu_us_per_client_s'):.2f}, kernel bytes {ratio(r, floor, 'kernel_bytes_per_client_s'):.2f}")
 print()
 if "colyseus" in rows:
     col = rows["colyseus"]
-    print(f"Parlor / Colyseus: CPU {p['cpu_us_per_client_s'] / col['cpu_us_per_client_s']:.3f}, bytes {p['payload_bytes_per_client_s'] / col['payload_bytes_per_client_s']:.2f}")
-print(f"Parlor / raw:      CPU {p['cpu_us_per_client_s'] / raw['cpu_us_per_client_s']:.2f}, bytes {p['payload_bytes_per_client_s'] / raw['payload_bytes_per_client_s']:.2f}")
+    print(f"Parlor / Colyseus: CPU {ratio(p, col, 'cpu_us_per_client_s'):.3f}, bytes {ratio(p, col, 'payload_bytes_per_client_s'):.2f} (kernel {ratio(p, col, 'kernel_bytes_per_client_s'):.2f})")
+print(f"Parlor / raw:      CPU {ratio(p, raw, 'cpu_us_per_client_s'):.2f}, bytes {ratio(p, raw, 'payload_bytes_per_client_s'):.2f} (kernel {ratio(p, raw, 'kernel_bytes_per_client_s'):.2f})")
 PY
