@@ -417,8 +417,15 @@ async fn play_back(mut replay: Replay, mut rx: mpsc::Receiver<RoomCommand>) {
             command = rx.recv() => match command {
                 Some(RoomCommand::Watch(watch)) => {
                     let Join { player, client, rid, reply, .. } = *watch;
-                    let _ = reply.send(replay.room().watch(player, client, rid));
-                    watched = true;
+                    let answer = replay.room().watch(player, client, rid);
+                    let refused = answer.is_err();
+                    let _ = reply.send(answer);
+                    // Refused (a game that takes no spectators): a replay
+                    // nobody watches gives its place back at once.
+                    if refused && replay.room.watchers.is_empty() {
+                        return;
+                    }
+                    watched |= !refused;
                 }
                 Some(RoomCommand::Unwatch { client }) => {
                     replay.room().unwatch(&client);
