@@ -326,6 +326,8 @@ pub struct Metrics {
     spectators: Family<GameLabel, Gauge>,
     ticks: Family<GameLabel, DurationHistogram, fn() -> DurationHistogram>,
     connections: Gauge,
+    /// Recorded matches being played back to spectators.
+    replays: Gauge,
     /// By [`SignIn`], then ok / refused.
     sign_ins: [[Counter; 2]; SignIn::ALL.len()],
     frames_sent: Counter,
@@ -407,6 +409,13 @@ impl Metrics {
             drop(ticks.get_or_create(&label));
         }
         let connections = registered(r, "connections", "Open websocket connections", None, Gauge::default());
+        let replays = registered(
+            r,
+            "replays",
+            "Recorded matches being played back to spectators",
+            None,
+            Gauge::default(),
+        );
 
         let family = registered(
             r,
@@ -537,6 +546,7 @@ impl Metrics {
             spectators,
             ticks,
             connections,
+            replays,
             sign_ins,
             frames_sent,
             bytes_sent,
@@ -609,6 +619,13 @@ impl Metrics {
         OpenConnection(self.connections.clone())
     }
 
+    /// Counts a replay being played back until the returned guard is
+    /// dropped.
+    pub fn replay(&self) -> OpenConnection {
+        self.replays.inc();
+        OpenConnection(self.replays.clone())
+    }
+
     /// A `hello` signed in with `method` (`ok`) or was refused.
     pub fn sign_in(&self, method: SignIn, ok: bool) {
         let at = SignIn::ALL.iter().position(|m| *m == method).unwrap_or(0);
@@ -679,7 +696,8 @@ fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str
     metric
 }
 
-/// One open connection in `parlor_connections`, until dropped.
+/// One open connection in `parlor_connections` (or one replay in
+/// `parlor_replays`), until dropped.
 pub struct OpenConnection(Gauge);
 
 impl Drop for OpenConnection {

@@ -57,6 +57,7 @@ async fn every_series_is_there_at_zero_with_its_type() {
         ("parlor_rooms", "gauge"),
         ("parlor_players", "gauge"),
         ("parlor_connections", "gauge"),
+        ("parlor_replays", "gauge"),
         ("parlor_signins", "counter"),
         ("parlor_tick_duration_seconds", "histogram"),
         ("parlor_frames_sent", "counter"),
@@ -92,6 +93,7 @@ async fn every_series_is_there_at_zero_with_its_type() {
         assert_eq!(closes(&s, code), 0.0);
     }
     assert_eq!(at(&s, "parlor_connections", &[]), 0.0);
+    assert_eq!(at(&s, "parlor_replays", &[]), 0.0);
     assert_eq!(at(&s, "parlor_ledger_write_seconds_count", &[]), 0.0);
     // Real memory, from /proc: more than a megabyte, less than the machine.
     let rss = at(&s, "parlor_process_resident_bytes", &[]);

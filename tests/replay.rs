@@ -136,6 +136,11 @@ async fn a_continuous_rooms_second_round_replays_from_its_first_and_plays_back_t
         (json!(true), Value::Null, json!(7))
     );
     assert_eq!(joined["game"], "arena");
+    // The replay plays, counted in the server's metrics (its room is not:
+    // replays are not rooms of the matchmaker).
+    let metrics = common::prometheus::metrics_of(&server);
+    assert_eq!(metrics.value("parlor_replays", &[]), 1.0);
+    assert_eq!(metrics.value("parlor_rooms", &[("game", "arena")]), 1.0);
     let mut patches = 0;
     let result = loop {
         let m = dee.recv().await;

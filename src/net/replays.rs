@@ -53,6 +53,6 @@ impl Replays {
                 e => (ErrorCode::NoSuchRoom, e.to_string()),
             })?;
         let replay = recorded.replay(state.ledger.clone(), state.lifecycle.clone());
-        Ok(spawn_replay(replay, place))
+        Ok(spawn_replay(replay, (place, state.metrics.replay())))
     }
 }
