@@ -459,8 +459,11 @@ async fn play_back(mut replay: Replay, mut rx: mpsc::Receiver<RoomCommand>) {
                     return;
                 }
                 Err(e) => {
+                    // The game no longer plays the match as recorded: its
+                    // spectators are told the room failed, not that it ended.
                     tracing::warn!(error = %e, "a replay diverged while played back");
-                    break;
+                    replay.room().dismiss_watchers(LeftReason::Error);
+                    return;
                 }
             },
             _ = &mut unclaimed, if !watched => break,
