@@ -18,7 +18,7 @@
 //!   that time are dropped, not queued); one that lets over 64 KiB of
 //!   replies pile up is closed.
 //!
-//! What it leaves out, as no server can: HTTP routing (any path upgrades),
+//! What it leaves out, which a real server could not: HTTP routing (any path upgrades),
 //! `Sec-WebSocket-Version` and origin checks, extensions and subprotocols,
 //! fragmented messages (a continuation frame closes the socket), frames over
 //! 16 KiB, UTF-8 checks, and a closing handshake beyond echoing `close`.
