@@ -321,8 +321,8 @@ impl<G: Game> GameType for Hosted<G> {
         schedule.set_executor(SingleThreadedExecutor::new());
         let mut replication = Replication::new();
         // `Inputs` is inserted when the match starts or the first input
-        // arrives: a resource costs a room 2-3 KiB, and most rooms waiting
-        // for players never get either.
+        // arrives: a resource costs a room kilobytes (docs/benchmarks.md),
+        // and most rooms waiting for players never get either.
         world.insert_resource(Clock::default());
         // Before `build`, so a game's setup draws from it too.
         world.insert_resource(MatchRng::from_seed(seed));
