@@ -121,12 +121,11 @@ async fn a_bad_manifest_stops_the_server_with_a_clear_message() {
     assert!(log.contains("arena.toml") && log.contains("min_players"), "{log}");
 }
 
-/// The raw baseline (benches/compare.sh's floor) speaks enough of the
-/// protocol for the load generator: its bots sign in, enter rooms, and get
-/// acked patches, with no error.
-#[tokio::test]
-async fn the_raw_baseline_serves_the_load_generator() {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_raw-baseline"));
+/// Runs `bin` (a load baseline, on an ephemeral port) and checks that it
+/// speaks enough of the protocol for the load generator: its bots sign in,
+/// enter rooms, and get acked patches, with no error.
+async fn serves_the_load_generator(bin: &str) {
+    let mut command = Command::new(bin);
     command.args(["--bind", "127.0.0.1:0"]);
     let (_child, address) = common::spawn_serving(&mut command).await;
     let url = format!("{address}/ws");
@@ -143,26 +142,16 @@ async fn the_raw_baseline_serves_the_load_generator() {
     assert!(summary.rtt_ms.samples > 0, "inputs were acked");
 }
 
-/// The floor (benches/compare.sh's: one thread, mio, one write per frame)
-/// serves the load generator as the raw baseline does: its bots sign in,
-/// enter rooms, and get acked patches, with no error.
+/// The raw baseline of benches/compare.sh (tokio, a task per socket).
+#[tokio::test]
+async fn the_raw_baseline_serves_the_load_generator() {
+    serves_the_load_generator(env!("CARGO_BIN_EXE_raw-baseline")).await;
+}
+
+/// The floor of benches/compare.sh (one thread, mio, one write per frame).
 #[tokio::test]
 async fn the_floor_serves_the_load_generator() {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_floor"));
-    command.args(["--bind", "127.0.0.1:0"]);
-    let (_child, address) = common::spawn_serving(&mut command).await;
-    let url = format!("{address}/ws");
-    let summary = parlor::load::run(&parlor::load::LoadConfig {
-        url,
-        clients: 4,
-        ramp: std::time::Duration::from_millis(200),
-        duration: std::time::Duration::from_millis(500),
-        ..parlor::load::LoadConfig::default()
-    })
-    .await;
-    assert_eq!(summary.errors, 0, "{:?}", summary.error_samples);
-    assert_eq!(summary.connected, 4);
-    assert!(summary.rtt_ms.samples > 0, "inputs were acked");
+    serves_the_load_generator(env!("CARGO_BIN_EXE_floor")).await;
 }
 
 /// `--log-format json` writes each log line as one JSON object, the message

@@ -34,8 +34,6 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use parlor::protocol::{frames, ClientMessage, PlayerRef};
-use serde::de::IgnoredAny;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 #[derive(Parser)]
@@ -58,10 +56,10 @@ const MAX_INPUT: usize = 16 * 1024;
 /// The most a client may leave unsent before it is closed.
 const MAX_PENDING: usize = 64 * 1024;
 
-#[path = "baseline/patch.rs"]
-mod patch;
+#[path = "baseline/protocol.rs"]
+mod protocol;
 
-use patch::{patch_prefix, EMPTY};
+use protocol::patch_prefix;
 
 /// A server frame (final, unmasked) of `opcode` around `payload`.
 fn server_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
@@ -234,46 +232,13 @@ impl Conn {
         open
     }
 
-    /// The frame answering one client message, as the raw baseline's.
+    /// The frame answering one client message (the baselines' protocol).
     fn answer(&mut self, payload: &[u8], rooms: &mut u64) -> Option<Vec<u8>> {
-        let message = ClientMessage::<IgnoredAny>::decode(payload).ok()?;
-        let reply = match message {
-            ClientMessage::Hello { rid, .. } => {
-                let player = PlayerRef {
-                    id: "raw".into(),
-                    name: "raw".into(),
-                };
-                Some(frames::welcome(&player, "", None, rid))
-            }
-            ClientMessage::Create { rid, .. } | ClientMessage::Quick { rid, .. } | ClientMessage::Join { rid, .. } => {
-                let room = match message {
-                    ClientMessage::Join { room, .. } => room,
-                    _ => {
-                        *rooms += 1;
-                        format!("R{:05}", *rooms - 1)
-                    }
-                };
-                self.playing = true;
-                let state = rmp_serde::to_vec_named(&parlor::protocol::RoomState::<()> { e: vec![], r: vec![] })
-                    .expect("encodes");
-                Some(frames::joined(&frames::Joined {
-                    room: &room,
-                    invite: None,
-                    game: "raw",
-                    you: Some(0),
-                    fair: None,
-                    tick: 0,
-                    schema: &EMPTY,
-                    state: &state,
-                    rid,
-                }))
-            }
-            ClientMessage::Input { seq, .. } => {
-                self.ack = self.ack.max(seq);
-                None
-            }
-            _ => None,
-        };
+        let (reply, entered) = protocol::answer(payload, &mut self.ack, || {
+            *rooms += 1;
+            *rooms - 1
+        });
+        self.playing |= entered;
         reply.map(|message| server_frame(0x2, &message))
     }
 }

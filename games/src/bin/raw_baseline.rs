@@ -15,8 +15,6 @@ use std::time::Duration;
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use parlor::protocol::{frames, ClientMessage, PlayerRef};
-use serde::de::IgnoredAny;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
@@ -33,10 +31,10 @@ struct Args {
     rate: f64,
 }
 
-#[path = "baseline/patch.rs"]
-mod patch;
+#[path = "baseline/protocol.rs"]
+mod protocol;
 
-use patch::{patch_prefix, EMPTY};
+use protocol::patch_prefix;
 
 async fn connection(stream: TcpStream, prefix: Arc<Vec<u8>>, period: Duration, rooms: Arc<AtomicU64>) {
     let config = WebSocketConfig::default().read_buffer_size(4096);
@@ -59,40 +57,12 @@ async fn connection(stream: TcpStream, prefix: Arc<Vec<u8>>, period: Duration, r
             message = ws.next() => {
                 let Some(Ok(message)) = message else { return };
                 let Message::Binary(b) = message else { continue };
-                let Ok(message) = ClientMessage::<IgnoredAny>::decode(&b) else { continue };
-                let reply = match message {
-                    ClientMessage::Hello { rid, .. } => {
-                        let player = PlayerRef { id: "raw".into(), name: "raw".into() };
-                        Some(frames::welcome(&player, "", None, rid))
-                    }
-                    ClientMessage::Create { rid, .. } | ClientMessage::Quick { rid, .. } | ClientMessage::Join { rid, .. } => {
-                        let room = match message {
-                            ClientMessage::Join { room, .. } => room,
-                            _ => format!("R{:05}", rooms.fetch_add(1, Ordering::Relaxed)),
-                        };
-                        let mut t = tokio::time::interval(period);
-                        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-                        ticker = Some(t);
-                        let state = rmp_serde::to_vec_named(&parlor::protocol::RoomState::<()> { e: vec![], r: vec![] })
-                            .expect("encodes");
-                        Some(frames::joined(&frames::Joined {
-                            room: &room,
-                            invite: None,
-                            game: "raw",
-                            you: Some(0),
-                            fair: None,
-                            tick: 0,
-                            schema: &EMPTY,
-                            state: &state,
-                            rid,
-                        }))
-                    }
-                    ClientMessage::Input { seq, .. } => {
-                        ack = ack.max(seq);
-                        None
-                    }
-                    _ => None,
-                };
+                let (reply, entered) = protocol::answer(&b, &mut ack, || rooms.fetch_add(1, Ordering::Relaxed));
+                if entered {
+                    let mut t = tokio::time::interval(period);
+                    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                    ticker = Some(t);
+                }
                 if let Some(reply) = reply {
                     if ws.send(Message::Binary(reply)).await.is_err() {
                         return;
