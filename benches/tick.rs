@@ -8,7 +8,7 @@ use bevy_ecs::schedule::SingleThreadedExecutor;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use parlor::catalog::Catalog;
 use parlor::manifest::Manifest;
-use parlor::room::RoomCommand;
+use parlor::room::{RoomCommand, RoomContext};
 
 #[derive(Component)]
 struct A(f32);
@@ -32,6 +32,30 @@ fn bare_world() -> (World, Schedule) {
     (world, schedule)
 }
 
+/// An 8-player arena room of `catalog`'s arena, ticked with half its
+/// players steering each tick (they steer at 10 Hz against a 20 Hz tick).
+fn steering(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    ctx: &RoomContext,
+    catalog: &Catalog,
+) {
+    let (mut room, mut queues) = support::seated_room(ctx, catalog, "arena", 8, 4096);
+    room.tick();
+    support::drain(&mut queues);
+    let mut seq = 0u32;
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            seq += 1;
+            for p in (seq as usize % 2..8).step_by(2) {
+                room.handle(support::steer(catalog, p, seq));
+            }
+            room.tick();
+            support::drain(&mut queues)
+        })
+    });
+}
+
 fn ticks(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -47,42 +71,14 @@ fn ticks(c: &mut Criterion) {
         b.iter(|| schedule.run(&mut world))
     });
 
-    let (mut room, mut queues) = support::seated_room(&ctx, &catalog, "arena", 8, 4096);
-    room.tick();
-    support::drain(&mut queues);
-    let mut seq = 0u32;
-    group.bench_function("arena_8_players_steering", |b| {
-        b.iter(|| {
-            // Clients steer at 10 Hz against a 20 Hz tick: half of them per tick.
-            seq += 1;
-            for p in (seq as usize % 2..8).step_by(2) {
-                room.handle(support::steer(&catalog, p, seq));
-            }
-            room.tick();
-            support::drain(&mut queues)
-        })
-    });
-
+    steering(&mut group, "arena_8_players_steering", &ctx, &catalog);
     // The same room recording its matches (manifest `record = true`):
     // every input's frame and every tick kept, cut at each round's end.
     let dir = tempfile::tempdir().unwrap();
     let manifest = format!("record = true\n{}", include_str!("../games/manifests/arena.toml"));
     std::fs::write(dir.path().join("arena.toml"), manifest).unwrap();
     let recorded = parlor_games::bundled(&parlor::catalog::ManifestSource::Dir(dir.path())).unwrap();
-    let (mut room, mut queues) = support::seated_room(&ctx, &recorded, "arena", 8, 4096);
-    room.tick();
-    support::drain(&mut queues);
-    let mut seq = 0u32;
-    group.bench_function("arena_8_players_steering_recorded", |b| {
-        b.iter(|| {
-            seq += 1;
-            for p in (seq as usize % 2..8).step_by(2) {
-                room.handle(support::steer(&recorded, p, seq));
-            }
-            room.tick();
-            support::drain(&mut queues)
-        })
-    });
+    steering(&mut group, "arena_8_players_steering_recorded", &ctx, &recorded);
 
     let (mut idle, mut idle_queues) = support::seated_room(&ctx, &catalog, "arena", 8, 4096);
     idle.tick();
