@@ -10,7 +10,7 @@ use common::{Client, TestServer};
 use parlor::catalog::Catalog;
 use parlor::manifest::Manifest;
 use parlor::prelude::*;
-use parlor::replay::{check, CheckError, LoadError};
+use parlor::replay::{CheckError, LoadError};
 use parlor::room::Step;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -189,14 +189,7 @@ async fn a_replay_that_is_not_there_or_not_recorded_is_refused_clearly() {
         error["message"].as_str().unwrap().contains("has no recording"),
         "{error}"
     );
-    let state = server.server.state();
-    let refused = check(
-        state.ledger.clone(),
-        &state.catalog,
-        result["match"].as_str().unwrap(),
-        |_, _| {},
-    )
-    .await;
+    let refused = common::replay_check(&server, result["match"].as_str().unwrap()).await;
     assert!(
         matches!(refused, Err(CheckError::Load(LoadError::NotRecorded(_)))),
         "{refused:?}"
@@ -232,8 +225,7 @@ async fn a_recording_changed_after_the_match_was_signed_is_not_replayed() {
         .execute(&pool)
         .await
         .unwrap();
-    let state = server.server.state();
-    let refused = check(state.ledger.clone(), &state.catalog, id, |_, _| {}).await;
+    let refused = common::replay_check(&server, id).await;
     let Err(CheckError::Load(error)) = refused else {
         panic!("a changed recording replayed: {refused:?}");
     };
@@ -292,14 +284,7 @@ async fn a_game_that_draws_outside_its_match_rng_is_caught_by_its_replay() {
     common::assert_replays(&server, &result).await;
 
     let (server, result) = rolled(true).await;
-    let state = server.server.state();
-    let diverged = check(
-        state.ledger.clone(),
-        &state.catalog,
-        result["match"].as_str().unwrap(),
-        |_, _| {},
-    )
-    .await;
+    let diverged = common::replay_check(&server, result["match"].as_str().unwrap()).await;
     let Err(CheckError::Diverged(e)) = diverged else {
         panic!("a roll from the thread's generator replayed: {diverged:?}");
     };

@@ -331,13 +331,22 @@ pub async fn forfeited_match(ws_url: &str, bob: &str) -> Value {
     ada.expect("result").await
 }
 
+/// Runs match `id` again from the server's ledger, as `parlor replay`
+/// does: a report per match of its room up to it, or why not.
+pub async fn replay_check(
+    server: &TestServer,
+    id: &str,
+) -> Result<Vec<parlor::room::ReplayReport>, parlor::replay::CheckError> {
+    let state = server.server.state();
+    parlor::replay::check(state.ledger.clone(), &state.catalog, id, |_, _| {}).await
+}
+
 /// Runs the recorded match of `result` again from the server's ledger, as
 /// `parlor replay` does, and checks it ends with the ranking the players
 /// were sent. Returns the reports (the room's earlier matches first).
 pub async fn assert_replays(server: &TestServer, result: &Value) -> Vec<parlor::room::ReplayReport> {
-    let state = server.server.state();
     let id = result["match"].as_str().expect("a result names its match");
-    let reports = parlor::replay::check(state.ledger.clone(), &state.catalog, id, |_, _| {})
+    let reports = replay_check(server, id)
         .await
         .unwrap_or_else(|e| panic!("match {id} does not replay: {e}"));
     let last = reports.last().expect("the match itself is replayed");
