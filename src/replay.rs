@@ -21,7 +21,7 @@ use crate::lifecycle::Lifecycle;
 use crate::matchmaking::LocalDirectory;
 use crate::protocol::RankLine;
 use crate::room::{
-    Progress, Recording, Replay, ReplayError, ReplayMatch, ReplayReport, RoomContext, MAX_RECORDING_BYTES,
+    MatchSeed, Progress, Recording, Replay, ReplayError, ReplayMatch, ReplayReport, RoomContext, MAX_RECORDING_BYTES,
 };
 use crate::simulation::GameType;
 
@@ -124,8 +124,7 @@ pub async fn load(ledger: &dyn Ledger, catalog: &Catalog, id: &str, max_matches:
         let seed = fields
             .seed
             .as_deref()
-            .and_then(|s| hex::decode(s).ok())
-            .and_then(|s| <[u8; 32]>::try_from(s).ok())
+            .and_then(MatchSeed::parse)
             .ok_or_else(|| unusable("its signed record has no 32-byte seed".into()))?;
         next = recording.previous.clone();
         game_name = Some(fields.game);

@@ -61,8 +61,8 @@ use crate::manifest::Manifest;
 use crate::matchmaking::LocalDirectory;
 use crate::protocol::{ClientMessage, ErrorCode};
 use crate::room::{
-    ClientHandle, Join, Outbound, PlayerInfo, RecordedInput, Recording, Replay, ReplayMatch, ReplayReport, Room,
-    RoomCommand, RoomContext, RoomTime,
+    ClientHandle, Join, MatchSeed, Outbound, PlayerInfo, RecordedInput, Recording, Replay, ReplayMatch, ReplayReport,
+    Room, RoomCommand, RoomContext, RoomTime,
 };
 use crate::simulation::{DecodeError, Game, GameType};
 
@@ -95,6 +95,21 @@ struct Seat {
     received: Vec<Value>,
 }
 
+/// The context of a harness room (and of a replay of one): in memory,
+/// reporting to nothing shared.
+fn context(ledger: Arc<RecordedMatches>, lifecycle: Lifecycle) -> RoomContext {
+    RoomContext {
+        ledger,
+        directory: Arc::new(LocalDirectory::default()),
+        lifecycle,
+        inbox: QUEUE,
+        outbound_reserve: 8,
+        unclaimed_grace: Duration::from_secs(5),
+        shutdown_grace: Duration::from_secs(10),
+        metrics: Arc::default(),
+    }
+}
+
 /// Outbound messages a player's queue holds: far more than a test sends
 /// between two reads, so nothing is skipped for a resync.
 const QUEUE: usize = 4096;
@@ -122,16 +137,7 @@ impl TestRoom {
         );
         let lifecycle = Lifecycle::new();
         let ledger = Arc::new(RecordedMatches::default());
-        let context = RoomContext {
-            ledger: ledger.clone(),
-            directory: Arc::new(LocalDirectory::default()),
-            lifecycle: lifecycle.clone(),
-            inbox: QUEUE,
-            outbound_reserve: 8,
-            unclaimed_grace: Duration::from_secs(5),
-            shutdown_grace: Duration::from_secs(10),
-            metrics: Arc::default(),
-        };
+        let context = context(ledger.clone(), lifecycle.clone());
         let time = RoomTime::manual();
         let room = Room::new(context, game.clone(), "TEST22".into()).with_time(time.clone());
         Ok(TestRoom {
@@ -363,8 +369,7 @@ impl TestRoom {
             let seed = record
                 .seed
                 .as_deref()
-                .and_then(|s| hex::decode(s).ok())
-                .and_then(|s| <[u8; 32]>::try_from(s).ok())
+                .and_then(MatchSeed::parse)
                 .ok_or_else(|| format!("match {id} has no seed"))?;
             next = recording.previous.clone();
             chain.push(ReplayMatch {
@@ -376,16 +381,7 @@ impl TestRoom {
             });
         }
         chain.reverse();
-        let context = RoomContext {
-            ledger: Arc::new(RecordedMatches::default()),
-            directory: Arc::new(LocalDirectory::default()),
-            lifecycle: Lifecycle::new(),
-            inbox: QUEUE,
-            outbound_reserve: 8,
-            unclaimed_grace: Duration::from_secs(5),
-            shutdown_grace: Duration::from_secs(10),
-            metrics: Arc::default(),
-        };
+        let context = context(Arc::new(RecordedMatches::default()), Lifecycle::new());
         Replay::new(context, self.game.clone(), chain)
             .run()
             .map_err(|e| e.to_string())

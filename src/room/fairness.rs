@@ -39,6 +39,11 @@ impl MatchSeed {
     pub fn reveal(&self) -> String {
         hex::encode(self.seed)
     }
+
+    /// A revealed seed read back: 32 bytes from hex; `None` if it is not.
+    pub fn parse(revealed: &str) -> Option<[u8; 32]> {
+        hex::decode(revealed).ok()?.try_into().ok()
+    }
 }
 
 #[cfg(test)]
@@ -54,6 +59,9 @@ mod tests {
             "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925"
         );
         assert_eq!(zero.reveal(), "00".repeat(32));
+        assert_eq!(MatchSeed::parse(&zero.reveal()), Some([0; 32]));
+        assert_eq!(MatchSeed::parse("00"), None);
+        assert_eq!(MatchSeed::parse("zz"), None);
         let drawn = MatchSeed::draw();
         assert_ne!(drawn.bytes(), MatchSeed::draw().bytes());
     }
