@@ -17,6 +17,8 @@
 # Needs cargo, python3, ss (iproute2) and node/npm; installs the Colyseus
 # packages with `npm ci`.
 # Environment: COMPARE_PEERS=0 leaves Colyseus out (no node needed);
+# COMPARE_PATCHES=compact or plain has Parlor's bots ask for full `p` or
+# protocol v1 `patch` instead of lean `p`, as the SDK does (the default);
 # CARGO_TARGET_DIR is honoured (default target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -121,7 +123,13 @@ load_args=(--clients "$CLIENTS" --ramp "$RAMP" --duration "$WINDOW" --per-room 8
 
 data=$(mktemp -d -p "$work")
 "$bin/parlor" serve --bind "127.0.0.1:$PARLOR_PORT" --data-dir "$data" 2> "$work/parlor-server.log" &
-pids+=($!); measure parlor "$!" "$PARLOR_PORT" "$bin/parlor" load --url "ws://127.0.0.1:$PARLOR_PORT/ws" "${load_args[@]}" --json
+case "${COMPARE_PATCHES:-lean}" in
+  lean) patches=() ;;
+  compact) patches=(--compact-patches) ;;
+  plain) patches=(--plain-patches) ;;
+  *) echo "COMPARE_PATCHES is lean, compact or plain" >&2; exit 2 ;;
+esac
+pids+=($!); measure parlor "$!" "$PARLOR_PORT" "$bin/parlor" load --url "ws://127.0.0.1:$PARLOR_PORT/ws" "${load_args[@]}" "${patches[@]}" --json
 
 frame=$(python3 -c "import json; d = json.load(open('$work/parlor.json')); print(max(16, round(d['bytes_per_client_sec'] / 20)))")
 "$bin/raw-baseline" --bind "127.0.0.1:$RAW_PORT" --frame-bytes "$frame" 2> "$work/raw-server.log" &
@@ -137,10 +145,10 @@ if [ "$peers" = 1 ]; then
   measure colyseus "$cpid" "$COLYSEUS_PORT" node "$peer/load.mjs" --url "ws://127.0.0.1:$COLYSEUS_PORT" "${load_args[@]}"
 fi
 
-python3 - "$work/results" "$CLIENTS" "$frame" <<'PY'
+python3 - "$work/results" "$CLIENTS" "$frame" "${COMPARE_PATCHES:-lean}" <<'PY'
 import json, sys
 rows = {r["name"]: r for r in map(json.loads, open(sys.argv[1]))}
-print(f"arena load, {sys.argv[2]} clients (8 per room, inputs at 10 Hz, 20 Hz patches); raw baseline and floor frames of {sys.argv[3]} bytes; 2 cores, load client on the same machine")
+print(f"arena load, {sys.argv[2]} clients (8 per room, inputs at 10 Hz, 20 Hz patches, Parlor's bots asking for {sys.argv[4]} patches); raw baseline and floor frames of {sys.argv[3]} bytes; 2 cores, load client on the same machine")
 print("| server | clients | CPU us per client-second | payload bytes per client-second | kernel bytes sent per client-second | peak RSS MiB | delivered patches | input->ack p99 ms | errors |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 names = [n for n in ("parlor", "raw", "floor", "colyseus") if n in rows]

@@ -154,7 +154,7 @@ fn scenario(
         grouping: Grouping::PerRoom(8),
         input_hz: 10.0,
         tick_hz: 20.0,
-        compact: true,
+        form: parlor::protocol::PatchForm::Lean,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
     // CPU is read around the whole run; the ramp is a small part of it.

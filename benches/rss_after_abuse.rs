@@ -33,6 +33,7 @@ async fn guest(url: &str, name: &str) -> Client {
             guest: Some(name.into()),
             session: None,
             compact: true,
+            lean: true,
             rid: None,
         })
         .await

@@ -85,7 +85,7 @@ fn seated(ctx: &RoomContext, catalog: &Catalog, game: &str) -> (Room, Vec<mpsc::
     let mut room = Room::new(ctx.clone(), game, parlor::matchmaking::new_room_code().into());
     let mut queues = Vec::new();
     for i in 0..6 {
-        let (client, rx) = ClientHandle::queue(4096, 0, true);
+        let (client, rx) = ClientHandle::queue(4096, 0, parlor::protocol::PatchForm::Compact);
         let (reply, _) = oneshot::channel();
         room.handle(RoomCommand::Join(Box::new(Join {
             player: support::player(i),

@@ -494,6 +494,7 @@ fn client_message_seeds() -> Vec<(String, Vec<u8>)> {
             guest: Some("Ann".into()),
             session: None,
             compact: true,
+            lean: true,
             rid,
         },
         ClientMessage::Quick {

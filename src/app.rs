@@ -494,9 +494,13 @@ struct LoadArgs {
     /// The game's patch rate, for the expected rate and jitter
     #[arg(long, default_value_t = 20.0)]
     tick_hz: f64,
-    /// Ask for protocol v1 `patch` messages instead of compact `p` patches
-    #[arg(long)]
+    /// Ask for protocol v1 `patch` messages instead of lean `p` patches
+    #[arg(long, conflicts_with = "compact_patches")]
     plain_patches: bool,
+    /// Ask for compact `p` patches that are not lean (every `p` with its
+    /// tick and ack, floats as floats), instead of lean ones as the SDK does
+    #[arg(long)]
+    compact_patches: bool,
     /// Print the summary as JSON on standard output
     #[arg(long)]
     json: bool,
@@ -539,7 +543,7 @@ async fn load(args: LoadArgs) -> Result<ExitCode, AppError> {
         },
         input_hz: args.input_hz,
         tick_hz: args.tick_hz,
-        compact: !args.plain_patches,
+        form: crate::protocol::PatchForm::asked(!args.plain_patches, !args.compact_patches),
         progress: !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
     let summary = crate::load::run(&config).await;

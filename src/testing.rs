@@ -168,7 +168,7 @@ impl TestRoom {
     pub fn try_join(&mut self, name: &str) -> Result<TestPlayer, ErrorCode> {
         let runtime = self.runtime();
         let _inside = runtime.enter();
-        let (client, outbound) = ClientHandle::queue(QUEUE, 1, true);
+        let (client, outbound) = ClientHandle::queue(QUEUE, 1, crate::protocol::PatchForm::Compact);
         let info = PlayerInfo {
             id: format!("guest:{name}").into(),
             name: name.into(),

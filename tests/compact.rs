@@ -26,18 +26,28 @@ async fn hello(server: &TestServer, name: &str, compact: bool) -> Client {
     client
 }
 
-#[tokio::test]
-async fn compact_and_plain_clients_mirror_the_same_arena() {
-    // A small, crowded field: orbs are collected (components change) all
-    // the time.
-    let arena = "name = \"arena\"\nmin_players = 1\nmax_players = 8\ntick_rate = 20\nmatch_seconds = 600\ncontinuous = true\n[settings]\nfield = 200.0\norbs = 60\nreach = 25.0\n";
-    let server = TestServer::with_manifests(&[("arena", arena)]).await;
+/// A server whose continuous arena has these `[settings]`, and a plain
+/// client that opened a private room of it: the client, its mirror and the
+/// room's invite.
+async fn arena_room(settings: &str) -> (TestServer, Client, Mirror, Value) {
+    let arena = format!(
+        "name = \"arena\"\nmin_players = 1\nmax_players = 8\ntick_rate = 20\nmatch_seconds = 600\ncontinuous = true\n[settings]\n{settings}\n"
+    );
+    let server = TestServer::with_manifests(&[("arena", &arena)]).await;
     let mut plain = hello(&server, "Plain", false).await;
     plain
         .send(json!({"t": "create", "game": "arena", "private": true}))
         .await;
-    let mut mp = Mirror::default();
-    let code = plain.expect_mirrored(&mut mp, "joined").await["invite"].clone();
+    let mut mirror = Mirror::default();
+    let invite = plain.expect_mirrored(&mut mirror, "joined").await["invite"].clone();
+    (server, plain, mirror, invite)
+}
+
+#[tokio::test]
+async fn compact_and_plain_clients_mirror_the_same_arena() {
+    // A small, crowded field: orbs are collected (components change) all
+    // the time.
+    let (server, mut plain, mut mp, code) = arena_room("field = 200.0\norbs = 60\nreach = 25.0").await;
     let mut compact = hello(&server, "Compact", true).await;
     compact.send(json!({"t": "join", "room": code})).await;
     let mut mc = Mirror::default();
@@ -101,4 +111,88 @@ async fn compact_patches_carry_resources_and_the_ack() {
     read_to(&mut bob, &mut mb, ma.tick).await;
     assert_eq!(ma.resources, mb.resources);
     assert_eq!(ma.resource("Board")[4], 1);
+}
+
+/// Every number as a float: a lean `p` writes a float that holds a whole
+/// number as an integer, which is the same number to a client.
+fn numbers_as_floats(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => json!(n.as_f64().unwrap()),
+        Value::Array(items) => Value::Array(items.iter().map(numbers_as_floats).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), numbers_as_floats(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+#[tokio::test]
+async fn lean_patches_leave_out_the_tick_the_unchanged_ack_and_float_fractions() {
+    let (server, mut plain, mut mp, code) = arena_room("field = 100.0\norbs = 5\nreach = 1.0").await;
+    let mut lean = Client::hello(
+        &server.ws_url(),
+        json!({"guest": "Lean", "compact": true, "lean": true}),
+    )
+    .await;
+    lean.expect("welcome").await;
+    lean.send(json!({"t": "join", "room": code})).await;
+    let mut ml = Mirror::default();
+    ml.you = lean.expect_mirrored(&mut ml, "joined").await["you"].as_u64().unwrap();
+
+    // Full speed along x into the wall at 100, slowly along y: x pins at a
+    // whole number while y keeps changing.
+    let seq = lean.input(json!({"dx": 1.0, "dy": 0.05})).await;
+    let (mut with_ack, mut since_ack, mut whole_x) = (Vec::new(), 0, false);
+    let position = ml.type_index("Position");
+    while since_ack < 10 || !whole_x {
+        let m = lean.recv().await;
+        ml.apply(&m);
+        if m["t"] != "p" {
+            continue;
+        }
+        assert!(m.get("k").is_none(), "a lean p has no tick: {m}");
+        if with_ack.is_empty() && since_ack == 0 {
+            assert!(m.get("a").is_some(), "the first p after joined carries the ack: {m}");
+        }
+        match m.get("a") {
+            Some(a) => {
+                with_ack.push(a.as_u64().unwrap());
+                since_ack = 0;
+            }
+            None => since_ack += 1,
+        }
+        // The lean player's x, once pinned, travels as the integer 100.
+        let c = m["c"].as_array().cloned().unwrap_or_default();
+        let mut i = 0;
+        while i + 1 < c.len() {
+            let (ty, n) = (c[i].as_u64().unwrap(), c[i + 1].as_u64().unwrap() as usize);
+            let width = ml.schema[ty as usize][1].as_array().map_or(1, Vec::len);
+            for e in 0..n {
+                let at = i + 2 + e * (1 + width);
+                if ty == position && c[at] == ml.you && c[at + 1].is_u64() {
+                    assert_eq!(c[at + 1], 100, "{m}");
+                    whole_x = true;
+                }
+            }
+            i += 2 + n * (1 + width);
+        }
+    }
+    // The first p after joined carries the ack, then only its change.
+    assert_eq!(with_ack.last(), Some(&(seq as u64)));
+    assert!(
+        with_ack.windows(2).all(|w| w[0] != w[1]),
+        "a repeated ack: {with_ack:?}"
+    );
+
+    // The plain client's mirror, at the same tick, holds the same state:
+    // the derived ticks are the server's, and 100 is 100.0.
+    read_to(&mut plain, &mut mp, ml.tick).await;
+    read_to(&mut lean, &mut ml, mp.tick).await;
+    assert_eq!(ml.tick, mp.tick);
+    let as_floats = |m: &Mirror| numbers_as_floats(&json!(m.entities));
+    assert_eq!(as_floats(&ml), as_floats(&mp), "at tick {}", ml.tick);
+    assert_eq!(
+        numbers_as_floats(&json!(ml.resources)),
+        numbers_as_floats(&json!(mp.resources))
+    );
+    let x = mp.entities[&ml.you][&position][0].clone();
+    assert!(x.is_f64() && x == 100.0, "the plain client gets the float: {x}");
 }

@@ -67,7 +67,7 @@ pub fn seated_room(
 /// A player's real outbound queue of `capacity` messages, as a connection
 /// holds it.
 pub fn client_queue(capacity: usize) -> (ClientHandle, mpsc::Receiver<Outbound>) {
-    ClientHandle::queue(capacity, 0, false)
+    ClientHandle::queue(capacity, 0, parlor::protocol::PatchForm::Patch)
 }
 
 pub fn player(i: usize) -> PlayerInfo {

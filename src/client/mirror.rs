@@ -83,8 +83,9 @@ impl Mirror {
                 }
             }
             Some("p") => {
-                // The compact patch: flat arrays, struct fields inline.
-                self.tick = id(&m["k"]);
+                // The compact patch: flat arrays, struct fields inline. A
+                // lean one has no `k`: it is the tick after the last.
+                self.tick = m.get("k").map_or(self.tick + 1, id);
                 let c = list(&m["c"]);
                 let mut i = 0;
                 while i < c.len() {

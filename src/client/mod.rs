@@ -9,7 +9,7 @@
 //! let mut client = Client::connect("ws://127.0.0.1:8080/ws").await?;
 //! let rid = client.next_rid();
 //! client
-//!     .send(&ClientMessage::<()>::Hello { v: 1, init_data: None, guest: Some("Ann".into()), session: None, compact: false, rid: Some(rid) })
+//!     .send(&ClientMessage::<()>::Hello { v: 1, init_data: None, guest: Some("Ann".into()), session: None, compact: false, lean: false, rid: Some(rid) })
 //!     .await?;
 //! let welcome: ServerMessage = client.recv().await?;
 //! assert_eq!(welcome.rid(), Some(rid));

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use super::stats::BotSample;
 use super::{Grouping, LoadConfig, Shared};
 use crate::client::{Client, ClientError};
-use crate::protocol::ClientMessage;
+use crate::protocol::{ClientMessage, PatchForm};
 
 /// How often a bot hands its sample to the aggregate.
 const REPORT_EVERY: Duration = Duration::from_millis(250);
@@ -184,7 +184,8 @@ async fn play(
         init_data: None,
         guest: Some(format!("bot{i}")),
         session: None,
-        compact: config.compact,
+        compact: config.form != PatchForm::Patch,
+        lean: config.form == PatchForm::Lean,
         rid: None,
     };
     send(socket, &hello).await?;
@@ -231,7 +232,8 @@ async fn play(
                     init_data: None,
                     guest: None,
                     session: Some(session.clone()),
-                    compact: shared.config.compact,
+                    compact: shared.config.form != PatchForm::Patch,
+                    lean: shared.config.form == PatchForm::Lean,
                     rid: None,
                 };
                 send(socket, &hello).await?;
@@ -300,6 +302,7 @@ async fn steady(
                                 let gap = now.duration_since(prev);
                                 sample.jitter_us.push(gap.abs_diff(period).as_micros() as u64);
                             }
+                            // A lean `p` carries the ack only when it changed.
                             let ack = peek.ack.or(peek.a).unwrap_or(0);
                             while in_flight.front().is_some_and(|(s, _)| *s <= ack) {
                                 let (_, sent) = in_flight.pop_front().expect("checked");

@@ -62,8 +62,8 @@ pub struct LoadConfig {
     pub input_hz: f64,
     /// The game's patch rate, for the expected rate and jitter.
     pub tick_hz: f64,
-    /// Ask for compact patches (`p`, the SDK's default) rather than `patch`.
-    pub compact: bool,
+    /// Which patches to ask for: lean `p` by default, as the SDK does.
+    pub form: crate::protocol::PatchForm,
     /// Draw progress bars (on a terminal).
     pub progress: bool,
 }
@@ -90,7 +90,7 @@ impl Default for LoadConfig {
             grouping: Grouping::PerRoom(8),
             input_hz: 10.0,
             tick_hz: 20.0,
-            compact: true,
+            form: crate::protocol::PatchForm::Lean,
             progress: false,
         }
     }

@@ -45,6 +45,12 @@ impl FrameWriter {
         self
     }
 
+    /// A signed integer, in its shortest form.
+    pub fn int(&mut self, v: i64) -> &mut Self {
+        let _ = rmp::encode::write_sint(&mut self.buf, v);
+        self
+    }
+
     pub fn bool(&mut self, v: bool) -> &mut Self {
         let _ = rmp::encode::write_bool(&mut self.buf, v);
         self
@@ -225,14 +231,18 @@ pub struct CompactLists<'a> {
     pub r: Option<&'a [u8]>,
 }
 
-/// The shared part of a compact patch: everything but the ack `a`, its
-/// last entry.
-pub fn compact_patch_prefix(tick: u64, lists: &CompactLists) -> Bytes {
+/// The shared part of a compact patch: everything but the ack `a`, which
+/// [`compact_patch_with_ack`] adds last. `tick` is `None` for a lean `p`,
+/// which leaves `k` out.
+pub fn compact_patch_prefix(tick: Option<u64>, lists: &CompactLists) -> Bytes {
     let parts = [("c", lists.c), ("m", lists.m), ("g", lists.g), ("r", lists.r)];
     let present = parts.iter().filter(|(_, l)| l.is_some()).count() as u32;
     let len: usize = parts.iter().filter_map(|(_, l)| l.map(<[u8]>::len)).sum();
     let mut w = FrameWriter::with_capacity(16 + len);
-    w.map(present + 3).str("t").str("p").str("k").uint(tick);
+    w.map(1 + tick.is_some() as u32 + present).str("t").str("p");
+    if let Some(tick) = tick {
+        w.str("k").uint(tick);
+    }
     for (key, list) in parts {
         if let Some(list) = list {
             w.str(key).raw(list);
@@ -248,10 +258,15 @@ pub fn patch_with_ack(prefix: &[u8], ack: u32) -> Bytes {
     w.finish()
 }
 
-/// [`patch_with_ack`] for a compact patch (`p`), whose ack key is `a`.
+/// Completes a compact patch prefix with one client's ack `a`. (A lean
+/// `p` whose ack did not change is the prefix alone, a whole frame.)
 pub fn compact_patch_with_ack(prefix: &[u8], ack: u32) -> Bytes {
     let mut w = FrameWriter::with_capacity(prefix.len() + 7);
     w.raw(prefix).str("a").uint(ack as u64);
+    // One more entry in the map: a prefix has at most six (t, k, c, m, g,
+    // r), so its header is the one-byte fixmap.
+    debug_assert!(w.buf[0] & 0xf0 == 0x80 && w.buf[0] < 0x8f);
+    w.buf[0] += 1;
     w.finish()
 }
 
@@ -346,22 +361,47 @@ mod tests {
         );
         let c = encoded(json!([1, 1, 5, 7]));
         let prefix = compact_patch_prefix(
-            9,
+            Some(9),
             &CompactLists {
                 c: Some(&c),
                 ..CompactLists::default()
             },
         );
+        let compact = |k, a| ServerMessage::CompactPatch {
+            k,
+            c: vec![json!(1), json!(1), json!(5), json!(7)],
+            m: vec![],
+            g: vec![],
+            r: vec![],
+            a,
+        };
+        assert_eq!(decode(&compact_patch_with_ack(&prefix, 41)), compact(Some(9), Some(41)));
+        // Lean: no k, and a only when appended; without, the prefix is whole.
+        let lean = compact_patch_prefix(
+            None,
+            &CompactLists {
+                c: Some(&c),
+                ..CompactLists::default()
+            },
+        );
+        assert_eq!(decode(&compact_patch_with_ack(&lean, 41)), compact(None, Some(41)));
+        assert_eq!(decode(&lean), compact(None, None));
+        // Every list present and the ack: the fixmap still counts them.
+        let all = compact_patch_prefix(
+            Some(9),
+            &CompactLists {
+                c: Some(&c),
+                m: Some(&encoded(json!([5, 2]))),
+                g: Some(&encoded(json!([6]))),
+                r: Some(&encoded(json!([3, "x"]))),
+            },
+        );
+        let ServerMessage::CompactPatch { k, m, g, r, a, .. } = decode(&compact_patch_with_ack(&all, 1)) else {
+            panic!("not a p");
+        };
         assert_eq!(
-            decode(&compact_patch_with_ack(&prefix, 41)),
-            ServerMessage::CompactPatch {
-                k: 9,
-                c: vec![json!(1), json!(1), json!(5), json!(7)],
-                m: vec![],
-                g: vec![],
-                r: vec![],
-                a: 41,
-            }
+            (k, m, g, r, a),
+            (Some(9), vec![5, 2], vec![6], vec![json!(3), json!("x")], Some(1))
         );
     }
 

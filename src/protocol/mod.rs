@@ -78,6 +78,10 @@ pub enum ClientMessage<D = IgnoredAny> {
         /// Extension: receive `p` (compact patches) instead of `patch`.
         #[serde(default, skip_serializing_if = "is_false")]
         compact: bool,
+        /// Extension, with `compact`: lean `p`, without what the client
+        /// can derive ([`PatchForm::Lean`]).
+        #[serde(default, skip_serializing_if = "is_false")]
+        lean: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<Rid>,
     },
@@ -141,6 +145,41 @@ pub enum ClientMessage<D = IgnoredAny> {
     },
 }
 
+/// Which patch message a client asked for in `hello` (docs/protocol.md,
+/// "Compact patches").
+///
+/// ```
+/// use parlor::protocol::PatchForm;
+/// assert_eq!(PatchForm::asked(true, true), PatchForm::Lean);
+/// assert_eq!(PatchForm::asked(false, true), PatchForm::Patch);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchForm {
+    /// `patch`, as protocol v1 says.
+    #[default]
+    Patch,
+    /// `p` (`hello.compact`): the same changes in fewer bytes.
+    Compact,
+    /// `p` without what the client can derive (`hello.compact` and
+    /// `hello.lean`): no `k` (each is one tick after the message before
+    /// it), `a` only when it changed, and a float that holds a whole number
+    /// written as an integer.
+    Lean,
+}
+
+impl PatchForm {
+    /// The form a `hello` with these flags asks for: `lean` only counts
+    /// with `compact`.
+    pub fn asked(compact: bool, lean: bool) -> PatchForm {
+        match (compact, lean) {
+            (false, _) => PatchForm::Patch,
+            (true, false) => PatchForm::Compact,
+            (true, true) => PatchForm::Lean,
+        }
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -173,6 +212,7 @@ impl<D> ClientMessage<D> {
                 guest,
                 session,
                 compact,
+                lean,
                 rid,
             } => ClientMessage::Hello {
                 v,
@@ -180,6 +220,7 @@ impl<D> ClientMessage<D> {
                 guest,
                 session,
                 compact,
+                lean,
                 rid,
             },
             ClientMessage::Quick { game, rid } => ClientMessage::Quick { game, rid },
@@ -451,7 +492,10 @@ pub enum ServerMessage<V = Value> {
     /// Extension: a compact patch (docs/protocol.md); the lists are flat.
     #[serde(rename = "p")]
     CompactPatch {
-        k: u64,
+        /// The tick; absent in a lean `p`, whose tick is one more than
+        /// that of the `joined` or `p` before it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        k: Option<u64>,
         #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
         c: Vec<V>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -460,7 +504,9 @@ pub enum ServerMessage<V = Value> {
         g: Vec<u64>,
         #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
         r: Vec<V>,
-        a: u32,
+        /// The ack; a lean `p` carries it only when it changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        a: Option<u32>,
     },
     /// A one-off game event.
     Event { name: String, d: V },

@@ -19,6 +19,9 @@ pub(super) struct Member {
     /// Highest input `seq` queued / applied for this member.
     pub(super) queued_seq: u32,
     pub(super) ack: u32,
+    /// The ack this member's connection was last sent in a patch (`None`
+    /// since its last `joined`): a lean `p` repeats none.
+    pub(super) sent_ack: Option<u32>,
     /// Patches were skipped: the next one is replaced by a full `joined`.
     pub(super) lagging: bool,
     /// The connection dropped: the seat is held until this instant.
@@ -50,6 +53,7 @@ impl Room {
                 old.send_left(LeftReason::Replaced);
             }
             self.members[i].lagging = false;
+            self.members[i].sent_ack = None;
             let frame = self.joined_frame(self.members[i].entity, rid);
             return self.send_or_kick(i, frame);
         }
@@ -87,6 +91,7 @@ impl Room {
             client,
             queued_seq: 0,
             ack: 0,
+            sent_ack: None,
             lagging: false,
             offline_until: None,
         });

@@ -36,7 +36,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::lifecycle::ConnectionSignal;
-use crate::protocol::{frames, ErrorCode, LeftReason, Rid};
+use crate::protocol::{frames, ErrorCode, LeftReason, PatchForm, Rid};
 use crate::simulation::{AnyInput, GameType};
 pub use fairness::MatchSeed;
 pub use recording::{Recording, Step, MAX_RECORDING_BYTES};
@@ -66,11 +66,12 @@ pub enum Outbound {
     Frame(Bytes),
     /// A complete frame from a room.
     RoomFrame { stay: u16, frame: Bytes },
-    /// A patch (`p` if `compact`) shared by a room's members; the
-    /// connection appends the ack.
+    /// A patch in the client's `form`, shared by a room's members; the
+    /// connection appends the ack. (A lean `p` whose ack did not change
+    /// carries none: it is complete as shared, and queued as a `RoomFrame`.)
     Patch {
         stay: u16,
-        compact: bool,
+        form: PatchForm,
         prefix: Bytes,
         ack: u32,
     },
@@ -95,12 +96,12 @@ impl Outbound {
         match self {
             Outbound::Frame(frame) | Outbound::RoomFrame { frame, .. } => frame,
             Outbound::Patch {
-                compact: true,
+                form: PatchForm::Patch,
                 prefix,
                 ack,
                 ..
-            } => frames::compact_patch_with_ack(&prefix, ack),
-            Outbound::Patch { prefix, ack, .. } => frames::patch_with_ack(&prefix, ack),
+            } => frames::patch_with_ack(&prefix, ack),
+            Outbound::Patch { prefix, ack, .. } => frames::compact_patch_with_ack(&prefix, ack),
             Outbound::Left { reason, .. } => frames::left(reason, None),
         }
     }
@@ -117,8 +118,8 @@ pub struct ClientHandle {
     /// Which of the connection's stays in rooms this handle is for; the
     /// room tags what it queues with it.
     pub stay: u16,
-    /// The client asked for compact patches (`p`).
-    pub compact: bool,
+    /// Which patch message the client asked for.
+    pub form: PatchForm,
 }
 
 impl ClientHandle {
@@ -126,13 +127,13 @@ impl ClientHandle {
     /// signal of its own: for whatever reads the other end in-process (the
     /// test harness, benches, the room's tests). A connection makes its
     /// own, with its registered signal.
-    pub fn queue(capacity: usize, stay: u16, compact: bool) -> (ClientHandle, mpsc::Receiver<Outbound>) {
+    pub fn queue(capacity: usize, stay: u16, form: PatchForm) -> (ClientHandle, mpsc::Receiver<Outbound>) {
         let (tx, rx) = mpsc::channel(capacity);
         let handle = ClientHandle {
             tx,
             signal: Arc::default(),
             stay,
-            compact,
+            form,
         };
         (handle, rx)
     }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::{ClientHandle, Outbound, Room};
 use crate::game::{entity_id, Clock, GameEvents};
-use crate::protocol::{frames, ErrorCode, Rid};
+use crate::protocol::{frames, ErrorCode, PatchForm, Rid};
 use crate::replication::{Changes, Replication, View};
 
 impl Room {
@@ -141,19 +141,23 @@ impl Room {
                 let frame = self.joined_frame(self.members[i].entity, None);
                 if self.members[i].client.send_frame(frame) {
                     self.members[i].lagging = false;
+                    self.members[i].sent_ack = None;
                     self.ctx.metrics.resync();
                 }
                 continue;
             }
             let view = View::Player(member.entity);
-            let prefix = views.prefix(
-                &mut self.sim.changes,
-                &self.sim.replication,
-                view,
-                member.client.compact,
-            );
-            let member = &self.members[i];
-            queue_patch(&member.client, prefix, member.ack);
+            let form = member.client.form;
+            let prefix = views.prefix(&mut self.sim.changes, &self.sim.replication, view, form);
+            let member = &mut self.members[i];
+            // A lean `p` carries the ack only when this client has not
+            // been sent it yet.
+            let ack = match form {
+                PatchForm::Lean if member.sent_ack == Some(member.ack) => None,
+                _ => Some(member.ack),
+            };
+            member.sent_ack = Some(member.ack);
+            queue_patch(&member.client, prefix, ack);
         }
         for i in 0..self.watchers.len() {
             let watcher = &self.watchers[i];
@@ -169,13 +173,11 @@ impl Room {
                 }
                 continue;
             }
-            let prefix = views.prefix(
-                &mut self.sim.changes,
-                &self.sim.replication,
-                View::Public,
-                watcher.client.compact,
-            );
-            queue_patch(&self.watchers[i].client, prefix, 0);
+            let form = watcher.client.form;
+            let prefix = views.prefix(&mut self.sim.changes, &self.sim.replication, View::Public, form);
+            // A spectator's ack is always 0: a lean `p` leaves it out.
+            let ack = (form != PatchForm::Lean).then_some(0);
+            queue_patch(&self.watchers[i].client, prefix, ack);
         }
         self.sim.changes.clear();
         // Collection compares change ticks with this point: from here on,
@@ -184,29 +186,36 @@ impl Room {
     }
 }
 
-/// Queues a patch prefix; the connection appends `ack`.
-fn queue_patch(client: &ClientHandle, (compact, prefix): (bool, Bytes), ack: u32) {
-    let _ = client.tx.try_send(Outbound::Patch {
-        stay: client.stay,
-        compact,
-        prefix,
-        ack,
+/// Queues a patch prefix, for the connection to append `ack`; with none
+/// (a lean `p` whose ack did not change) the prefix is the whole frame.
+fn queue_patch(client: &ClientHandle, prefix: Bytes, ack: Option<u32>) {
+    let _ = client.tx.try_send(match ack {
+        Some(ack) => Outbound::Patch {
+            stay: client.stay,
+            form: client.form,
+            prefix,
+            ack,
+        },
+        None => Outbound::RoomFrame {
+            stay: client.stay,
+            frame: prefix,
+        },
     });
 }
 
-/// The patches of one tick, encoded once per format and per distinct view.
+/// The patches of one tick, encoded once per form and per distinct view.
 struct Views {
     /// Whether any change is hidden from someone (else one view for all).
     hidden: bool,
     tick: u64,
-    /// (which hidden changes the view sees, `patch` prefix, `p` prefix).
-    encoded: Vec<(Vec<u64>, Option<Bytes>, Option<Bytes>)>,
+    /// (which hidden changes the view sees, its prefix in each form).
+    encoded: Vec<(Vec<u64>, [Option<Bytes>; 3])>,
 }
 
 impl Views {
-    /// The prefix for `view` in the client's format, encoding it if no
-    /// client with the same view has had it yet.
-    fn prefix(&mut self, changes: &mut Changes, replication: &Replication, view: View, compact: bool) -> (bool, Bytes) {
+    /// The prefix for `view` in the client's form, encoding it if no
+    /// client with the same view and form has had it yet.
+    fn prefix(&mut self, changes: &mut Changes, replication: &Replication, view: View, form: PatchForm) -> Bytes {
         // With nothing hidden this tick, every view is the same one.
         let at = if !self.hidden && !self.encoded.is_empty() {
             0
@@ -216,21 +225,20 @@ impl Views {
             } else {
                 Vec::new()
             };
-            match self.encoded.iter().position(|(s, _, _)| *s == signature) {
+            match self.encoded.iter().position(|(s, _)| *s == signature) {
                 Some(at) => at,
                 None => {
-                    self.encoded.push((signature, None, None));
+                    self.encoded.push((signature, Default::default()));
                     self.encoded.len() - 1
                 }
             }
         };
-        let (_, plain, packed) = &mut self.encoded[at];
         let tick = self.tick;
-        let bytes = if compact {
-            packed.get_or_insert_with(|| changes.encode_compact_prefix(tick, view, replication))
-        } else {
-            plain.get_or_insert_with(|| changes.encode_patch_prefix(tick, view))
-        };
-        (compact, bytes.clone())
+        self.encoded[at].1[form as usize]
+            .get_or_insert_with(|| match form {
+                PatchForm::Patch => changes.encode_patch_prefix(tick, view),
+                PatchForm::Compact | PatchForm::Lean => changes.encode_compact_prefix(tick, view, replication, form),
+            })
+            .clone()
     }
 }

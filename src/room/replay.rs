@@ -227,7 +227,7 @@ impl Replay {
         }
         match step {
             Step::Seat { id, name } => {
-                let (client, queue) = ClientHandle::queue(QUEUE, 0, true);
+                let (client, queue) = ClientHandle::queue(QUEUE, 0, crate::protocol::PatchForm::Compact);
                 self.queues.push(queue);
                 let player = PlayerInfo {
                     id: id.as_str().into(),

@@ -46,7 +46,7 @@ fn player(name: &str) -> PlayerInfo {
 }
 
 fn client(queue: usize) -> (ClientHandle, mpsc::Receiver<Outbound>) {
-    ClientHandle::queue(queue, 1, false)
+    ClientHandle::queue(queue, 1, crate::protocol::PatchForm::Patch)
 }
 
 fn join(room: &mut Room, who: &PlayerInfo, client: &ClientHandle, resume: bool) -> Result<(), ErrorCode> {

@@ -46,6 +46,14 @@ export interface ConnectOptions {
      * `patch`, which the client applies all the same.
      */
     compact?: boolean;
+    /**
+     * With `compact`, ask for lean compact patches (`hello.lean`): no tick
+     * in each `p` (it is one more than the last), the ack only when it
+     * changed, and a float that holds a whole number sent as an integer (the
+     * same number in JavaScript); default `true`. A server without them
+     * sends full `p` messages, which the client applies all the same.
+     */
+    lean?: boolean;
 }
 /** `connecting` until the first `welcome`, then `open`; `reconnecting` while the socket is down; `closed` at the end. */
 export type ClientStatus = "connecting" | "open" | "reconnecting" | "closed";
@@ -111,6 +119,8 @@ export declare class Client extends Emitter<ClientEvents> {
     readonly maxFrameBytes: number;
     /** Whether each `hello` asks for compact patches (the `compact` option). */
     readonly compact: boolean;
+    /** Whether each `hello` asks for lean compact patches (the `lean` option). */
+    readonly lean: boolean;
     private readonly Socket;
     private readonly credentials;
     private readonly requestTimeout;

@@ -70,14 +70,15 @@ export interface PatchMessage {
 /**
  * A `p` message: a patch in the compact form a client gets after asking
  * for it with `hello.compact` (docs/sdk.md, "Compact patches"). Keys other
- * than `t`, `k` and `a` are present only when non-empty.
+ * than `t`, `k` and `a` are present only when non-empty; a lean `p`
+ * (`hello.lean`) leaves out `k`, and `a` when it did not change.
  */
 export interface CompactPatchMessage {
     t: "p";
-    /** The tick (`patch.tick`). */
-    k: number;
-    /** The ack (`patch.ack`). */
-    a: number;
+    /** The tick (`patch.tick`); absent in a lean `p`: one more than the last. */
+    k?: number;
+    /** The ack (`patch.ack`); absent in a lean `p` when it did not change. */
+    a?: number;
     /**
      * Changed or spawned components, grouped by type:
      * `[ty, n, id, ...value, id, ...value, ty, n, ...]`, where a struct value

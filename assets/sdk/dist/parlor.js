@@ -1684,7 +1684,7 @@ var StateMirror = class {
    */
   applyCompact(message) {
     if (!this.loaded) bad("a p before joined");
-    return this.applyDelta(checked("p", message.k, () => this.parseCompact(message)));
+    return this.applyDelta(checked("p", message.k ?? this.tick + 1, () => this.parseCompact(message)));
   }
   parsePatch(message) {
     const delta = {
@@ -1718,9 +1718,10 @@ var StateMirror = class {
     return delta;
   }
   parseCompact(message) {
-    if (typeof message.k !== "number") bad("k (the tick) is not a number");
-    if (typeof message.a !== "number") bad("a (the ack) is not a number");
-    const delta = { tick: message.k, ack: message.a, ch: [], rm: [], gone: [], r: [] };
+    if (message.k !== void 0 && typeof message.k !== "number") bad("k (the tick) is not a number");
+    if (message.a !== void 0 && typeof message.a !== "number") bad("a (the ack) is not a number");
+    const tick = message.k ?? this.tick + 1;
+    const delta = { tick, ack: message.a, ch: [], rm: [], gone: [], r: [] };
     const c = optional(message.c, "c");
     const byEntity = /* @__PURE__ */ new Map();
     let at = 0;
@@ -2058,6 +2059,7 @@ var Client = class extends Emitter {
     this.maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 256 * 1024;
     this.compact = options.compact !== false;
+    this.lean = this.compact && options.lean !== false;
     const retry = typeof options.reconnect === "object" ? options.reconnect : {};
     this.retry = {
       enabled: options.reconnect !== false,
@@ -2322,6 +2324,7 @@ var Client = class extends Emitter {
     const v = PROTOCOL_VERSION;
     const message = kind === "session" ? { t: "hello", v, session: this.session } : { t: "hello", v, ...this.credentials };
     if (this.compact) message.compact = true;
+    if (this.lean) message.lean = true;
     this.helloRid = this.nextRid();
     message.rid = this.helloRid;
     this.write(encodeFrame(message), true);

@@ -56,6 +56,14 @@ export interface ConnectOptions {
    * `patch`, which the client applies all the same.
    */
   compact?: boolean;
+  /**
+   * With `compact`, ask for lean compact patches (`hello.lean`): no tick
+   * in each `p` (it is one more than the last), the ack only when it
+   * changed, and a float that holds a whole number sent as an integer (the
+   * same number in JavaScript); default `true`. A server without them
+   * sends full `p` messages, which the client applies all the same.
+   */
+  lean?: boolean;
 }
 
 /** `connecting` until the first `welcome`, then `open`; `reconnecting` while the socket is down; `closed` at the end. */
@@ -208,6 +216,8 @@ export class Client extends Emitter<ClientEvents> {
   readonly maxFrameBytes: number;
   /** Whether each `hello` asks for compact patches (the `compact` option). */
   readonly compact: boolean;
+  /** Whether each `hello` asks for lean compact patches (the `lean` option). */
+  readonly lean: boolean;
 
   private readonly Socket: new (url: string) => SocketLike;
   private readonly credentials: { init_data: string } | { guest: string };
@@ -270,6 +280,7 @@ export class Client extends Emitter<ClientEvents> {
     this.maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 256 * 1024;
     this.compact = options.compact !== false;
+    this.lean = this.compact && options.lean !== false;
     const retry = typeof options.reconnect === "object" ? options.reconnect : {};
     this.retry = {
       enabled: options.reconnect !== false,
@@ -585,6 +596,7 @@ export class Client extends Emitter<ClientEvents> {
     const message: Message =
       kind === "session" ? { t: "hello", v, session: this.session } : { t: "hello", v, ...this.credentials };
     if (this.compact) message.compact = true;
+    if (this.lean) message.lean = true;
     this.helloRid = this.nextRid();
     message.rid = this.helloRid;
     this.write(encodeFrame(message), true);

@@ -75,14 +75,15 @@ export interface PatchMessage {
 /**
  * A `p` message: a patch in the compact form a client gets after asking
  * for it with `hello.compact` (docs/sdk.md, "Compact patches"). Keys other
- * than `t`, `k` and `a` are present only when non-empty.
+ * than `t`, `k` and `a` are present only when non-empty; a lean `p`
+ * (`hello.lean`) leaves out `k`, and `a` when it did not change.
  */
 export interface CompactPatchMessage {
   t: "p";
-  /** The tick (`patch.tick`). */
-  k: number;
-  /** The ack (`patch.ack`). */
-  a: number;
+  /** The tick (`patch.tick`); absent in a lean `p`: one more than the last. */
+  k?: number;
+  /** The ack (`patch.ack`); absent in a lean `p` when it did not change. */
+  a?: number;
   /**
    * Changed or spawned components, grouped by type:
    * `[ty, n, id, ...value, id, ...value, ty, n, ...]`, where a struct value
@@ -300,7 +301,7 @@ export class StateMirror<
    */
   applyCompact(message: CompactPatchMessage): StateChange {
     if (!this.loaded) bad("a p before joined");
-    return this.applyDelta(checked("p", message.k, () => this.parseCompact(message)));
+    return this.applyDelta(checked("p", message.k ?? this.tick + 1, () => this.parseCompact(message)));
   }
 
   private parsePatch(message: PatchMessage): Delta {
@@ -336,9 +337,12 @@ export class StateMirror<
   }
 
   private parseCompact(message: CompactPatchMessage): Delta {
-    if (typeof message.k !== "number") bad("k (the tick) is not a number");
-    if (typeof message.a !== "number") bad("a (the ack) is not a number");
-    const delta: Delta = { tick: message.k, ack: message.a, ch: [], rm: [], gone: [], r: [] };
+    // A lean p has no k (it is the tick after the last one applied), and
+    // an a only when the ack changed.
+    if (message.k !== undefined && typeof message.k !== "number") bad("k (the tick) is not a number");
+    if (message.a !== undefined && typeof message.a !== "number") bad("a (the ack) is not a number");
+    const tick = message.k ?? this.tick + 1;
+    const delta: Delta = { tick, ack: message.a, ch: [], rm: [], gone: [], r: [] };
 
     // c: [ty, n, id, value..., ty, n, ...], read as a stream against the
     // schema. Entities are gathered in the order they first appear, each

@@ -69,7 +69,7 @@ describe("sign-in", () => {
     const named = await connect(server.url, { guest: "Zoe" });
     assert.equal(named.player.name, "Zoe");
     assert.equal(named.session, "tok-1");
-    assert.deepEqual(server.conns[0].bare[0], { t: "hello", v: 1, guest: "Zoe", compact: true });
+    assert.deepEqual(server.conns[0].bare[0], { t: "hello", v: 1, guest: "Zoe", compact: true, lean: true });
     const anonymous = await connect(server.url);
     assert.match(anonymous.player.name, /^Guest \d{4}$/);
     assert.equal(anonymous.status, "open");
@@ -86,6 +86,7 @@ describe("sign-in", () => {
       v: 1,
       init_data: "query_id=1&user=%7B%7D&hash=abc",
       compact: true,
+      lean: true,
     });
     assert.equal(client.startParam, "abcdef");
     assert.equal(client.startRoom, "ABCDEF");
@@ -136,11 +137,11 @@ describe("sign-in", () => {
     );
     const good = await connect(server.url, { session: "good" });
     assert.equal(good.session, "next");
-    assert.deepEqual(server.conns[0].bare, [{ t: "hello", v: 1, session: "good", compact: true }]);
+    assert.deepEqual(server.conns[0].bare, [{ t: "hello", v: 1, session: "good", compact: true, lean: true }]);
     const stale = await connect(server.url, { session: "stale", guest: "Ann" });
     assert.equal(stale.session, "tok-1");
-    assert.deepEqual(server.conns[1].bare, [{ t: "hello", v: 1, session: "stale", compact: true }]);
-    assert.deepEqual(server.conns[2].bare, [{ t: "hello", v: 1, guest: "Ann", compact: true }]);
+    assert.deepEqual(server.conns[1].bare, [{ t: "hello", v: 1, session: "stale", compact: true, lean: true }]);
+    assert.deepEqual(server.conns[2].bare, [{ t: "hello", v: 1, guest: "Ann", compact: true, lean: true }]);
   });
 
   test("a refused hello rejects connect", async () => {
@@ -294,11 +295,11 @@ describe("rooms", () => {
 });
 
 describe("compact patches", () => {
-  test("every hello asks for them unless compact is false", async () => {
+  test("every hello asks for them, lean, unless compact or lean is false", async () => {
     const server = await serve(standard());
     const on = await connect(server.url, { guest: "Ann" });
     assert.equal(on.compact, true);
-    assert.deepEqual(server.conns[0].bare[0], { t: "hello", v: 1, guest: "Ann", compact: true });
+    assert.deepEqual(server.conns[0].bare[0], { t: "hello", v: 1, guest: "Ann", compact: true, lean: true });
     const off = await connect(server.url, { guest: "Bob", compact: false });
     assert.equal(off.compact, false);
     assert.deepEqual(server.conns[1].bare[0], { t: "hello", v: 1, guest: "Bob" });
@@ -308,6 +309,9 @@ describe("compact patches", () => {
     server.conns[1].ws.terminate();
     assert.equal((await reconnected).room, room);
     assert.deepEqual(server.conns[2].bare[0], { t: "hello", v: 1, session: "tok-2" });
+    const full = await connect(server.url, { guest: "Cy", lean: false });
+    assert.deepEqual([full.compact, full.lean], [true, false]);
+    assert.deepEqual(server.conns[3].bare[0], { t: "hello", v: 1, guest: "Cy", compact: true });
   });
 
   test("a p reaches the room like a patch: state, change, ack, tick", async () => {
@@ -412,7 +416,7 @@ describe("reconnection", () => {
     assert.equal(room.connected, false);
     assert.equal((await reconnected).room, room);
     assert.equal((await resynced).resync, true);
-    assert.deepEqual(server.conns[1].bare[0], { t: "hello", v: 1, session: "tok-1", compact: true });
+    assert.deepEqual(server.conns[1].bare[0], { t: "hello", v: 1, session: "tok-1", compact: true, lean: true });
     assert.equal(client.room, room);
     assert.equal(room.status, "active");
     assert.deepEqual(room.me.Position, { x: 7, y: 0 });
@@ -485,9 +489,9 @@ describe("reconnection", () => {
     const reconnected = next(client, "reconnected");
     server.dropAll();
     assert.equal((await reconnected).room, room);
-    assert.deepEqual(server.conns[1].bare, [{ t: "hello", v: 1, session: "tok-1", compact: true }]);
+    assert.deepEqual(server.conns[1].bare, [{ t: "hello", v: 1, session: "tok-1", compact: true, lean: true }]);
     assert.deepEqual(server.conns[2].bare, [
-      { t: "hello", v: 1, guest: "Ann", compact: true },
+      { t: "hello", v: 1, guest: "Ann", compact: true, lean: true },
       { t: "join", room: "ABCDEF" },
     ]);
     assert.equal(client.session, "tok-2");
@@ -576,7 +580,7 @@ describe("reconnection", () => {
     server.dropAll();
     assert.equal((await reconnected).room, room);
     assert.deepEqual(server.conns[1].bare, [
-      { t: "hello", v: 1, guest: "Ann", compact: true },
+      { t: "hello", v: 1, guest: "Ann", compact: true, lean: true },
       { t: "join", room: "ABCDEF" },
     ]);
     assert.equal(client.player.id, "guest:2");
@@ -858,7 +862,7 @@ describe("server shutdown", () => {
     assert.deepEqual(clientClosed, []);
     // The new connection signs in with the session and asks for no room.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(server.conns[1].bare, [{ t: "hello", v: 1, session: "tok-1", compact: true }]);
+    assert.deepEqual(server.conns[1].bare, [{ t: "hello", v: 1, session: "tok-1", compact: true, lean: true }]);
     assert.equal((await client.quick("arena")).code, "ABCDEF");
   });
 

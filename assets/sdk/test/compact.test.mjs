@@ -223,6 +223,24 @@ describe("compact patches (p) against the equivalent patch", () => {
     assert.deepEqual(snapshot(mirror), snapshot(loaded()));
   });
 
+  test("a lean p: no k is the tick after the last, no a leaves the ack, 100 is 100.0", () => {
+    const mirror = loaded();
+    const start = mirror.tick;
+    const lean = (p) => mirror.applyCompact(decodeFrame(frame({ t: "p", ...p })));
+    const first = lean({ c: [POSITION, 1, you, 100, 5.5], a: 3 });
+    assert.equal(first.tick, start + 1);
+    assert.equal(first.ack, 3);
+    assert.deepEqual(mirror.entities.get(you).Position, { x: 100.0, y: 5.5 });
+    const second = lean({ c: [POSITION, 1, you, 100, 6] });
+    assert.equal(second.tick, start + 2);
+    assert.equal(mirror.tick, start + 2);
+    assert.equal(second.ack, undefined, "no a: the ack did not change");
+    assert.deepEqual(mirror.entities.get(you).Position, { x: 100, y: 6 });
+    // A k, when there is one, is the tick.
+    assert.equal(lean({ k: start + 10, a: 4 }).tick, start + 10);
+    assert.equal(lean({}).tick, start + 11);
+  });
+
   test("everything at once, in the order patch applies it: c, m, g, r", () => {
     both([
       [
@@ -301,7 +319,7 @@ describe("malformed p frames", () => {
     ["an unknown resource type", { r: [17, 0] }, /type index 17/],
     ["g that is no array", { g: 5 }, /g is not an array/],
     ["c that is no array", { c: { 0: 1 } }, /c is not an array/],
-    ["no tick", { k: undefined }, /k \(the tick\)/],
+    ["a tick that is no number", { k: "7" }, /k \(the tick\)/],
     ["no ack", { a: "0" }, /a \(the ack\)/],
   ];
   for (const [name, fields, message] of cases) {

@@ -373,19 +373,25 @@ orbs = 40
 reach = 40.0
 `;
 
-/** A WebSocket that counts the frames it receives by type tag. */
+/**
+ * A WebSocket that counts the frames it receives by type tag, and the `p`
+ * frames with a tick (`p.k`) and with an ack (`p.a`).
+ */
 function counting(counts) {
+  const count = (key) => (counts[key] = (counts[key] ?? 0) + 1);
   return class extends WebSocket {
     constructor(url) {
       super(url);
       this.addEventListener("message", (event) => {
-        let t;
+        let message;
         try {
-          t = decode(event.data).t;
+          message = decode(event.data);
         } catch {
-          t = "undecodable";
+          message = { t: "undecodable" };
         }
-        counts[t] = (counts[t] ?? 0) + 1;
+        count(message.t);
+        if (message.t === "p" && "k" in message) count("p.k");
+        if (message.t === "p" && "a" in message) count("p.a");
       });
     }
   };
@@ -426,15 +432,19 @@ describe("compact patches against parlor serve", { skip }, () => {
     await server?.stop();
   });
 
-  test("a compact and a non-compact client in one room keep identical mirrors", async () => {
+  test("compact, lean and plain clients in one room keep identical mirrors", async () => {
     const compactFrames = {};
     const plainFrames = {};
-    const ada = await connect("Ada", compactFrames);
+    const leanFrames = {};
+    const ada = await connect("Ada", compactFrames, { lean: false });
     const ben = await connect("Ben", plainFrames, { compact: false });
-    assert.equal(ada.compact, true);
-    assert.equal(ben.compact, false);
+    const lea = await connect("Lea", leanFrames);
+    assert.deepEqual([ada.compact, ada.lean], [true, false]);
+    assert.deepEqual([ben.compact, ben.lean], [false, false]);
+    assert.deepEqual([lea.compact, lea.lean], [true, true], "lean is the default");
     const a = await ada.create("arena", { private: true });
     const b = await ben.join(a.invite);
+    const l = await lea.join(a.invite);
     assert.equal(b.code, a.code);
 
     // The state after each tick's message, by tick, on both sides.
@@ -449,12 +459,14 @@ describe("compact patches against parlor serve", { skip }, () => {
     };
     const sa = seen(a);
     const sb = seen(b);
+    const sl = seen(l);
     const errors = [];
-    for (const target of [ada, ben, a, b]) target.on("error", (e) => errors.push(e));
+    for (const target of [ada, ben, lea, a, b, l]) target.on("error", (e) => errors.push(e));
 
     const steering = setInterval(() => {
       chase(a);
       chase(b);
+      chase(l);
     }, 100);
     try {
       // A third player comes and goes: a spawn in c, a despawn in g.
@@ -476,26 +488,40 @@ describe("compact patches against parlor serve", { skip }, () => {
       clearInterval(steering);
     }
 
-    // The end: both mirrors at one tick, equal.
+    // The end: the three mirrors at one tick, equal.
     let final = null;
     await until(() => {
-      if (a.state.tick !== b.state.tick) return false;
-      final = { tick: a.state.tick, a: snapshot(a.state), b: snapshot(b.state) };
+      if (a.state.tick !== b.state.tick || l.state.tick !== b.state.tick) return false;
+      final = { tick: a.state.tick, a: snapshot(a.state), b: snapshot(b.state), l: snapshot(l.state) };
       return true;
     }, 5000);
     assert.deepEqual(final.a, final.b, `the mirrors at tick ${final.tick}`);
+    assert.deepEqual(final.l, final.b, `the lean mirror at tick ${final.tick}`);
 
     // And after every tick both applied since Ben's first patch.
     const from = sb.changes.find((ch) => !ch.resync && ch.ack !== undefined).tick;
     const common = [...sb.states.keys()].filter((tick) => tick >= from && sa.states.has(tick));
     assert.ok(common.length >= 20, `${common.length} ticks seen by both`);
     for (const tick of common) assert.deepEqual(sa.states.get(tick), sb.states.get(tick), `the mirrors at tick ${tick}`);
+    // The lean client's ticks are derived (no k): at each, the same state.
+    const leanCommon = [...sb.states.keys()].filter((tick) => tick >= from && sl.states.has(tick));
+    assert.ok(leanCommon.length >= 20, `${leanCommon.length} ticks seen by Ben and Lea`);
+    for (const tick of leanCommon) {
+      assert.deepEqual(sl.states.get(tick), sb.states.get(tick), `the lean mirror at tick ${tick}`);
+    }
 
     // Ada got compact patches only, Ben plain ones only.
     assert.ok((compactFrames.p ?? 0) >= 20, `Ada got ${compactFrames.p ?? 0} p frames`);
     assert.equal(compactFrames.patch ?? 0, 0);
     assert.ok((plainFrames.patch ?? 0) >= 20, `Ben got ${plainFrames.patch ?? 0} patch frames`);
     assert.equal(plainFrames.p ?? 0, 0);
+    assert.equal(compactFrames["p.k"], compactFrames.p, "every compact p has its tick");
+    assert.equal(compactFrames["p.a"], compactFrames.p, "and its ack");
+    // Lea got lean ones: no tick, and the ack only when it changed (she
+    // steers at 10 Hz against 20 ticks a second).
+    assert.ok((leanFrames.p ?? 0) >= 20, `Lea got ${leanFrames.p ?? 0} p frames`);
+    assert.equal(leanFrames["p.k"] ?? 0, 0);
+    assert.ok((leanFrames["p.a"] ?? 0) < leanFrames.p, `${leanFrames["p.a"]} of ${leanFrames.p} lean p carried an ack`);
     assert.equal(compactFrames.undecodable ?? 0, 0);
     assert.deepEqual(errors, []);
   });

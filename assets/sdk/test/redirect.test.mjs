@@ -119,7 +119,7 @@ describe("redirect", () => {
     assert.equal(room.you, 9);
     assert.equal(client.url, a.url);
     assert.equal(client.session, "a-1");
-    assert.deepEqual(a.last.bare, [{ t: "hello", v: 1, session: "b-1", compact: true }], "no join: the seat comes back by itself");
+    assert.deepEqual(a.last.bare, [{ t: "hello", v: 1, session: "b-1", compact: true, lean: true }], "no join: the seat comes back by itself");
   });
 
   test("more than 3 redirects in a row fail the request with redirect_loop", async () => {

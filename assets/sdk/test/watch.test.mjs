@@ -179,7 +179,7 @@ describe("a spectator reconnects", () => {
     assert.equal((await reconnected).room, room);
     assert.equal((await resynced).resync, true);
     assert.deepEqual(server.conns[1].bare, [
-      { t: "hello", v: 1, session: "tok-1", compact: true },
+      { t: "hello", v: 1, session: "tok-1", compact: true, lean: true },
       { t: "watch", room: "ABCDEF" },
     ]);
     assert.equal(client.room, room);
@@ -319,7 +319,7 @@ describe("replays", () => {
     server.dropAll();
     assert.equal((await reconnected).room, room);
     assert.deepEqual(server.conns[1].bare, [
-      { t: "hello", v: 1, session: "tok-1", compact: true },
+      { t: "hello", v: 1, session: "tok-1", compact: true, lean: true },
       { t: "watch", replay: "abc" },
     ]);
     // The state of the match's start again: x back at 0.

@@ -455,7 +455,7 @@ async fn tictactoe_match(
 async fn acked(client: &mut Client, seq: u32) -> Result<(), String> {
     loop {
         match answer(client).await? {
-            ServerMessage::Patch { ack, .. } | ServerMessage::CompactPatch { a: ack, .. } if ack >= seq => {
+            ServerMessage::Patch { ack, .. } | ServerMessage::CompactPatch { a: Some(ack), .. } if ack >= seq => {
                 return Ok(())
             }
             m @ (ServerMessage::Error { .. } | ServerMessage::Left { .. }) => {

@@ -85,6 +85,7 @@ pub async fn hello(client: &mut Client, guest: Option<String>, session: Option<S
         guest,
         session,
         compact: true,
+        lean: true,
         rid: None,
     };
     client.send(&hello).await.map_err(|e| format!("hello: {e}"))?;

@@ -33,7 +33,7 @@ use crate::cluster::Placement;
 use crate::lifecycle::ConnectionSignal;
 use crate::matchmaking::{seat, Matchmaker, SeatRequest};
 use crate::metrics::{Kick, Limit, SignIn};
-use crate::protocol::{frames, ClientMessage, ErrorCode, LeftReason, Rid};
+use crate::protocol::{frames, ClientMessage, ErrorCode, LeftReason, PatchForm, Rid};
 use crate::room::{ClientHandle, Outbound, PlayerInfo, RoomHandle};
 use crate::simulation::{AnyInput, DecodeError};
 use budget::{BadMessages, InputBudget};
@@ -138,7 +138,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
             tx,
             signal: signal.clone(),
             stay: 0,
-            compact: false,
+            form: PatchForm::Patch,
         },
         player: None,
         chat_instance: None,
@@ -418,9 +418,10 @@ impl Session {
                     guest,
                     session,
                     compact,
+                    lean,
                     rid,
                 } => {
-                    self.client.compact = compact;
+                    self.client.form = PatchForm::asked(compact, lean);
                     let credentials = Credentials {
                         v,
                         init_data,
