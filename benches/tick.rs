@@ -8,6 +8,7 @@ use bevy_ecs::schedule::SingleThreadedExecutor;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use parlor::catalog::Catalog;
 use parlor::manifest::Manifest;
+use parlor::protocol::PatchForm;
 use parlor::room::{RoomCommand, RoomContext};
 
 #[derive(Component)]
@@ -39,8 +40,9 @@ fn steering(
     name: &str,
     ctx: &RoomContext,
     catalog: &Catalog,
+    form: PatchForm,
 ) {
-    let (mut room, mut queues) = support::seated_room(ctx, catalog, "arena", 8, 4096);
+    let (mut room, mut queues) = support::seated_room_asking(ctx, catalog, "arena", 8, 4096, form);
     room.tick();
     support::drain(&mut queues);
     let mut seq = 0u32;
@@ -71,14 +73,36 @@ fn ticks(c: &mut Criterion) {
         b.iter(|| schedule.run(&mut world))
     });
 
-    steering(&mut group, "arena_8_players_steering", &ctx, &catalog);
+    steering(&mut group, "arena_8_players_steering", &ctx, &catalog, PatchForm::Patch);
+    // The same with the clients asking for compact `p`, and lean `p` (the
+    // SDK's default).
+    steering(
+        &mut group,
+        "arena_8_players_steering_compact",
+        &ctx,
+        &catalog,
+        PatchForm::Compact,
+    );
+    steering(
+        &mut group,
+        "arena_8_players_steering_lean",
+        &ctx,
+        &catalog,
+        PatchForm::Lean,
+    );
     // The same room recording its matches (manifest `record = true`):
     // every input's frame and every tick kept, cut at each round's end.
     let dir = tempfile::tempdir().unwrap();
     let manifest = format!("record = true\n{}", include_str!("../games/manifests/arena.toml"));
     std::fs::write(dir.path().join("arena.toml"), manifest).unwrap();
     let recorded = parlor_games::bundled(&parlor::catalog::ManifestSource::Dir(dir.path())).unwrap();
-    steering(&mut group, "arena_8_players_steering_recorded", &ctx, &recorded);
+    steering(
+        &mut group,
+        "arena_8_players_steering_recorded",
+        &ctx,
+        &recorded,
+        PatchForm::Patch,
+    );
 
     let (mut idle, mut idle_queues) = support::seated_room(&ctx, &catalog, "arena", 8, 4096);
     idle.tick();

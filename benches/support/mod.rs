@@ -11,7 +11,7 @@ use parlor::catalog::{Catalog, ManifestSource};
 use parlor::ledger::SqliteLedger;
 use parlor::lifecycle::Lifecycle;
 use parlor::matchmaking::LocalDirectory;
-use parlor::protocol::ClientMessage;
+use parlor::protocol::{ClientMessage, PatchForm};
 use parlor::room::{ClientHandle, Join, Outbound, PlayerInfo, RecordedInput, Room, RoomCommand, RoomContext};
 use parlor::simulation::AnyInput;
 use tokio::sync::{mpsc, oneshot};
@@ -38,7 +38,8 @@ pub fn bundled() -> Catalog {
     parlor_games::bundled(&ManifestSource::Bundled).unwrap()
 }
 
-/// A room of `game` with `players` seated; returns their outbound queues.
+/// A room of `game` with `players` seated, asking for `patch`; returns
+/// their outbound queues.
 pub fn seated_room(
     ctx: &RoomContext,
     catalog: &Catalog,
@@ -46,11 +47,23 @@ pub fn seated_room(
     players: usize,
     queue: usize,
 ) -> (Room, Vec<mpsc::Receiver<Outbound>>) {
+    seated_room_asking(ctx, catalog, game, players, queue, PatchForm::Patch)
+}
+
+/// [`seated_room`] with clients that asked for patches in `form`.
+pub fn seated_room_asking(
+    ctx: &RoomContext,
+    catalog: &Catalog,
+    game: &str,
+    players: usize,
+    queue: usize,
+    form: PatchForm,
+) -> (Room, Vec<mpsc::Receiver<Outbound>>) {
     let game = catalog.get(game).unwrap().clone();
     let mut room = Room::new(ctx.clone(), game, parlor::matchmaking::new_room_code().into());
     let mut queues = Vec::new();
     for i in 0..players {
-        let (client, rx) = client_queue(queue);
+        let (client, rx) = ClientHandle::queue(queue, 0, form);
         let (reply, _) = oneshot::channel();
         room.handle(RoomCommand::Join(Box::new(Join {
             player: player(i),
@@ -67,7 +80,7 @@ pub fn seated_room(
 /// A player's real outbound queue of `capacity` messages, as a connection
 /// holds it.
 pub fn client_queue(capacity: usize) -> (ClientHandle, mpsc::Receiver<Outbound>) {
-    ClientHandle::queue(capacity, 0, parlor::protocol::PatchForm::Patch)
+    ClientHandle::queue(capacity, 0, PatchForm::Patch)
 }
 
 pub fn player(i: usize) -> PlayerInfo {
@@ -77,16 +90,14 @@ pub fn player(i: usize) -> PlayerInfo {
     }
 }
 
-/// Empties the outbound queues; returns the bytes a client would receive.
+/// Empties the outbound queues, each item made the frame its connection
+/// would write (a patch gets its ack); returns the bytes a client would
+/// receive.
 pub fn drain(queues: &mut [mpsc::Receiver<Outbound>]) -> usize {
     let mut bytes = 0;
     for q in queues {
         while let Ok(item) = q.try_recv() {
-            bytes += match item {
-                Outbound::Frame(f) | Outbound::RoomFrame { frame: f, .. } => f.len(),
-                Outbound::Patch { prefix, .. } => prefix.len() + 5,
-                Outbound::Left { .. } => 0,
-            };
+            bytes += item.into_frame().len();
         }
     }
     bytes
