@@ -125,8 +125,8 @@ fn numbers_as_floats(v: &Value) -> Value {
 }
 
 #[tokio::test]
-async fn lean_patches_leave_out_the_tick_the_unchanged_ack_and_float_fractions() {
-    let (server, mut plain, mut mp, code) = arena_room("field = 100.0\norbs = 5\nreach = 1.0").await;
+async fn lean_patches_leave_out_the_tick_the_unchanged_ack_float_fractions_and_unchanged_fields() {
+    let (server, mut plain, mut mp, code) = arena_room("field = 300.0\nspeed = 3000.0\norbs = 5\nreach = 1.0").await;
     let mut lean = Client::hello(
         &server.ws_url(),
         json!({"guest": "Lean", "compact": true, "lean": true}),
@@ -136,20 +136,33 @@ async fn lean_patches_leave_out_the_tick_the_unchanged_ack_and_float_fractions()
     lean.send(json!({"t": "join", "room": code})).await;
     let mut ml = Mirror::default();
     ml.you = lean.expect_mirrored(&mut ml, "joined").await["you"].as_u64().unwrap();
-
-    // Full speed along x into the wall at 100, slowly along y: x pins at a
-    // whole number while y keeps changing.
-    let seq = lean.input(json!({"dx": 1.0, "dy": 0.05})).await;
-    let (mut with_ack, mut since_ack, mut whole_x) = (Vec::new(), 0, false);
     let position = ml.type_index("Position");
-    while since_ack < 10 || !whole_x {
+
+    // Full speed along x into the wall at 300 (two ticks), slowly along y
+    // toward the far side (a hundred ticks or more): x pins at a whole
+    // number while y keeps changing.
+    // The game places the new player at the next tick. The first p after
+    // joined carries the ack.
+    let mut first = true;
+    while !ml.entities[&ml.you].contains_key(&position) {
+        let m = lean.recv().await;
+        ml.apply(&m);
+        if m["t"] == "p" && std::mem::take(&mut first) {
+            assert!(m.get("a").is_some(), "the first p after joined carries the ack: {m}");
+        }
+    }
+    let y = ml.entities[&ml.you][&position][1].as_f64().unwrap();
+    let dy = if y < 150.0 { 0.01 } else { -0.01 };
+    let seq = lean.input(json!({"dx": 1.0, "dy": dy})).await;
+    let (mut with_ack, mut since_ack, mut whole_x, mut only_y) = (Vec::new(), 0, false, 0);
+    while since_ack < 10 || !whole_x || only_y < 10 {
         let m = lean.recv().await;
         ml.apply(&m);
         if m["t"] != "p" {
             continue;
         }
         assert!(m.get("k").is_none(), "a lean p has no tick: {m}");
-        if with_ack.is_empty() && since_ack == 0 {
+        if std::mem::take(&mut first) {
             assert!(m.get("a").is_some(), "the first p after joined carries the ack: {m}");
         }
         match m.get("a") {
@@ -159,20 +172,30 @@ async fn lean_patches_leave_out_the_tick_the_unchanged_ack_and_float_fractions()
             }
             None => since_ack += 1,
         }
-        // The lean player's x, once pinned, travels as the integer 100.
         let c = m["c"].as_array().cloned().unwrap_or_default();
         let mut i = 0;
         while i + 1 < c.len() {
             let (ty, n) = (c[i].as_u64().unwrap(), c[i + 1].as_u64().unwrap() as usize);
             let width = ml.schema[ty as usize][1].as_array().map_or(1, Vec::len);
-            for e in 0..n {
-                let at = i + 2 + e * (1 + width);
-                if ty == position && c[at] == ml.you && c[at + 1].is_u64() {
-                    assert_eq!(c[at + 1], 100, "{m}");
+            i += 2;
+            for _ in 0..n {
+                if let Some(negated) = c[i].as_i64().filter(|v| *v < 0) {
+                    // Changed fields only: id negated minus one, a mask.
+                    let mask = c[i + 1].as_u64().unwrap();
+                    if ty == position && negated == -(ml.you as i64) - 1 {
+                        assert_eq!(mask, 0b10, "only y changes once x is pinned: {m}");
+                        only_y += 1;
+                    }
+                    i += 2 + mask.count_ones() as usize;
+                    continue;
+                }
+                // Sent whole: once pinned, x travels as the integer 300.
+                if ty == position && c[i] == ml.you && c[i + 1].is_u64() {
+                    assert_eq!(c[i + 1], 300, "{m}");
                     whole_x = true;
                 }
+                i += 1 + width;
             }
-            i += 2 + n * (1 + width);
         }
     }
     // The first p after joined carries the ack, then only its change.
@@ -183,7 +206,8 @@ async fn lean_patches_leave_out_the_tick_the_unchanged_ack_and_float_fractions()
     );
 
     // The plain client's mirror, at the same tick, holds the same state:
-    // the derived ticks are the server's, and 100 is 100.0.
+    // the derived ticks are the server's, 300 is 300.0, and the fields not
+    // sent are the ones the client had.
     read_to(&mut plain, &mut mp, ml.tick).await;
     read_to(&mut lean, &mut ml, mp.tick).await;
     assert_eq!(ml.tick, mp.tick);
@@ -194,5 +218,5 @@ async fn lean_patches_leave_out_the_tick_the_unchanged_ack_and_float_fractions()
         numbers_as_floats(&json!(mp.resources))
     );
     let x = mp.entities[&ml.you][&position][0].clone();
-    assert!(x.is_f64() && x == 100.0, "the plain client gets the float: {x}");
+    assert!(x.is_f64() && x == 300.0, "the plain client gets the float: {x}");
 }

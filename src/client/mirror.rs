@@ -93,6 +93,25 @@ impl Mirror {
                     i += 2;
                     let fields = self.schema[ty as usize][1].as_array().map(Vec::len);
                     for _ in 0..n {
+                        // A lean `p` may send a struct's changed fields
+                        // only: the id negated minus one, a bitmask, then
+                        // the fields the mask names.
+                        if let (Some(f), Some(negated)) = (fields, c[i].as_i64().filter(|v| *v < 0)) {
+                            let entity = (-negated - 1) as u64;
+                            let mask = id(&c[i + 1]);
+                            i += 2;
+                            let value = self
+                                .entities
+                                .get_mut(&entity)
+                                .and_then(|comps| comps.get_mut(&ty))
+                                .and_then(Value::as_array_mut)
+                                .expect("changed fields of a value the client has");
+                            for field in (0..f).filter(|b| mask & 1 << b != 0) {
+                                value[field] = c[i].clone();
+                                i += 1;
+                            }
+                            continue;
+                        }
                         let entity = id(&c[i]);
                         i += 1;
                         let value = match fields {

@@ -163,8 +163,9 @@ pub enum PatchForm {
     Compact,
     /// `p` without what the client can derive (`hello.compact` and
     /// `hello.lean`): no `k` (each is one tick after the message before
-    /// it), `a` only when it changed, and a float that holds a whole number
-    /// written as an integer.
+    /// it), `a` only when it changed, a float that holds a whole number
+    /// written as an integer, and a struct value whose fields partly
+    /// changed written as those fields only.
     Lean,
 }
 

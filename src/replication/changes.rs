@@ -2,6 +2,8 @@
 //! who may see it, and the `patch`, `p` and `joined` lists written from
 //! them for one view at a time.
 
+use std::collections::HashMap;
+
 use bevy_ecs::prelude::*;
 use bytes::Bytes;
 use serde::Serialize;
@@ -40,6 +42,18 @@ pub struct Changes {
     scratch: Vec<Value>,
     /// Some change is not for everyone: views differ.
     hidden: bool,
+    /// The fields of each struct value (two or more fields) as last
+    /// replicated, by (entity id, type), for lean `p` to send only the
+    /// fields that changed. Kept only while the room has a lean client and
+    /// has never hidden anything ([`Changes::remember`]).
+    previous: HashMap<(u64, u16), Vec<u8>>,
+    /// Some change was once hidden from someone: clients may lack values
+    /// others have, so values go whole from then on.
+    ever_hidden: bool,
+    /// A client got the whole state (a `joined`) since the last patch. Its
+    /// values may be newer than `previous` (changes made between ticks), so
+    /// the next patch sends values whole.
+    pub state_sent: bool,
 }
 
 impl Changes {
@@ -153,6 +167,46 @@ impl Changes {
         bits
     }
 
+    /// Whether a lean `p` of this tick may send a struct value's changed
+    /// fields only: every client that gets it then has the last value.
+    fn partial_allowed(&self) -> bool {
+        !self.hidden && !self.ever_hidden && !self.state_sent
+    }
+
+    /// After a tick's patches, before [`Changes::clear`]: keeps each struct
+    /// value as sent, for the next tick's changed-fields-only values.
+    /// `lean_clients`: whether any client of the room reads lean `p`;
+    /// without one nothing is kept (and what was kept is dropped, since it
+    /// would go stale).
+    pub fn remember(&mut self, replication: &Replication, lean_clients: bool) {
+        self.ever_hidden |= self.hidden || replication.may_hide();
+        if !lean_clients || self.ever_hidden {
+            if !self.previous.is_empty() {
+                self.previous = HashMap::new();
+            }
+            return;
+        }
+        for v in &self.components {
+            let Some(n) = replication.fields_of(v.ty).filter(|n| *n >= 2) else {
+                continue;
+            };
+            let value = &self.bytes[v.start as usize..v.end as usize];
+            if let Some(fields) = inline_fields(value, n) {
+                let kept = self.previous.entry((v.entity, v.ty)).or_default();
+                kept.clear();
+                kept.extend_from_slice(fields);
+            }
+        }
+        // What clients no longer have, they no longer have a last value of.
+        for (entity, ty, _) in &self.removed {
+            self.previous.remove(&(*entity, *ty));
+        }
+        if !self.gone.is_empty() {
+            let gone: std::collections::HashSet<u64> = self.gone.iter().map(|g| g.0).collect();
+            self.previous.retain(|(entity, _), _| !gone.contains(entity));
+        }
+    }
+
     /// Empties the buffer, keeping its allocations.
     pub fn clear(&mut self) {
         self.bytes.clear();
@@ -163,6 +217,7 @@ impl Changes {
         self.despawned.clear();
         self.lists.clear();
         self.hidden = false;
+        self.state_sent = false;
     }
 
     fn value(&self, v: &Value) -> &[u8] {
@@ -265,26 +320,33 @@ impl Changes {
         let (values, lent) = self.visible(view, |v| (v.ty, v.entity));
         let mut c = FrameWriter::default();
         if !values.is_empty() {
-            let groups = values.chunk_by(|a, b| a.ty == b.ty);
-            // Every inline field is an element of the array.
-            let len: usize = groups
-                .clone()
-                .map(|g| 2 + g.len() * (1 + replication.fields_of(g[0].ty).unwrap_or(1)))
-                .sum();
-            c.buf.reserve(8 + self.bytes.len() + 4 * values.len());
-            c.array(len as u32);
-            for group in groups {
+            // A struct value may go as its changed fields only (lean, and
+            // only where every client of this prefix has the last value).
+            let partial = lean && self.partial_allowed();
+            let mut body = FrameWriter::with_capacity(8 + self.bytes.len() + 4 * values.len());
+            // Elements of `c`: a type and count per group, then per value its
+            // id and its fields (or its mask and changed fields).
+            let mut len = 0;
+            for group in values.chunk_by(|a, b| a.ty == b.ty) {
                 let ty = group[0].ty;
                 let fields = replication.fields_of(ty);
-                c.uint(ty as u64).uint(group.len() as u64);
+                body.uint(ty as u64).uint(group.len() as u64);
+                len += 2;
                 for v in group {
-                    c.uint(v.entity);
                     let value = self.value(v);
-                    match fields.map(|n| (n, inline_fields(value, n))) {
-                        None if lean => write_lean(&mut c, value, 1),
-                        None => c.raw(value),
-                        Some((n, Some(inline))) if lean => write_lean(&mut c, inline, n),
-                        Some((_, Some(inline))) => c.raw(inline),
+                    let inline = fields.map(|n| (n, inline_fields(value, n)));
+                    if let (true, Some((n, Some(inline)))) = (partial, inline) {
+                        let previous = self.previous.get(&(v.entity, v.ty));
+                        len += write_changed_fields(&mut body, v.entity, inline, previous.map(|p| &p[..]), n);
+                        continue;
+                    }
+                    body.uint(v.entity);
+                    len += 1 + fields.unwrap_or(1);
+                    match inline {
+                        None if lean => write_lean(&mut body, value, 1),
+                        None => body.raw(value),
+                        Some((n, Some(inline))) if lean => write_lean(&mut body, inline, n),
+                        Some((_, Some(inline))) => body.raw(inline),
                         Some((n, None)) => {
                             // A game type whose Serialize does not match its
                             // fields (a custom impl, skipped fields): the
@@ -295,13 +357,14 @@ impl Changes {
                                 "a replicated struct did not encode as an array of its fields"
                             );
                             for _ in 0..n {
-                                c.nil();
+                                body.nil();
                             }
-                            &mut c
+                            &mut body
                         }
                     };
                 }
             }
+            c.array(len as u32).raw(&body.buf);
         }
         self.give_back((values, lent));
         let mut m = FrameWriter::default();
@@ -400,6 +463,74 @@ fn write_lean<'w>(w: &'w mut FrameWriter, mut values: &[u8], n: usize) -> &'w mu
     w
 }
 
+/// Writes a struct value of `n` fields (its `inline` fields) for a lean
+/// `p`, with `previous`, the fields the clients have: as the changed fields
+/// only when that is smaller (the entity id negated, minus one, then a
+/// bitmask of the fields that follow), else whole. Returns the elements
+/// written.
+fn write_changed_fields(w: &mut FrameWriter, entity: u64, inline: &[u8], previous: Option<&[u8]>, n: usize) -> usize {
+    let whole = |w: &mut FrameWriter| {
+        w.uint(entity);
+        write_lean(w, inline, n);
+        1 + n
+    };
+    let (Some(previous), true, Ok(id)) = (previous, (2..=32).contains(&n), i64::try_from(entity)) else {
+        return whole(w);
+    };
+    let (mut now, mut before) = ([&[][..]; 32], [&[][..]; 32]);
+    if !split_fields(inline, &mut now[..n]) || !split_fields(previous, &mut before[..n]) {
+        return whole(w);
+    }
+    let (now, before) = (&now[..n], &before[..n]);
+    let mut mask = 0u32;
+    let mut changed_size = 0;
+    let mut all_size = 0;
+    for (i, (field, old)) in now.iter().zip(before).enumerate() {
+        let size = whole_float(field).map_or(field.len(), int_len);
+        all_size += size;
+        if field != old {
+            mask |= 1 << i;
+            changed_size += size;
+        }
+    }
+    let partial = int_len(-id - 1) + int_len(mask as i64) + changed_size;
+    if partial >= int_len(id) + all_size {
+        return whole(w);
+    }
+    w.int(-id - 1).uint(mask as u64);
+    for (i, field) in now.iter().enumerate() {
+        if mask & 1 << i != 0 {
+            write_lean(w, field, 1);
+        }
+    }
+    2 + mask.count_ones() as usize
+}
+
+/// Fills `out` with the values at the start of `fields`, one slice each;
+/// false if there are fewer.
+fn split_fields<'a>(mut fields: &'a [u8], out: &mut [&'a [u8]]) -> bool {
+    for slot in out {
+        let Some(len) = value_len(fields) else {
+            return false;
+        };
+        let (field, rest) = fields.split_at(len);
+        *slot = field;
+        fields = rest;
+    }
+    true
+}
+
+/// The bytes MessagePack takes for integer `v` in its shortest form.
+fn int_len(v: i64) -> usize {
+    match v {
+        -32..=127 => 1,
+        -128..=255 => 2,
+        -32_768..=65_535 => 3,
+        -2_147_483_648..=4_294_967_295 => 5,
+        _ => 9,
+    }
+}
+
 /// The whole number an encoded float holds, if it holds one exactly.
 fn whole_float(value: &[u8]) -> Option<i64> {
     let float = match value {
@@ -461,5 +592,105 @@ fn inline_fields(value: &[u8], fields: usize) -> Option<&[u8]> {
     match rmp::decode::read_array_len(&mut rest) {
         Ok(n) if n as usize == fields => Some(rest),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded<T: Serialize>(value: &T) -> Vec<u8> {
+        rmp_serde::to_vec(value).unwrap()
+    }
+
+    #[test]
+    fn value_len_walks_every_kind_of_value() {
+        let nested = serde_json::json!({"a": [1, -5, 300, 70000, 5_000_000_000u64, 1.5, null, true, "x".repeat(40)],
+            "b": {"c": "y".repeat(300)}, "d": [[], {}, -40000, -3_000_000_000i64]});
+        let values: Vec<Vec<u8>> = vec![
+            encoded(&nested),
+            encoded(&1.25f32),
+            encoded(&1.25f64),
+            encoded(&lists_of_u16()),
+            encoded(&"z".repeat(70_000)),
+            encoded(&vec![0u8; 20]),
+        ];
+        for value in &values {
+            let mut with_more = value.clone();
+            with_more.extend_from_slice(&[0xc0, 0xc3]);
+            assert_eq!(value_len(&with_more), Some(value.len()), "{value:x?}");
+            // Cut short anywhere: no length.
+            for cut in 0..value.len() {
+                assert_eq!(value_len(&value[..cut]), None, "{value:x?} cut at {cut}");
+            }
+        }
+        // Extension values, which rmp-serde does not write but a peer could.
+        assert_eq!(value_len(&[0xd4, 1, 9, 0xc0]), Some(3));
+        assert_eq!(value_len(&[0xc7, 2, 1, 9, 9, 0xc0]), Some(5));
+        assert_eq!(value_len(&[0xc1]), None);
+    }
+
+    fn lists_of_u16() -> Vec<Vec<u16>> {
+        vec![vec![1, 2, 3], vec![], vec![65535; 20]]
+    }
+
+    #[test]
+    fn whole_floats_and_only_those_become_integers() {
+        for (float, int) in [(0.0f64, Some(0)), (1000.0, Some(1000)), (-7.0, Some(-7)), (2.5, None)] {
+            assert_eq!(whole_float(&encoded(&float)), int, "{float}");
+            assert_eq!(whole_float(&encoded(&(float as f32))), int, "{float} as f32");
+        }
+        for kept in [
+            -0.0f64,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            2f64.powi(53) + 2.0,
+            1e300,
+        ] {
+            assert_eq!(whole_float(&encoded(&kept)), None, "{kept}");
+        }
+        assert_eq!(whole_float(&encoded(&7u32)), None, "an integer is left as it is");
+        // What write_lean writes reads back as the same number.
+        let mut w = FrameWriter::default();
+        let fields = [encoded(&1000.0f32), encoded(&-0.0f32), encoded(&0.25f32)].concat();
+        write_lean(&mut w, &fields, 3);
+        let back: (f32, f32, f32) = rmp_serde::from_slice(&[&[0x93][..], &w.buf].concat()).unwrap();
+        assert_eq!(back.0, 1000.0);
+        assert!(back.1 == 0.0 && back.1.is_sign_negative());
+        assert_eq!(back.2, 0.25);
+        assert_eq!(w.buf.len(), 3 + 5 + 5);
+    }
+
+    #[test]
+    fn changed_fields_go_alone_only_when_smaller() {
+        let fields = |x: f32, y: f32, name: &str| [encoded(&x), encoded(&y), encoded(&name)].concat();
+        let before = fields(1.5, 2.5, "a long enough name");
+        let write = |now: &[u8], previous: Option<&[u8]>| {
+            let mut w = FrameWriter::default();
+            let elements = write_changed_fields(&mut w, 7, now, previous, 3);
+            let mut array = FrameWriter::default();
+            array.array(elements as u32).raw(&w.buf);
+            rmp_serde::from_slice::<serde_json::Value>(&array.buf).unwrap()
+        };
+        // y alone changed: -(7 + 1), mask 0b010, y.
+        let now = fields(1.5, 3.5, "a long enough name");
+        assert_eq!(write(&now, Some(&before)), serde_json::json!([-8, 2, 3.5]));
+        // Without a last value: whole.
+        assert_eq!(
+            write(&now, None),
+            serde_json::json!([7, 1.5, 3.5, "a long enough name"])
+        );
+        // Everything changed: the mask would only add bytes, so whole.
+        let all = fields(9.5, 8.5, "another name here!");
+        assert_eq!(
+            write(&all, Some(&before)),
+            serde_json::json!([7, 9.5, 8.5, "another name here!"])
+        );
+        // The whole value is as small as the changed field: whole.
+        let small_before = [encoded(&0.0f32), encoded(&1.0f32)].concat();
+        let small_now = [encoded(&0.0f32), encoded(&2.0f32)].concat();
+        let mut w = FrameWriter::default();
+        assert_eq!(write_changed_fields(&mut w, 7, &small_now, Some(&small_before), 2), 3);
     }
 }

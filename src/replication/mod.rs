@@ -176,6 +176,12 @@ impl Replication {
     }
 
     /// The number of fields of type `ty`'s struct, if it is one.
+    /// Whether this room may hide anything from someone: a private type,
+    /// or an entity limited to some players.
+    fn may_hide(&self) -> bool {
+        self.types.iter().any(|t| t.private) || self.sights.any()
+    }
+
     fn fields_of(&self, ty: u16) -> Option<usize> {
         self.types[ty as usize].fields.as_ref().map(Vec::len)
     }

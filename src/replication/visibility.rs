@@ -223,6 +223,11 @@ impl Sights {
     }
 
     /// Forgets `entity`, despawned.
+    /// Whether any entity is gated (some player may not see it).
+    pub(crate) fn any(&self) -> bool {
+        !self.known.is_empty()
+    }
+
     pub(crate) fn forget(&mut self, entity: Entity) {
         self.known.remove(&entity);
     }

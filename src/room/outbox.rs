@@ -27,6 +27,8 @@ impl Room {
     }
 
     fn state_frame(&mut self, view: View, you: Option<u64>, rid: Option<Rid>) -> Bytes {
+        // This client may hold values newer than the last patch's.
+        self.sim.changes.state_sent = true;
         let state = self.sim.replication.snapshot(&mut self.sim.world).encode_state(view);
         frames::joined(&frames::Joined {
             room: &self.code,
@@ -179,6 +181,10 @@ impl Room {
             let ack = (form != PatchForm::Lean).then_some(0);
             queue_patch(&self.watchers[i].client, prefix, ack);
         }
+        let lean = |c: &ClientHandle| c.form == PatchForm::Lean;
+        let lean_clients =
+            self.members.iter().any(|m| lean(&m.client)) || self.watchers.iter().any(|w| lean(&w.client));
+        self.sim.changes.remember(&self.sim.replication, lean_clients);
         self.sim.changes.clear();
         // Collection compares change ticks with this point: from here on,
         // every change belongs to the next patch.

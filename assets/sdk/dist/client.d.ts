@@ -49,8 +49,9 @@ export interface ConnectOptions {
     /**
      * With `compact`, ask for lean compact patches (`hello.lean`): no tick
      * in each `p` (it is one more than the last), the ack only when it
-     * changed, and a float that holds a whole number sent as an integer (the
-     * same number in JavaScript); default `true`. A server without them
+     * changed, a float that holds a whole number sent as an integer (the
+     * same number in JavaScript), and a struct value whose fields partly
+     * changed sent as those fields only; default `true`. A server without them
      * sends full `p` messages, which the client applies all the same.
      */
     lean?: boolean;

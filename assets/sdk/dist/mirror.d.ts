@@ -83,7 +83,8 @@ export interface CompactPatchMessage {
      * Changed or spawned components, grouped by type:
      * `[ty, n, id, ...value, id, ...value, ty, n, ...]`, where a struct value
      * is its fields inline (as many values as the schema has fields) and any
-     * other value is one value.
+     * other value is one value. In a lean `p` a struct value may instead be
+     * `-(id + 1), mask, ...fields`: only the fields the bitmask names.
      */
     c?: unknown[];
     /** Removed components: `[id, ty, id, ty, ...]`. */

@@ -1724,6 +1724,11 @@ var StateMirror = class {
     const delta = { tick, ack: message.a, ch: [], rm: [], gone: [], r: [] };
     const c = optional(message.c, "c");
     const byEntity = /* @__PURE__ */ new Map();
+    const gather = (id, entry, value) => {
+      const values = byEntity.get(id);
+      if (values === void 0) byEntity.set(id, [[entry, value]]);
+      else values.push([entry, value]);
+    };
     let at = 0;
     while (at < c.length) {
       const group = at;
@@ -1735,6 +1740,26 @@ var StateMirror = class {
       at += 2;
       const width = entry.fields === null ? 1 : entry.fields.length;
       for (let i = 0; i < n; i++) {
+        if (entry.fields !== null && typeof c[at] === "number" && c[at] < 0) {
+          const id2 = -c[at] - 1;
+          const mask = c[at + 1];
+          if (typeof mask !== "number" || !Number.isInteger(mask) || mask < 0 || mask >= 2 ** entry.fields.length) {
+            bad(`c[${at + 1}], the changed fields of ${entry.name} ${id2}, is not a mask of its fields: ${show(mask)}`);
+          }
+          const names = entry.fields.filter((_, f) => Math.floor(mask / 2 ** f) % 2 === 1);
+          if (at + 2 + names.length > c.length) {
+            bad(`c ends inside ${entry.name} ${i + 1} of ${n} (the group at c[${group}], ${c.length} items)`);
+          }
+          const before = this.entities.get(id2)?.[entry.name];
+          if (before === void 0 || before === null || typeof before !== "object") {
+            bad(`changed fields of ${entry.name} for entity ${id2}, which has none`);
+          }
+          const object = { ...before };
+          names.forEach((name, f) => object[name] = c[at + 2 + f]);
+          at += 2 + names.length;
+          gather(id2, entry, object);
+          continue;
+        }
         if (at + 1 + width > c.length) {
           bad(`c ends inside ${entry.name} ${i + 1} of ${n} (the group at c[${group}], ${c.length} items)`);
         }
@@ -1748,12 +1773,7 @@ var StateMirror = class {
           value = object;
         }
         at += 1 + width;
-        let values = byEntity.get(id);
-        if (values === void 0) {
-          values = [];
-          byEntity.set(id, values);
-        }
-        values.push([entry, value]);
+        gather(id, entry, value);
       }
     }
     delta.ch = [...byEntity];

@@ -88,7 +88,8 @@ export interface CompactPatchMessage {
    * Changed or spawned components, grouped by type:
    * `[ty, n, id, ...value, id, ...value, ty, n, ...]`, where a struct value
    * is its fields inline (as many values as the schema has fields) and any
-   * other value is one value.
+   * other value is one value. In a lean `p` a struct value may instead be
+   * `-(id + 1), mask, ...fields`: only the fields the bitmask names.
    */
   c?: unknown[];
   /** Removed components: `[id, ty, id, ty, ...]`. */
@@ -349,6 +350,11 @@ export class StateMirror<
     // with its components in the order they came.
     const c = optional(message.c, "c");
     const byEntity = new Map<EntityId, Array<[SchemaEntry, unknown]>>();
+    const gather = (id: EntityId, entry: SchemaEntry, value: unknown): void => {
+      const values = byEntity.get(id);
+      if (values === undefined) byEntity.set(id, [[entry, value]]);
+      else values.push([entry, value]);
+    };
     let at = 0;
     while (at < c.length) {
       const group = at;
@@ -360,6 +366,28 @@ export class StateMirror<
       at += 2;
       const width = entry.fields === null ? 1 : entry.fields.length;
       for (let i = 0; i < n; i++) {
+        // A lean p may send a struct's changed fields only: the entity id
+        // negated minus one, a bitmask of the fields, then those fields.
+        if (entry.fields !== null && typeof c[at] === "number" && (c[at] as number) < 0) {
+          const id = -(c[at] as number) - 1;
+          const mask = c[at + 1];
+          if (typeof mask !== "number" || !Number.isInteger(mask) || mask < 0 || mask >= 2 ** entry.fields.length) {
+            bad(`c[${at + 1}], the changed fields of ${entry.name} ${id}, is not a mask of its fields: ${show(mask)}`);
+          }
+          const names = entry.fields.filter((_, f) => Math.floor(mask / 2 ** f) % 2 === 1);
+          if (at + 2 + names.length > c.length) {
+            bad(`c ends inside ${entry.name} ${i + 1} of ${n} (the group at c[${group}], ${c.length} items)`);
+          }
+          const before = this.entities.get(id)?.[entry.name as keyof C];
+          if (before === undefined || before === null || typeof before !== "object") {
+            bad(`changed fields of ${entry.name} for entity ${id}, which has none`);
+          }
+          const object: Record<string, unknown> = { ...(before as Record<string, unknown>) };
+          names.forEach((name, f) => (object[name] = c[at + 2 + f]));
+          at += 2 + names.length;
+          gather(id, entry, object);
+          continue;
+        }
         if (at + 1 + width > c.length) {
           bad(`c ends inside ${entry.name} ${i + 1} of ${n} (the group at c[${group}], ${c.length} items)`);
         }
@@ -373,12 +401,7 @@ export class StateMirror<
           value = object;
         }
         at += 1 + width;
-        let values = byEntity.get(id);
-        if (values === undefined) {
-          values = [];
-          byEntity.set(id, values);
-        }
-        values.push([entry, value]);
+        gather(id, entry, value);
       }
     }
     delta.ch = [...byEntity];

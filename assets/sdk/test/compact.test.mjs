@@ -239,6 +239,13 @@ describe("compact patches (p) against the equivalent patch", () => {
     // A k, when there is one, is the tick.
     assert.equal(lean({ k: start + 10, a: 4 }).tick, start + 10);
     assert.equal(lean({}).tick, start + 11);
+    // Changed fields only: -(id + 1), a mask of the fields, those fields.
+    const only = lean({ c: [POSITION, 2, -(you + 1), 0b10, 9, orbs[0], 1, 2] });
+    assert.deepEqual(mirror.entities.get(you).Position, { x: 100, y: 9 });
+    assert.deepEqual(mirror.entities.get(orbs[0]).Position, { x: 1, y: 2 });
+    assert.deepEqual([...only.changed.keys()].sort(), [you, orbs[0]].sort());
+    lean({ c: [POSITION, 1, -(you + 1), 0b01, 50] });
+    assert.deepEqual(mirror.entities.get(you).Position, { x: 50, y: 9 });
   });
 
   test("everything at once, in the order patch applies it: c, m, g, r", () => {
@@ -320,6 +327,9 @@ describe("malformed p frames", () => {
     ["g that is no array", { g: 5 }, /g is not an array/],
     ["c that is no array", { c: { 0: 1 } }, /c is not an array/],
     ["a tick that is no number", { k: "7" }, /k \(the tick\)/],
+    ["changed fields of a value the entity lacks", { c: [SCORE, 1, you, 1, POSITION, 1, -(9999 + 1), 1, 5] }, /entity 9999, which has none/],
+    ["a field mask beyond the fields", { c: [POSITION, 1, -(you + 1), 4, 5] }, /not a mask of its fields/],
+    ["changed fields cut short", { c: [POSITION, 1, -(you + 1), 3, 5] }, /c ends inside Position/],
     ["no ack", { a: "0" }, /a \(the ack\)/],
   ];
   for (const [name, fields, message] of cases) {
