@@ -2,8 +2,6 @@
 //! who may see it, and the `patch`, `p` and `joined` lists written from
 //! them for one view at a time.
 
-use std::collections::HashMap;
-
 use bevy_ecs::prelude::*;
 use bytes::Bytes;
 use serde::Serialize;
@@ -42,16 +40,19 @@ pub struct Changes {
     scratch: Vec<Value>,
     /// Some change is not for everyone: views differ.
     hidden: bool,
-    /// The fields of each struct value (two or more fields) as last
-    /// replicated, by (entity id, type), for lean `p` to send only the
-    /// fields that changed. Kept only while the room has a lean client and
-    /// has never hidden anything ([`Changes::remember`]).
-    previous: HashMap<(u64, u16), Vec<u8>>,
+    /// The last tick's values, sorted by type then entity, and their bytes
+    /// in `last_bytes`: what every client of the room was sent last, for
+    /// lean `p` to send a struct's changed fields only. Kept only while the
+    /// room has a lean client and has never hidden anything
+    /// ([`Changes::remember`]); swapped with `components` and `bytes`, so
+    /// keeping them costs no allocation.
+    last: Vec<Value>,
+    last_bytes: Vec<u8>,
     /// Some change was once hidden from someone: clients may lack values
     /// others have, so values go whole from then on.
     ever_hidden: bool,
     /// A client got the whole state (a `joined`) since the last patch. Its
-    /// values may be newer than `previous` (changes made between ticks), so
+    /// values may be newer than `last` (changes made between ticks), so
     /// the next patch sends values whole.
     pub state_sent: bool,
 }
@@ -173,38 +174,39 @@ impl Changes {
         !self.hidden && !self.ever_hidden && !self.state_sent
     }
 
-    /// After a tick's patches, before [`Changes::clear`]: keeps each struct
-    /// value as sent, for the next tick's changed-fields-only values.
+    /// After a tick's patches, before [`Changes::clear`]: keeps this tick's
+    /// values for the next tick's changed-fields-only values.
     /// `lean_clients`: whether any client of the room reads lean `p`;
-    /// without one nothing is kept (and what was kept is dropped, since it
-    /// would go stale).
+    /// without one nothing is kept.
     pub fn remember(&mut self, replication: &Replication, lean_clients: bool) {
         self.ever_hidden |= self.hidden || replication.may_hide();
+        self.last.clear();
+        self.last_bytes.clear();
         if !lean_clients || self.ever_hidden {
-            if !self.previous.is_empty() {
-                self.previous = HashMap::new();
-            }
             return;
         }
-        for v in &self.components {
-            let Some(n) = replication.fields_of(v.ty).filter(|n| *n >= 2) else {
-                continue;
-            };
-            let value = &self.bytes[v.start as usize..v.end as usize];
-            if let Some(fields) = inline_fields(value, n) {
-                let kept = self.previous.entry((v.entity, v.ty)).or_default();
-                kept.clear();
-                kept.extend_from_slice(fields);
-            }
+        // The swapped-in buffers are empty; `clear` keeps them so.
+        std::mem::swap(&mut self.components, &mut self.last);
+        std::mem::swap(&mut self.bytes, &mut self.last_bytes);
+        // What clients no longer have, they have no last value of.
+        if !self.removed.is_empty() || !self.gone.is_empty() {
+            let (removed, gone) = (&self.removed, &self.gone);
+            self.last.retain(|v| {
+                !removed.iter().any(|r| (r.0, r.1) == (v.entity, v.ty)) && !gone.iter().any(|g| g.0 == v.entity)
+            });
         }
-        // What clients no longer have, they no longer have a last value of.
-        for (entity, ty, _) in &self.removed {
-            self.previous.remove(&(*entity, *ty));
-        }
-        if !self.gone.is_empty() {
-            let gone: std::collections::HashSet<u64> = self.gone.iter().map(|g| g.0).collect();
-            self.previous.retain(|(entity, _), _| !gone.contains(entity));
-        }
+        self.last.sort_unstable_by_key(|v| (v.ty, v.entity));
+    }
+
+    /// The encoded value of `ty` on `entity` that clients were sent last
+    /// tick, if they were.
+    fn last_value(&self, entity: u64, ty: u16) -> Option<&[u8]> {
+        let at = self
+            .last
+            .binary_search_by_key(&(ty, entity), |v| (v.ty, v.entity))
+            .ok()?;
+        let v = &self.last[at];
+        Some(&self.last_bytes[v.start as usize..v.end as usize])
     }
 
     /// Empties the buffer, keeping its allocations.
@@ -336,8 +338,8 @@ impl Changes {
                     let value = self.value(v);
                     let inline = fields.map(|n| (n, inline_fields(value, n)));
                     if let (true, Some((n, Some(inline)))) = (partial, inline) {
-                        let previous = self.previous.get(&(v.entity, v.ty));
-                        len += write_changed_fields(&mut body, v.entity, inline, previous.map(|p| &p[..]), n);
+                        let previous = self.last_value(v.entity, v.ty).and_then(|p| inline_fields(p, n));
+                        len += write_changed_fields(&mut body, v.entity, inline, previous, n);
                         continue;
                     }
                     body.uint(v.entity);
