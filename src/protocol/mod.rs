@@ -203,6 +203,27 @@ impl<D> ClientMessage<D> {
 }
 
 impl<D> ClientMessage<D> {
+    /// `hello` as guest `name`, asking for lean compact patches as the
+    /// JavaScript SDK does. (Fields added to `Hello` later keep this
+    /// working, where a struct literal would stop compiling.)
+    ///
+    /// ```
+    /// use parlor::protocol::ClientMessage;
+    /// let hello = ClientMessage::<()>::guest_hello("Ann");
+    /// assert!(matches!(hello, ClientMessage::Hello { compact: true, lean: true, .. }));
+    /// ```
+    pub fn guest_hello(name: impl Into<String>) -> Self {
+        ClientMessage::Hello {
+            v: VERSION,
+            init_data: None,
+            guest: Some(name.into()),
+            session: None,
+            compact: true,
+            lean: true,
+            rid: None,
+        }
+    }
+
     /// The same message with an `input`'s `d` turned by `f`.
     pub fn map_input<E>(self, f: impl FnOnce(D) -> E) -> ClientMessage<E> {
         match self {
