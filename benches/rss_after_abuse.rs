@@ -27,15 +27,7 @@ use tokio_tungstenite::tungstenite::Message;
 async fn guest(url: &str, name: &str) -> Client {
     let mut client = Client::connect(url).await.expect("connects");
     client
-        .send(&ClientMessage::<()>::Hello {
-            v: 1,
-            init_data: None,
-            guest: Some(name.into()),
-            session: None,
-            compact: true,
-            lean: true,
-            rid: None,
-        })
+        .send(&ClientMessage::<()>::guest_hello(name))
         .await
         .expect("hello");
     client

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use super::stats::BotSample;
 use super::{Grouping, LoadConfig, Shared};
 use crate::client::{Client, ClientError};
-use crate::protocol::{ClientMessage, PatchForm};
+use crate::protocol::ClientMessage;
 
 /// How often a bot hands its sample to the aggregate.
 const REPORT_EVERY: Duration = Duration::from_millis(250);
@@ -179,16 +179,7 @@ async fn play(
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), String> {
     let config = &shared.config;
-    let hello = Request::Hello {
-        v: crate::protocol::VERSION,
-        init_data: None,
-        guest: Some(format!("bot{i}")),
-        session: None,
-        compact: config.form != PatchForm::Patch,
-        lean: config.form == PatchForm::Lean,
-        rid: None,
-    };
-    send(socket, &hello).await?;
+    send(socket, &Request::hello(Some(format!("bot{i}")), None, config.form)).await?;
     let mut session = welcome(socket, stop).await?;
     let game = config.game.clone();
     match groups.per_room {
@@ -227,16 +218,7 @@ async fn play(
                     .map_err(|e| format!("connect to {url} after redirect: {e}"))?;
                 socket.close().await;
                 *socket = there;
-                let hello = Request::Hello {
-                    v: crate::protocol::VERSION,
-                    init_data: None,
-                    guest: None,
-                    session: Some(session.clone()),
-                    compact: shared.config.form != PatchForm::Patch,
-                    lean: shared.config.form == PatchForm::Lean,
-                    rid: None,
-                };
-                send(socket, &hello).await?;
+                send(socket, &Request::hello(None, Some(session.clone()), shared.config.form)).await?;
                 session = welcome(socket, stop).await?;
                 send(socket, &Request::Join { room: code, rid: None }).await?;
             }

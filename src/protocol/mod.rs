@@ -213,13 +213,25 @@ impl<D> ClientMessage<D> {
     /// assert!(matches!(hello, ClientMessage::Hello { compact: true, lean: true, .. }));
     /// ```
     pub fn guest_hello(name: impl Into<String>) -> Self {
+        ClientMessage::hello(Some(name.into()), None, PatchForm::Lean)
+    }
+
+    /// `hello` as `guest`, or resuming `session`, asking for patches in
+    /// `form` (the flags [`PatchForm::asked`] reads back).
+    ///
+    /// ```
+    /// use parlor::protocol::{ClientMessage, PatchForm};
+    /// let hello = ClientMessage::<()>::hello(None, Some("token".into()), PatchForm::Compact);
+    /// assert!(matches!(hello, ClientMessage::Hello { compact: true, lean: false, .. }));
+    /// ```
+    pub fn hello(guest: Option<String>, session: Option<String>, form: PatchForm) -> Self {
         ClientMessage::Hello {
             v: VERSION,
             init_data: None,
-            guest: Some(name.into()),
-            session: None,
-            compact: true,
-            lean: true,
+            guest,
+            session,
+            compact: form != PatchForm::Patch,
+            lean: form == PatchForm::Lean,
             rid: None,
         }
     }

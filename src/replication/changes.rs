@@ -496,16 +496,20 @@ fn write_changed_fields(w: &mut FrameWriter, entity: u64, inline: &[u8], previou
         }
     }
     let partial = int_len(-id - 1) + int_len(mask as i64) + changed_size;
-    if partial >= int_len(id) + all_size {
-        return whole(w);
-    }
-    w.int(-id - 1).uint(mask as u64);
+    // Whole, from the fields already split, or the mask and its fields.
+    let (written, mask) = if partial >= int_len(id) + all_size {
+        w.uint(entity);
+        (1 + n, u32::MAX)
+    } else {
+        w.int(-id - 1).uint(mask as u64);
+        (2 + mask.count_ones() as usize, mask)
+    };
     for (i, field) in now.iter().enumerate() {
         if mask & 1 << i != 0 {
             write_lean(w, field, 1);
         }
     }
-    2 + mask.count_ones() as usize
+    written
 }
 
 /// Fills `out` with the values at the start of `fields`, one slice each;

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::MaybeTlsStream;
 
 use crate::client::{Client, ClientError, Closed};
-use crate::protocol::{ClientMessage, ServerMessage, Value, VERSION};
+use crate::protocol::{ClientMessage, PatchForm, ServerMessage, Value};
 
 /// How long one answer from the server may take before the soak calls it
 /// an error: far above any wait a healthy server makes a client do.
@@ -79,15 +79,7 @@ pub struct Welcome {
 
 /// Says `hello` as guest `name`, or with `session`, and reads `welcome`.
 pub async fn hello(client: &mut Client, guest: Option<String>, session: Option<String>) -> Result<Welcome, String> {
-    let hello = ClientMessage::<()>::Hello {
-        v: VERSION,
-        init_data: None,
-        guest,
-        session,
-        compact: true,
-        lean: true,
-        rid: None,
-    };
+    let hello = ClientMessage::<()>::hello(guest, session, PatchForm::Lean);
     client.send(&hello).await.map_err(|e| format!("hello: {e}"))?;
     match answer(client).await? {
         ServerMessage::Welcome { session, room, .. } => Ok(Welcome { session, room }),
