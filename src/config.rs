@@ -155,14 +155,14 @@ pub struct Limits {
     pub session_max_lifetime_secs: u64,
     /// Seconds a new room waits for its first player before it closes.
     pub unclaimed_room_secs: u64,
-    /// Seconds one write to a client's socket may take; a peer that does
-    /// not read for longer is disconnected, freeing its task, queue and
-    /// address slot.
+    /// Seconds a client's socket may take nothing of its backlog; a peer
+    /// that does not read for longer is disconnected, freeing its task,
+    /// queue and address slot.
     pub write_timeout_secs: u64,
-    /// Bytes a connection's websocket write buffer may hold, pongs
-    /// included; a peer that makes it grow past this (a ping flood while
-    /// not reading) is disconnected. At least 256 KiB: the buffer's flush
-    /// threshold is 128 KiB.
+    /// Bytes a connection's socket may have left to take (its backlog),
+    /// pongs included; a peer that makes it grow past this (a ping flood
+    /// while not reading) is disconnected. At least 256 KiB: the
+    /// connection stops taking frames from its queue at 128 KiB.
     pub write_buffer_max_bytes: usize,
     /// Lookups of room codes that do not exist (`join`, `/api/rooms/{code}`)
     /// one connection may make per minute (and at once); beyond, `join`

@@ -332,6 +332,7 @@ pub struct Metrics {
     sign_ins: [[Counter; 2]; SignIn::ALL.len()],
     frames_sent: Counter,
     bytes_sent: Counter,
+    patches_straight: Counter,
     inputs_accepted: Counter,
     /// By the position of the code in [`ErrorCode::ALL`].
     inputs_refused: [Counter; ErrorCode::ALL.len()],
@@ -446,6 +447,14 @@ impl Metrics {
             Counter::default(),
         );
 
+        let patches_straight = registered(
+            r,
+            "patches_written_straight",
+            "Patches a room wrote straight to a client's socket; the others went through the client's queue",
+            None,
+            Counter::default(),
+        );
+
         let family = registered(
             r,
             "inputs",
@@ -550,6 +559,7 @@ impl Metrics {
             sign_ins,
             frames_sent,
             bytes_sent,
+            patches_straight,
             inputs_accepted,
             inputs_refused,
             resyncs,
@@ -639,6 +649,13 @@ impl Metrics {
             self.frames_sent.inc_by(frames);
             self.bytes_sent.inc_by(bytes);
         }
+    }
+
+    /// A room wrote `frames` patches of `bytes` payload bytes in all
+    /// straight to its clients' sockets.
+    pub fn sent_straight(&self, frames: u64, bytes: u64) {
+        self.sent(frames, bytes);
+        self.patches_straight.inc_by(frames);
     }
 
     fn input_refused_counter(&self, code: ErrorCode) -> &Counter {

@@ -62,6 +62,7 @@ async fn every_series_is_there_at_zero_with_its_type() {
         ("parlor_tick_duration_seconds", "histogram"),
         ("parlor_frames_sent", "counter"),
         ("parlor_bytes_sent", "counter"),
+        ("parlor_patches_written_straight", "counter"),
         ("parlor_inputs", "counter"),
         ("parlor_resyncs", "counter"),
         ("parlor_kicks", "counter"),
@@ -212,6 +213,12 @@ async fn values_move_as_a_scripted_match_plays() {
     })
     .await;
     assert!(per_game(&later, "parlor_tick_duration_seconds_sum", "arena") > 0.0);
+    // Once her joined is written, the room writes her patches straight to
+    // her socket (nothing else is queued for her).
+    scrape_until(&server, "patches written straight", |s| {
+        at(s, "parlor_patches_written_straight_total", &[]) > 0.0
+    })
+    .await;
     assert!(accepted_inputs(&later) >= 6.0, "the steering input was taken");
 
     // Ada's connection drops: the arena holds her seat, but she is no

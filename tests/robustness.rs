@@ -204,3 +204,56 @@ async fn guest_names_are_normalised_and_invisible_ones_refused() {
     let error = blank.expect("error").await;
     assert_eq!(error["code"], "bad_message", "{error}");
 }
+
+/// `/ws` answers what is not a websocket upgrade with a status and a reason,
+/// and takes a client's first frame even when it came in the same packet as
+/// the upgrade request (the server reads it from what HTTP read ahead).
+#[tokio::test]
+async fn the_websocket_upgrade_refuses_plain_requests_and_keeps_early_bytes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::Role;
+
+    let server = TestServer::start().await;
+    let url = server.http("/ws");
+    let (status, body) = common::http_get(&url).await;
+    assert_eq!(status, 426, "{body}");
+    assert!(body.contains("websocket"), "{body}");
+    let upgrade = ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="];
+    let (status, _, body) = common::http_get_with(&url, &[&upgrade[..], &["Sec-WebSocket-Version: 8"]].concat()).await;
+    assert_eq!((status, body.trim()), (400, "sec-websocket-version must be 13"));
+
+    // The upgrade request and a masked `hello` frame in one write.
+    let hello = rmp_serde::to_vec_named(&json!({"t": "hello", "v": 1, "guest": "Early"})).unwrap();
+    let mut frame = Frame::message(hello, OpCode::Data(Data::Binary), true);
+    frame.header_mut().mask = Some([1, 2, 3, 4]);
+    let addr = server.server.addr();
+    let mut bytes = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\n{}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        upgrade.join("\r\n")
+    )
+    .into_bytes();
+    frame.format(&mut bytes).unwrap();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&bytes).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.unwrap());
+    }
+    let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    // RFC 6455's own example key and accept value.
+    assert!(head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="), "{head}");
+    let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+        tokio_tungstenite::MaybeTlsStream::Plain(stream),
+        Role::Client,
+        None,
+    )
+    .await;
+    let mut client = Client {
+        conn: parlor::client::Client::from_socket(ws),
+        seq: 0,
+    };
+    assert_eq!(client.expect("welcome").await["player"]["name"], "Early");
+}

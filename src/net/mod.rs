@@ -18,13 +18,14 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tungstenite::protocol::WebSocketConfig;
 
 pub use client_addr::ClientAddr;
 pub use connections::{ConnectionLimiter, ConnectionSlot};
@@ -147,16 +148,21 @@ fn sdk_routes() -> Router<AppState> {
 
 /// Bytes tungstenite reads per call; see `websocket`.
 const READ_BUFFER: usize = 4096;
-/// Bytes tungstenite buffers before it writes to the socket (its default).
-const WRITE_BUFFER: usize = 128 * 1024;
 
 async fn websocket(
     State(state): State<AppState>,
     client: ClientAddr,
     tcp: Option<Extension<TcpSlot>>,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    mut request: Request,
 ) -> Response {
+    let response = match session::socket::upgrade_response(&headers) {
+        Ok(response) => response,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let Some(upgrade) = request.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
+        return (StatusCode::UPGRADE_REQUIRED, "this connection cannot be upgraded\n").into_response();
+    };
     let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     if !state.config.web.admits(header(header::ORIGIN), header(header::HOST)) {
         state.metrics.refused(Limit::Origin);
@@ -184,19 +190,26 @@ async fn websocket(
         )
             .into_response();
     };
-    let limit = state.config.limits.max_frame_bytes;
-    upgrade
+    let limits = &state.config.limits;
+    let limit = limits.max_frame_bytes;
+    let config = WebSocketConfig::default()
         // tungstenite zero-fills its whole read buffer before every read;
         // at the default 128 KiB that memset was over half the server's CPU.
         // Larger frames still fit: the buffer grows to a frame's length.
         .read_buffer_size(READ_BUFFER)
-        // Pongs are written even while the peer reads nothing: without a
-        // cap, a ping flood grows this buffer without bound.
-        .max_write_buffer_size(state.config.limits.write_buffer_max_bytes.max(WRITE_BUFFER + 1))
-        .write_buffer_size(WRITE_BUFFER)
-        .max_message_size(limit)
-        .max_frame_size(limit)
-        .on_upgrade(move |socket| session::run(socket, state, slot, counted.then_some(client.ip)))
+        // What tungstenite writes itself (pongs, pings, the close) goes to
+        // the outlet at once, which holds it within its cap.
+        .write_buffer_size(0)
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit));
+    let cap = limits.write_buffer_max_bytes;
+    let peer = counted.then_some(client.ip);
+    tokio::spawn(async move {
+        if let Some((socket, outlet)) = session::socket::open(upgrade, config, cap).await {
+            session::run(socket, outlet, state, slot, peer).await;
+        }
+    });
+    response
 }
 
 /// Why a server could not start.

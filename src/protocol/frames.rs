@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 
-use super::{ErrorCode, LeftReason, PlayerRef, RankLine, Rid, ServerMessage, Value};
+use super::{ErrorCode, LeftReason, PatchForm, PlayerRef, RankLine, Rid, ServerMessage, Value};
 
 /// Appends MessagePack values to a buffer. Writing to a `Vec` cannot fail,
 /// so the methods do not return errors.
@@ -270,6 +270,64 @@ pub fn compact_patch_with_ack(prefix: &[u8], ack: u32) -> Bytes {
     w.finish()
 }
 
+/// One client's patch as pieces that leave the room's shared prefix
+/// uncopied: `lead` (the prefix's first byte, where the ack adds an entry to
+/// its map), `rest` of the prefix, and the ack. Written one after another
+/// they are the frame [`patch_with_ack`] or [`compact_patch_with_ack`]
+/// builds, or the prefix alone without an ack; the room writes them to a
+/// socket in one vectored write.
+pub struct AckedPatch<'a> {
+    pub lead: Option<u8>,
+    pub rest: &'a [u8],
+    ack: [u8; 9],
+    ack_len: u8,
+}
+
+impl<'a> AckedPatch<'a> {
+    /// The pieces of `prefix` completed with `ack` for a client of `form`;
+    /// `None` is a lean `p` whose ack did not change.
+    pub fn new(form: PatchForm, prefix: &'a [u8], ack: Option<u32>) -> Self {
+        let mut patch = AckedPatch {
+            lead: None,
+            rest: prefix,
+            ack: [0; 9],
+            ack_len: 0,
+        };
+        let Some(ack) = ack else { return patch };
+        let key = match form {
+            // The plain prefix counts the ack in its map already.
+            PatchForm::Patch => "ack",
+            PatchForm::Compact | PatchForm::Lean => {
+                debug_assert!(prefix[0] & 0xf0 == 0x80 && prefix[0] < 0x8f);
+                patch.lead = Some(prefix[0] + 1);
+                patch.rest = &prefix[1..];
+                "a"
+            }
+        };
+        let mut out = &mut patch.ack[..];
+        // 4 bytes of key at most and 5 of a u32: the buffer always fits.
+        let _ = rmp::encode::write_str(&mut out, key);
+        let _ = rmp::encode::write_uint(&mut out, ack as u64);
+        patch.ack_len = (9 - out.len()) as u8;
+        patch
+    }
+
+    /// The encoded ack entry (key and value), empty without an ack.
+    pub fn ack(&self) -> &[u8] {
+        &self.ack[..self.ack_len as usize]
+    }
+
+    /// The frame's length.
+    pub fn len(&self) -> usize {
+        usize::from(self.lead.is_some()) + self.rest.len() + self.ack().len()
+    }
+
+    /// Never empty: a prefix holds at least the message type.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Every frame written here decodes as the [`ServerMessage`] a client
@@ -403,6 +461,43 @@ mod tests {
             (k, m, g, r, a),
             (Some(9), vec![5, 2], vec![6], vec![json!(3), json!("x")], Some(1))
         );
+    }
+
+    /// The pieces a room writes to a socket are, one after another, the
+    /// frame the connection would have built.
+    #[test]
+    fn an_acked_patch_in_pieces_is_the_whole_frame() {
+        fn joined(p: &AckedPatch) -> Vec<u8> {
+            let mut out: Vec<u8> = p.lead.into_iter().collect();
+            out.extend_from_slice(p.rest);
+            out.extend_from_slice(p.ack());
+            assert_eq!(out.len(), p.len());
+            out
+        }
+        let lists = PatchLists {
+            ch: &encoded(json!([[5, [[1, 7]]]])),
+            rm: &encoded(json!([])),
+            gone: &encoded(json!([])),
+            r: None,
+        };
+        let plain = patch_prefix(3, &lists);
+        let c = encoded(json!([1, 1, 5, 7]));
+        let compact = compact_patch_prefix(
+            Some(3),
+            &CompactLists {
+                c: Some(&c),
+                ..CompactLists::default()
+            },
+        );
+        for ack in [0, 127, 128, 70_000, u32::MAX] {
+            let whole = joined(&AckedPatch::new(PatchForm::Patch, &plain, Some(ack)));
+            assert_eq!(whole, &patch_with_ack(&plain, ack)[..]);
+            for form in [PatchForm::Compact, PatchForm::Lean] {
+                let whole = joined(&AckedPatch::new(form, &compact, Some(ack)));
+                assert_eq!(whole, &compact_patch_with_ack(&compact, ack)[..]);
+            }
+        }
+        assert_eq!(joined(&AckedPatch::new(PatchForm::Lean, &compact, None)), &compact[..]);
     }
 
     #[test]

@@ -6,22 +6,25 @@
 //! a bounded channel. Real-time rooms tick at their manifest's rate;
 //! turn-based rooms tick only when an input, a membership change or a timer
 //! the game set is due, so an idle room costs no CPU. After each tick the room
-//! encodes one patch and pushes the same bytes to every member's bounded
-//! outbound queue. Why a task per room rather than shards of rooms per
-//! thread: docs/architecture.md, measured in benches/room_driving.rs.
+//! encodes one patch and writes the same bytes to every member's socket:
+//! straight from the room's task while the socket takes them, else through
+//! the member's bounded outbound queue (`outlet.rs` says when). Why a task
+//! per room rather than shards of rooms per thread: docs/architecture.md,
+//! measured in benches/room_driving.rs.
 //!
 //! The room is split by job: `task.rs` schedules ticks and stops the room,
 //! `membership.rs` seats and releases players, `outbox.rs` queues frames to
 //! members, `outcome.rs` ranks and records a match, `time.rs` is the one
 //! clock a room reads, `watchers.rs` keeps its spectators, `fairness.rs`
-//! the seed of its match, `recording.rs` what it records of each match and
-//! `replay.rs` runs a recorded match again; `tests.rs` drives a room
-//! in-process.
+//! the seed of its match, `recording.rs` what it records of each match,
+//! `replay.rs` runs a recorded match again and `outlet.rs` is a client's
+//! socket as rooms write to it; `tests.rs` drives a room in-process.
 
 mod fairness;
 mod membership;
 mod outbox;
 mod outcome;
+mod outlet;
 mod recording;
 mod replay;
 mod task;
@@ -30,7 +33,7 @@ mod tests;
 mod time;
 mod watchers;
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -39,6 +42,7 @@ use crate::lifecycle::ConnectionSignal;
 use crate::protocol::{frames, ErrorCode, LeftReason, PatchForm, Rid};
 use crate::simulation::{AnyInput, GameType};
 pub use fairness::MatchSeed;
+pub use outlet::{Outlet, Stalled, DRAIN_LIMIT};
 pub use recording::{Recording, Step, MAX_RECORDING_BYTES};
 pub use replay::{
     show as show_ranking, spawn_replay, Progress, Replay, ReplayError, ReplayMatch, ReplayReport, MAX_REPLAY_PAUSE,
@@ -120,6 +124,11 @@ pub struct ClientHandle {
     pub stay: u16,
     /// Which patch message the client asked for.
     pub form: PatchForm,
+    /// The connection's socket, for patches written straight to it; none
+    /// (never upgrades) for in-process queues. Weak: the connection owns
+    /// its socket, and it closes when the connection ends even while a
+    /// room still holds the seat.
+    pub outlet: Weak<Outlet>,
 }
 
 impl ClientHandle {
@@ -134,25 +143,40 @@ impl ClientHandle {
             signal: Arc::default(),
             stay,
             form,
+            outlet: Weak::new(),
         };
         (handle, rx)
+    }
+
+    /// Queues `item` for the connection; false if the queue is full or the
+    /// connection gone. Every item goes through here: the outlet counts
+    /// what is queued, so a room writes a patch straight to the socket
+    /// only when nothing queued before it is still waiting.
+    pub fn push(&self, item: Outbound) -> bool {
+        let outlet = self.outlet.upgrade();
+        if let Some(outlet) = &outlet {
+            outlet.queuing();
+        }
+        let queued = self.tx.try_send(item).is_ok();
+        if let (false, Some(outlet)) = (queued, &outlet) {
+            outlet.not_queued();
+        }
+        queued
     }
 
     /// Queues a room's frame for this stay; false if the queue is full or
     /// the connection gone.
     pub fn send_frame(&self, frame: Bytes) -> bool {
-        self.tx.try_send(Outbound::RoomFrame { stay: self.stay, frame }).is_ok()
+        self.push(Outbound::RoomFrame { stay: self.stay, frame })
     }
 
     /// Queues `left` for this stay; false if the queue is full or the
     /// connection gone.
     pub fn send_left(&self, reason: LeftReason) -> bool {
-        self.tx
-            .try_send(Outbound::Left {
-                stay: self.stay,
-                reason,
-            })
-            .is_ok()
+        self.push(Outbound::Left {
+            stay: self.stay,
+            reason,
+        })
     }
 }
 

@@ -1,7 +1,8 @@
-//! What a room queues to its members: `joined`, patches, events and
-//! errors, within each member's bounded outbound queue.
+//! What a room sends its members: `joined`, patches, events and errors,
+//! within each member's bounded outbound queue. A patch goes straight to
+//! the member's socket instead when nothing waits before it (`outlet.rs`).
 //!
-//! A patch is queued only while more than `outbound_reserve` slots are
+//! A patch is sent only while more than `outbound_reserve` slots are
 //! free; a member with fewer is marked lagging and later gets a fresh
 //! `joined` instead of what it missed. Frames that must arrive use the
 //! reserve, and a member that cannot take even those is kicked.
@@ -130,6 +131,14 @@ impl Room {
             encoded: Vec::new(),
         };
         let reserve = self.ctx.outbound_reserve;
+        // Frames and bytes written straight to sockets, for the metrics.
+        let (mut written, mut bytes) = (0, 0);
+        let mut count = |sent: Option<usize>| {
+            if let Some(n) = sent {
+                written += 1;
+                bytes += n as u64;
+            }
+        };
         for i in 0..self.members.len() {
             let member = &self.members[i];
             if member.offline_until.is_some() {
@@ -159,7 +168,7 @@ impl Room {
                 _ => Some(member.ack),
             };
             member.sent_ack = Some(member.ack);
-            queue_patch(&member.client, prefix, ack);
+            count(send_patch_to(&member.client, prefix, ack));
         }
         for i in 0..self.watchers.len() {
             let watcher = &self.watchers[i];
@@ -179,8 +188,9 @@ impl Room {
             let prefix = views.prefix(&mut self.sim.changes, &self.sim.replication, View::Public, form);
             // A spectator's ack is always 0: a lean `p` leaves it out.
             let ack = (form != PatchForm::Lean).then_some(0);
-            queue_patch(&self.watchers[i].client, prefix, ack);
+            count(send_patch_to(&self.watchers[i].client, prefix, ack));
         }
+        self.ctx.metrics.sent_straight(written, bytes);
         let lean = |c: &ClientHandle| c.form == PatchForm::Lean;
         let lean_clients =
             self.members.iter().any(|m| lean(&m.client)) || self.watchers.iter().any(|w| lean(&w.client));
@@ -192,10 +202,17 @@ impl Room {
     }
 }
 
-/// Queues a patch prefix, for the connection to append `ack`; with none
-/// (a lean `p` whose ack did not change) the prefix is the whole frame.
-fn queue_patch(client: &ClientHandle, prefix: Bytes, ack: Option<u32>) {
-    let _ = client.tx.try_send(match ack {
+/// Writes a patch straight to the client's socket when it may go now,
+/// else queues the prefix for the connection to append `ack`; with none (a
+/// lean `p` whose ack did not change) the prefix is the whole frame.
+/// Returns the length of a frame written straight.
+fn send_patch_to(client: &ClientHandle, prefix: Bytes, ack: Option<u32>) -> Option<usize> {
+    if let Some(outlet) = client.outlet.upgrade() {
+        if let Some(written) = outlet.write_patch(client.stay, client.form, &prefix, ack) {
+            return Some(written);
+        }
+    }
+    client.push(match ack {
         Some(ack) => Outbound::Patch {
             stay: client.stay,
             form: client.form,
@@ -207,6 +224,7 @@ fn queue_patch(client: &ClientHandle, prefix: Bytes, ack: Option<u32>) {
             frame: prefix,
         },
     });
+    None
 }
 
 /// The patches of one tick, encoded once per form and per distinct view.

@@ -57,8 +57,9 @@ pub async fn small_buffered_guest(server: &TestServer, name: &str) -> (Client, u
 /// Bytes that can sit between a client's outbound queue and a client that
 /// reads nothing, besides whole frames: the server's kernel send buffer (at
 /// most `tcp_wmem`'s maximum, plus one segment over it), the client's
-/// receive buffer, the server's 128 KiB websocket write buffer and the
-/// client's 4 KiB read buffer; 512 KiB covers all but the first two.
+/// receive buffer, the 128 KiB backlog past which the server takes no more
+/// frames from the queue, and the client's 4 KiB read buffer; 512 KiB covers
+/// all but the first two.
 pub fn pipeline_bytes(rcvbuf: usize) -> usize {
     let send_max = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
         .ok()

@@ -1,11 +1,14 @@
-//! One websocket connection: the socket loop (this file), sign-in
-//! (`signin.rs`) and per-connection budgets (`budget.rs`).
+//! One websocket connection: the socket loop (this file), the websocket
+//! over the connection's outlet (`socket.rs`), sign-in (`signin.rs`) and
+//! per-connection budgets (`budget.rs`).
 //!
 //! The loop reads client frames, writes what the rooms and the session
-//! queue for this client, and ends the connection: on a kick (the client
-//! fell too far behind), a write that does not finish within
-//! `limits.write_timeout_secs` (a peer that stopped reading), or the
-//! server's stop (after the room said `left`, with close code 1001).
+//! queue for this client (rooms write most patches straight to the socket,
+//! see `room/outlet.rs`), writes out what the socket did not take at once,
+//! and ends the connection: on a kick (the client fell too far behind), a
+//! backlog the peer takes nothing of within `limits.write_timeout_secs` (a
+//! peer that stopped reading), or the server's stop (after the room said
+//! `left`, with close code 1001).
 //!
 //! A connection that drops while its player is in a room does not leave
 //! it: the room holds the seat for the game's reconnection grace, and a
@@ -14,17 +17,19 @@
 mod budget;
 pub mod live;
 mod signin;
+pub mod socket;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use serde::de::IgnoredAny;
 use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
+use tungstenite::protocol::frame::CloseFrame;
+use tungstenite::Message;
 
 use super::budgets::Bucket;
 use super::{AppState, ConnectionSlot};
@@ -34,11 +39,12 @@ use crate::lifecycle::ConnectionSignal;
 use crate::matchmaking::{seat, Matchmaker, SeatRequest};
 use crate::metrics::{Kick, Limit, SignIn};
 use crate::protocol::{frames, ClientMessage, ErrorCode, LeftReason, PatchForm, Rid};
-use crate::room::{ClientHandle, Outbound, PlayerInfo, RoomHandle};
+use crate::room::{ClientHandle, Outbound, Outlet, PlayerInfo, RoomHandle, Stalled, DRAIN_LIMIT};
 use crate::simulation::{AnyInput, DecodeError};
 use budget::{BadMessages, InputBudget};
 use live::{Hold, LiveSessions};
 use signin::{Credentials, Refusal, Resumed};
+use socket::Socket;
 
 /// Close codes this server uses.
 mod close {
@@ -53,26 +59,13 @@ mod close {
 /// second's worth); browsers send none, and the protocol's own `ping`
 /// message is budgeted like any other.
 pub const MAX_PINGS_PER_SEC: u32 = 10;
-/// Frames written before one flush: batches a burst into few syscalls.
+/// Queued frames written at once: batches a burst into few syscalls.
 const WRITE_BATCH: usize = 32;
-/// How long the error explaining a close may take to go out.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What the reader decided about the connection.
 enum Next {
     Continue,
     Close(u16, &'static str),
-}
-
-/// How a batch of writes ended, when it did not succeed.
-enum WriteEnd {
-    /// The socket failed (the peer is gone).
-    Failed,
-    /// The peer did not take the frames within the write timeout.
-    TimedOut,
-    /// The room kicked the client, or a newer connection replaced it,
-    /// while the write waited.
-    Kicked,
 }
 
 /// A client message whose `input.d`, if any, was decoded for the room the
@@ -83,6 +76,8 @@ type Request = ClientMessage<Option<AnyInput>>;
 struct Session {
     state: AppState,
     client: ClientHandle,
+    /// The connection's socket, which rooms write to as well.
+    outlet: Arc<Outlet>,
     player: Option<PlayerInfo>,
     /// The chat the Mini App was opened from, for `chat`.
     chat_instance: Option<String>,
@@ -122,7 +117,13 @@ pub(super) fn unix_now() -> u64 {
 /// Serves one upgraded websocket until it closes. `_slot` counts the
 /// connection against its IP address's limit until it is dropped; the
 /// lifecycle guard makes the server's stop wait for it.
-pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSlot>, peer: Option<IpAddr>) {
+pub async fn run(
+    mut socket: Socket,
+    outlet: Arc<Outlet>,
+    state: AppState,
+    _slot: Arc<ConnectionSlot>,
+    peer: Option<IpAddr>,
+) {
     let _alive = state.lifecycle.guard();
     let metrics = state.metrics.clone();
     let _open = metrics.connection();
@@ -139,7 +140,9 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
             signal: signal.clone(),
             stay: 0,
             form: PatchForm::Patch,
+            outlet: Arc::downgrade(&outlet),
         },
+        outlet: outlet.clone(),
         player: None,
         chat_instance: None,
         room: None,
@@ -163,6 +166,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
     let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + limits.keepalive(), limits.keepalive());
     keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut awaiting_pong = false;
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
 
     let closing = loop {
         session.stopping = session.stopping || lifecycle.is_stopping();
@@ -183,47 +187,19 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
                 // The stop: seen at the top of the loop.
                 woken.set(signal.notified());
             }
-            Some(first) = outbound.recv() => {
-                let batch = write_batch(&mut socket, &mut session, &mut outbound, first);
-                tokio::pin!(batch);
-                // Nearly every write completes at once; only one that has to
-                // wait for the peer arms the timer and the race with a kick.
-                let written = match (&mut batch).now_or_never() {
-                    Some(written) => written,
-                    None => {
-                        let deadline = sleep(limits.write_timeout());
-                        tokio::pin!(deadline);
-                        loop {
-                            tokio::select! {
-                                written = &mut batch => break written,
-                                _ = &mut deadline => break Err(WriteEnd::TimedOut),
-                                _ = &mut woken => {
-                                    if signal.was_kicked() || signal.was_replaced() {
-                                        break Err(WriteEnd::Kicked);
-                                    }
-                                    // The stop does not cut a write short.
-                                    woken.set(signal.notified());
-                                }
-                            }
-                        }
-                    }
-                };
-                match written {
-                    Ok(()) => {}
-                    Err(WriteEnd::Kicked) if signal.was_replaced() => {
-                        break Some((close::REPLACED, "a newer connection took over this session"))
-                    }
-                    Err(WriteEnd::Kicked) => {
-                        metrics.kick(Kick::TooFarBehind);
-                        break Some((close::POLICY, "too far behind"));
-                    }
-                    Err(WriteEnd::TimedOut) => {
-                        metrics.kick(Kick::WriteTimeout);
-                        tracing::debug!("a client did not read within the write timeout; dropped");
-                        break None;
-                    }
-                    Err(WriteEnd::Failed) => break None,
+            // While the backlog is long the queue is left to fill: its rooms
+            // then skip and resync this client, as they would a slow one.
+            Some(first) = outbound.recv(), if outlet.backlog() < DRAIN_LIMIT => {
+                if session.write_queued(first, &mut outbound, &mut batch).is_err() {
+                    break None;
                 }
+            }
+            stalled = outlet.write_backlog(limits.write_timeout()) => {
+                if stalled == Stalled::TimedOut {
+                    metrics.kick(Kick::WriteTimeout);
+                    tracing::debug!("a client did not read within the write timeout; dropped");
+                }
+                break None;
             }
             message = socket.next() => match message {
                 None => break None,
@@ -231,15 +207,9 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
                 Some(Ok(Message::Binary(frame))) => {
                     if let Next::Close(code, reason) = session.on_frame(&frame).await {
                         // Let the error that explains the close go out first.
-                        let _ = timeout(CLOSE_TIMEOUT, async {
-                            while let Ok(item) = outbound.try_recv() {
-                                if let Some(frame) = session.outbound_frame(item) {
-                                    metrics.sent(1, frame.len() as u64);
-                                    let _ = socket.feed(Message::Binary(frame)).await;
-                                }
-                            }
-                        })
-                        .await;
+                        if let Ok(first) = outbound.try_recv() {
+                            let _ = session.write_queued(first, &mut outbound, &mut batch);
+                        }
                         break Some((code, reason));
                     }
                 }
@@ -257,6 +227,8 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
                     }
                 }
                 Some(Ok(Message::Pong(_))) => awaiting_pong = false,
+                // Raw frames come only from a writer's own calls.
+                Some(Ok(Message::Frame(_))) => {}
             },
             _ = keepalive.tick() => {
                 if awaiting_pong {
@@ -266,13 +238,9 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
                     break Some((close::POLICY, "not reading: no answer to the keepalive ping"));
                 }
                 awaiting_pong = true;
-                match timeout(limits.write_timeout(), socket.send(Message::Ping(Bytes::new()))).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => break None,
-                    Err(_) => {
-                        metrics.kick(Kick::WriteTimeout);
-                        break None;
-                    }
+                // Written at once or kept in the backlog, within its cap.
+                if socket.send(Message::Ping(Bytes::new())).await.is_err() {
+                    break None;
                 }
             }
             _ = &mut hello_deadline, if session.player.is_none() => {
@@ -281,55 +249,29 @@ pub async fn run(mut socket: WebSocket, state: AppState, _slot: Arc<ConnectionSl
             }
         }
     };
+    // No room writes to the socket from here on.
+    outlet.open_to(None);
     if let Some((code, reason)) = closing {
         metrics.close(code);
         let frame = Message::Close(Some(CloseFrame {
-            code,
+            code: code.into(),
             reason: reason.into(),
         }));
         // A client closed for being behind has a backlog to read before
         // the close: it gets as long as any write, then is dropped without.
-        let _ = timeout(limits.write_timeout(), socket.send(frame)).await;
+        if socket.send(frame).await.is_ok() {
+            let _ = timeout(limits.write_timeout(), outlet.write_out(limits.write_timeout())).await;
+        }
     }
     session.disconnected();
     // Now a connection taking over the session finds the seat held.
     drop(session.hold.take());
 }
 
-/// Writes `first` and whatever else is queued (up to a batch), then
-/// flushes once.
-async fn write_batch(
-    socket: &mut WebSocket,
-    session: &mut Session,
-    outbound: &mut mpsc::Receiver<Outbound>,
-    first: Outbound,
-) -> Result<(), WriteEnd> {
-    let mut next = Some(first);
-    let mut taken = 0;
-    let mut frames = 0;
-    let mut bytes = 0;
-    while let Some(item) = next.take() {
-        if let Some(frame) = session.outbound_frame(item) {
-            frames += 1;
-            bytes += frame.len() as u64;
-            socket
-                .feed(Message::Binary(frame))
-                .await
-                .map_err(|_| WriteEnd::Failed)?;
-        }
-        taken += 1;
-        if taken < WRITE_BATCH {
-            next = outbound.try_recv().ok();
-        }
-    }
-    session.state.metrics.sent(frames, bytes);
-    socket.flush().await.map_err(|_| WriteEnd::Failed)
-}
-
 /// The close to send after a read error: 1009 for an oversize message.
-fn read_error(error: axum::Error, session: &Session) -> Option<(u16, &'static str)> {
-    match error.into_inner().downcast::<tungstenite::Error>() {
-        Ok(e) if matches!(*e, tungstenite::Error::Capacity(_)) => {
+fn read_error(error: tungstenite::Error, session: &Session) -> Option<(u16, &'static str)> {
+    match error {
+        tungstenite::Error::Capacity(_) => {
             session.state.metrics.kick(Kick::TooBig);
             Some((close::TOO_BIG, "message too big"))
         }
@@ -338,6 +280,33 @@ fn read_error(error: axum::Error, session: &Session) -> Option<(u16, &'static st
 }
 
 impl Session {
+    /// Writes `first` and whatever else is queued (up to a batch, and no
+    /// further than the backlog's limit) in one write; fails once the
+    /// socket has.
+    fn write_queued(
+        &mut self,
+        first: Outbound,
+        outbound: &mut mpsc::Receiver<Outbound>,
+        batch: &mut Vec<Bytes>,
+    ) -> Result<(), Stalled> {
+        let mut next = Some(first);
+        let (mut taken, mut bytes) = (0, 0);
+        while let Some(item) = next.take() {
+            taken += 1;
+            if let Some(frame) = self.outbound_frame(item) {
+                bytes += frame.len();
+                batch.push(frame);
+            }
+            if taken < WRITE_BATCH && bytes < DRAIN_LIMIT {
+                next = outbound.try_recv().ok();
+            }
+        }
+        self.state.metrics.sent(batch.len() as u64, bytes as u64);
+        let written = self.outlet.write_frames(batch, taken);
+        batch.clear();
+        written
+    }
+
     /// Turns a queued item into a frame, or `None` if it is stale.
     fn outbound_frame(&mut self, item: Outbound) -> Option<Bytes> {
         // A room this client already left says nothing more to it.
@@ -346,6 +315,7 @@ impl Session {
         }
         if matches!(item, Outbound::Left { .. }) {
             self.room = None;
+            self.outlet.open_to(None);
         }
         Some(item.into_frame())
     }
@@ -359,13 +329,16 @@ impl Session {
     /// still queued by the room left before are recognised and dropped.
     fn next_stay(&mut self) -> ClientHandle {
         self.client.stay = self.client.stay.wrapping_add(1);
+        // Only that room may write to the socket now (once nothing it
+        // queued first waits).
+        self.outlet.open_to(Some(self.client.stay));
         self.client.clone()
     }
 
     fn send(&self, frame: Bytes) {
         // Replies share the bounded queue; under overload they are dropped
         // like patches, and the client is resynced by its room.
-        let _ = self.client.tx.try_send(Outbound::Frame(frame));
+        let _ = self.client.push(Outbound::Frame(frame));
     }
 
     fn error(&self, code: ErrorCode, message: &str, rid: Option<Rid>) -> Next {
@@ -582,6 +555,7 @@ impl Session {
             if room.resume(info, client).await.is_err() {
                 // The grace ran out between the lookup and the resume.
                 self.room = None;
+                self.outlet.open_to(None);
                 self.send(frames::left(LeftReason::Expired, None));
             }
         }
@@ -708,6 +682,7 @@ impl Session {
     }
 
     fn leave_room(&mut self) {
+        self.outlet.open_to(None);
         if let (Some(room), Some(player)) = (self.room.take(), &self.player) {
             if std::mem::take(&mut self.watching) {
                 room.unwatch(&self.client);
@@ -784,6 +759,7 @@ impl Session {
             }
             Err(code) => {
                 self.room = None;
+                self.outlet.open_to(None);
                 let message = match code {
                     ErrorCode::RoomFull => format!(
                         "the room has as many spectators as it takes ({})",
