@@ -220,7 +220,11 @@ async fn the_websocket_upgrade_refuses_plain_requests_and_keeps_early_bytes() {
     let (status, body) = common::http_get(&url).await;
     assert_eq!(status, 426, "{body}");
     assert!(body.contains("websocket"), "{body}");
-    let upgrade = ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="];
+    let upgrade = [
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    ];
     let (status, _, body) = common::http_get_with(&url, &[&upgrade[..], &["Sec-WebSocket-Version: 8"]].concat()).await;
     assert_eq!((status, body.trim()), (400, "sec-websocket-version must be 13"));
 
@@ -244,7 +248,10 @@ async fn the_websocket_upgrade_refuses_plain_requests_and_keeps_early_bytes() {
     let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
     assert!(head.starts_with("http/1.1 101"), "{head}");
     // RFC 6455's own example key and accept value.
-    assert!(head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="), "{head}");
+    assert!(
+        head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{head}"
+    );
     let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
         tokio_tungstenite::MaybeTlsStream::Plain(stream),
         Role::Client,

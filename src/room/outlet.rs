@@ -223,19 +223,15 @@ impl Outlet {
         Ok(())
     }
 
-    /// Waits for a backlog, then writes it as the socket takes it. Returns
-    /// only when the socket failed, or took nothing for `patience` (counted
-    /// from when it last took bytes, so a caller that drops this future and
-    /// calls again does not restart the clock).
-    pub async fn write_backlog(&self, patience: Duration) -> Stalled {
-        loop {
-            if self.backlog() == 0 && !self.lock().failed {
-                self.backlogged.notified().await;
-            }
-            if let Err(stalled) = self.write_out(patience).await {
-                return stalled;
-            }
+    /// Waits for a backlog, then writes it as the socket takes it, until it
+    /// is empty. Fails when the socket failed, or took nothing for
+    /// `patience` (counted from when it last took bytes, so a caller that
+    /// drops this future and calls again does not restart the clock).
+    pub async fn write_backlog(&self, patience: Duration) -> Result<(), Stalled> {
+        if self.backlog() == 0 && !self.lock().failed {
+            self.backlogged.notified().await;
         }
+        self.write_out(patience).await
     }
 
     /// Writes the backlog until it is empty; fails as

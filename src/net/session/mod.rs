@@ -194,12 +194,16 @@ pub async fn run(
                     break None;
                 }
             }
-            stalled = outlet.write_backlog(limits.write_timeout()) => {
-                if stalled == Stalled::TimedOut {
-                    metrics.kick(Kick::WriteTimeout);
-                    tracing::debug!("a client did not read within the write timeout; dropped");
+            // Done when the backlog is written out; the next pass takes
+            // from the queue again.
+            written = outlet.write_backlog(limits.write_timeout()) => {
+                if let Err(stalled) = written {
+                    if stalled == Stalled::TimedOut {
+                        metrics.kick(Kick::WriteTimeout);
+                        tracing::debug!("a client did not read within the write timeout; dropped");
+                    }
+                    break None;
                 }
-                break None;
             }
             message = socket.next() => match message {
                 None => break None,
