@@ -295,13 +295,16 @@ impl Session {
     ) -> Result<(), Stalled> {
         let mut next = Some(first);
         let (mut taken, mut bytes) = (0, 0);
+        // The backlog stays within the limit and one frame, which leaves
+        // the rest of the outlet's cap to pongs and the close.
+        let room = DRAIN_LIMIT.saturating_sub(self.outlet.backlog());
         while let Some(item) = next.take() {
             taken += 1;
             if let Some(frame) = self.outbound_frame(item) {
                 bytes += frame.len();
                 batch.push(frame);
             }
-            if taken < WRITE_BATCH && bytes < DRAIN_LIMIT {
+            if taken < WRITE_BATCH && bytes < room {
                 next = outbound.try_recv().ok();
             }
         }
