@@ -276,6 +276,18 @@ pub fn compact_patch_with_ack(prefix: &[u8], ack: u32) -> Bytes {
 /// they are the frame [`patch_with_ack`] or [`compact_patch_with_ack`]
 /// builds, or the prefix alone without an ack; the room writes them to a
 /// socket in one vectored write.
+///
+/// ```
+/// use parlor::protocol::frames::{compact_patch_with_ack, AckedPatch};
+/// use parlor::protocol::PatchForm;
+///
+/// let prefix = [0x81, 0xa1, b't', 0xa1, b'p']; // {"t": "p"}
+/// let patch = AckedPatch::new(PatchForm::Lean, &prefix, Some(7));
+/// let mut frame: Vec<u8> = patch.lead.into_iter().collect();
+/// frame.extend_from_slice(patch.rest);
+/// frame.extend_from_slice(patch.ack());
+/// assert_eq!(frame, &compact_patch_with_ack(&prefix, 7)[..]);
+/// ```
 pub struct AckedPatch<'a> {
     pub lead: Option<u8>,
     pub rest: &'a [u8],

@@ -54,6 +54,25 @@ pub enum Stalled {
 
 /// A connection's socket and what waits to be written to it; see the
 /// module documentation.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo(stream: tokio::net::TcpStream) {
+/// use parlor::protocol::PatchForm;
+/// use parlor::room::Outlet;
+///
+/// let outlet = Outlet::new(stream, 1 << 20);
+/// // The connection entered the room it knows as stay 1.
+/// outlet.open_to(Some(1));
+/// // A lean `p` without an ack: the room's shared bytes are the frame.
+/// let prefix = [0x81, 0xa1, b't', 0xa1, b'p'];
+/// // Nothing is queued for the client, so the room writes it straight.
+/// assert_eq!(outlet.write_patch(1, PatchForm::Lean, &prefix, None), Some(5));
+/// // The room of an earlier stay may not.
+/// assert_eq!(outlet.write_patch(0, PatchForm::Lean, &prefix, None), None);
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Outlet {
     socket: TcpStream,
