@@ -247,7 +247,13 @@ impl Outlet {
     /// `patience` (counted from when it last took bytes, so a caller that
     /// drops this future and calls again does not restart the clock).
     pub async fn write_backlog(&self, patience: Duration) -> Result<(), Stalled> {
-        if self.backlog() == 0 && !self.lock().failed {
+        // One look under the lock: the connection's loop calls this on
+        // every pass.
+        let idle = {
+            let state = self.lock();
+            state.bytes.is_empty() && !state.failed
+        };
+        if idle {
             self.backlogged.notified().await;
         }
         self.write_out(patience).await
